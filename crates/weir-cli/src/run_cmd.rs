@@ -1,0 +1,65 @@
+//! `weir run` and `weir validate`.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use weir::connectors::Registry;
+use weir::metrics::Metrics;
+use weir::pipeline::{Pipeline, PipelineConfig, RunSummary};
+use weir::plugin::Engine;
+
+fn registry() -> Registry {
+    Registry::builtin()
+}
+
+pub(crate) async fn run(path: &Path, json: bool) -> anyhow::Result<()> {
+    let config = PipelineConfig::from_file(path)?;
+    let engine = Engine::new().context("starting the plugin engine")?;
+    let pipeline = Pipeline::build(&config, &engine, &registry(), Metrics::new())?;
+    let shutdown = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let summary = pipeline
+        .run(shutdown)
+        .await
+        .with_context(|| format!("pipeline `{}` failed", config.name))?;
+    if json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        print_summary(&config.name, &summary);
+    }
+    Ok(())
+}
+
+fn print_summary(name: &str, s: &RunSummary) {
+    let secs = s.elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        s.records_in as f64 / secs
+    } else {
+        0.0
+    };
+    println!("pipeline {name}: done in {secs:.2} s ({rate:.0} records/s)");
+    println!("  records in     {}", s.records_in);
+    println!("  filtered out   {}", s.dropped);
+    println!("  scored         {}", s.scored);
+    println!("  records out    {}", s.records_out);
+    println!("  failed         {}", s.failed);
+    for (sink, n) in &s.written {
+        println!("  written to {sink:<12} {n}");
+    }
+}
+
+pub(crate) fn validate(path: &Path) -> anyhow::Result<()> {
+    let config = PipelineConfig::from_file(path)?;
+    let engine = Engine::new().context("starting the plugin engine")?;
+    Pipeline::validate(&config, &engine, &registry())?;
+    println!(
+        "{}: ok ({} stages, {} sinks)",
+        path.display(),
+        config.stages.len(),
+        config.sinks.len()
+    );
+    Ok(())
+}

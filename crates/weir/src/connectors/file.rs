@@ -1,0 +1,200 @@
+//! The `file` source and sink: JSON lines.
+//!
+//! Source options: `path` (required, relative to the config file),
+//! `key_field` (optional top-level JSON field used as the record key).
+//!
+//! Sink options: `path` (required), `format` (`value`: the record value as
+//! one line, the default; `json`: a JSON envelope with key, value, headers,
+//! timestamp, position, score and labels), `append` (default `false`:
+//! truncate when the pipeline starts).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use tokio::io::{AsyncWriteExt as _, BufReader, BufWriter};
+use tokio::sync::Mutex;
+
+use super::ConnectorContext;
+use super::lines::LineBatcher;
+use crate::pipeline::ConnectorConfig;
+use crate::record::{Batch, Position, Record};
+use crate::sink::{Sink, SinkError};
+use crate::source::{BatchLimits, Source, SourceError};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceOptions {
+    path: PathBuf,
+    #[serde(default)]
+    key_field: Option<String>,
+}
+
+/// Reads JSON lines from a file.
+pub struct FileSource {
+    lines: LineBatcher<BufReader<tokio::fs::File>>,
+    path: PathBuf,
+}
+
+impl FileSource {
+    /// Opens `path`; `key_field` names a JSON field to use as the key.
+    pub fn open(path: &Path, key_field: Option<String>) -> Result<Self, String> {
+        let file = std::fs::File::open(path)
+            .map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
+        let name = format!("file {}", path.display());
+        let origin = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |f| f.to_string_lossy().into_owned(),
+        );
+        Ok(FileSource {
+            lines: LineBatcher::new(
+                BufReader::new(tokio::fs::File::from_std(file)),
+                name,
+                &origin,
+                key_field,
+            ),
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+#[async_trait]
+impl Source for FileSource {
+    async fn next_batch(&mut self, limits: &BatchLimits) -> Result<Option<Batch>, SourceError> {
+        self.lines.next_batch(limits).await
+    }
+
+    async fn commit(&mut self, _partition: &str, _position: &Position) -> Result<(), SourceError> {
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("file {}", self.path.display())
+    }
+}
+
+pub(crate) fn build_source(
+    config: &ConnectorConfig,
+    ctx: &ConnectorContext<'_>,
+) -> Result<Box<dyn Source>, String> {
+    let o: SourceOptions = config.parse()?;
+    Ok(Box::new(FileSource::open(
+        &ctx.config.resolve(&o.path),
+        o.key_field,
+    )?))
+}
+
+/// How a sink writes each record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// The value bytes, then a newline.
+    #[default]
+    Value,
+    /// A JSON envelope (see [`crate::pipeline::envelope`]).
+    Json,
+}
+
+/// Encodes `records` as lines in `format`.
+pub(crate) fn encode(records: &[Record], format: Format) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(records.iter().map(|r| r.value.len() + 64).sum());
+    for r in records {
+        match format {
+            Format::Value => buf.extend_from_slice(&r.value),
+            Format::Json => crate::pipeline::envelope::write_envelope(&mut buf, r),
+        }
+        buf.push(b'\n');
+    }
+    buf
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SinkOptions {
+    path: PathBuf,
+    #[serde(default)]
+    format: Format,
+    #[serde(default)]
+    append: bool,
+}
+
+/// Writes JSON lines to a file; a write is acknowledged once flushed.
+pub struct FileSink {
+    out: Mutex<BufWriter<tokio::fs::File>>,
+    path: PathBuf,
+    format: Format,
+}
+
+impl FileSink {
+    /// Creates (truncates) `path`, making parent directories as needed.
+    pub fn create(path: &Path, format: Format) -> Result<Self, String> {
+        Self::open(path, format, false)
+    }
+
+    fn open(path: &Path, format: Format, append: bool) -> Result<Self, String> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(path)
+            .map_err(|e| format!("cannot open `{}` for writing: {e}", path.display()))?;
+        Ok(FileSink {
+            out: Mutex::new(BufWriter::new(tokio::fs::File::from_std(file))),
+            path: path.to_path_buf(),
+            format,
+        })
+    }
+}
+
+#[async_trait]
+impl Sink for FileSink {
+    async fn write(&self, records: &[Record]) -> Result<(), SinkError> {
+        let buf = encode(records, self.format);
+        let mut out = self.out.lock().await;
+        let err = |e: std::io::Error| SinkError::new(self.describe(), format!("write failed: {e}"));
+        out.write_all(&buf).await.map_err(err)?;
+        out.flush().await.map_err(err)
+    }
+
+    async fn close(&self) -> Result<(), SinkError> {
+        let mut out = self.out.lock().await;
+        out.flush()
+            .await
+            .map_err(|e| SinkError::new(self.describe(), format!("flush failed: {e}")))?;
+        out.get_ref()
+            .sync_all()
+            .await
+            .map_err(|e| SinkError::new(self.describe(), format!("sync failed: {e}")))
+    }
+
+    fn describe(&self) -> String {
+        format!("file {}", self.path.display())
+    }
+}
+
+pub(crate) fn build_sink(
+    _name: &str,
+    config: &ConnectorConfig,
+    ctx: &ConnectorContext<'_>,
+) -> Result<Arc<dyn Sink>, String> {
+    let o: SinkOptions = config.parse()?;
+    Ok(Arc::new(FileSink::open(
+        &ctx.config.resolve(&o.path),
+        o.format,
+        o.append,
+    )?))
+}
+
+pub(crate) fn check_source(config: &ConnectorConfig) -> Result<(), String> {
+    config.parse::<SourceOptions>().map(drop)
+}
+
+pub(crate) fn check_sink(config: &ConnectorConfig) -> Result<(), String> {
+    config.parse::<SinkOptions>().map(drop)
+}

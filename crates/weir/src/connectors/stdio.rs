@@ -1,0 +1,126 @@
+//! The `stdin` source and `stdout` sink: JSON lines.
+//!
+//! Source options: `key_field` (optional). Sink options: `format`
+//! (`value` or `json`, see [`super::file::Format`]).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use tokio::io::{AsyncWriteExt as _, BufReader};
+use tokio::sync::Mutex;
+
+use super::ConnectorContext;
+use super::file::{Format, encode};
+use super::lines::LineBatcher;
+use crate::pipeline::ConnectorConfig;
+use crate::record::{Batch, Position, Record};
+use crate::sink::{Sink, SinkError};
+use crate::source::{BatchLimits, Source, SourceError};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceOptions {
+    #[serde(default)]
+    key_field: Option<String>,
+}
+
+/// Reads JSON lines from standard input until it closes.
+pub struct StdinSource {
+    lines: LineBatcher<BufReader<tokio::io::Stdin>>,
+}
+
+impl StdinSource {
+    /// A source over this process's stdin.
+    pub fn new(key_field: Option<String>) -> Self {
+        StdinSource {
+            lines: LineBatcher::new(
+                BufReader::new(tokio::io::stdin()),
+                "stdin".into(),
+                "stdin",
+                key_field,
+            ),
+        }
+    }
+}
+
+#[async_trait]
+impl Source for StdinSource {
+    async fn next_batch(&mut self, limits: &BatchLimits) -> Result<Option<Batch>, SourceError> {
+        self.lines.next_batch(limits).await
+    }
+
+    async fn commit(&mut self, _partition: &str, _position: &Position) -> Result<(), SourceError> {
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "stdin".into()
+    }
+}
+
+pub(crate) fn build_source(
+    config: &ConnectorConfig,
+    _ctx: &ConnectorContext<'_>,
+) -> Result<Box<dyn Source>, String> {
+    let o: SourceOptions = config.parse()?;
+    Ok(Box::new(StdinSource::new(o.key_field)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SinkOptions {
+    #[serde(default)]
+    format: Format,
+}
+
+/// Writes JSON lines to standard output.
+pub struct StdoutSink {
+    out: Mutex<tokio::io::Stdout>,
+    format: Format,
+}
+
+impl StdoutSink {
+    /// A sink writing in `format`.
+    pub fn new(format: Format) -> Self {
+        StdoutSink {
+            out: Mutex::new(tokio::io::stdout()),
+            format,
+        }
+    }
+}
+
+#[async_trait]
+impl Sink for StdoutSink {
+    async fn write(&self, records: &[Record]) -> Result<(), SinkError> {
+        let buf = encode(records, self.format);
+        let mut out = self.out.lock().await;
+        out.write_all(&buf)
+            .await
+            .map_err(|e| SinkError::new("stdout", format!("write failed: {e}")))?;
+        out.flush()
+            .await
+            .map_err(|e| SinkError::new("stdout", format!("flush failed: {e}")))
+    }
+
+    fn describe(&self) -> String {
+        "stdout".into()
+    }
+}
+
+pub(crate) fn build_sink(
+    _name: &str,
+    config: &ConnectorConfig,
+    _ctx: &ConnectorContext<'_>,
+) -> Result<Arc<dyn Sink>, String> {
+    let o: SinkOptions = config.parse()?;
+    Ok(Arc::new(StdoutSink::new(o.format)))
+}
+
+pub(crate) fn check_source(config: &ConnectorConfig) -> Result<(), String> {
+    config.parse::<SourceOptions>().map(drop)
+}
+
+pub(crate) fn check_sink(config: &ConnectorConfig) -> Result<(), String> {
+    config.parse::<SinkOptions>().map(drop)
+}

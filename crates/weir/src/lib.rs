@@ -1,0 +1,93 @@
+//! # weir
+//!
+//! weir pulls records from a stream (Kafka, Kinesis, files, stdin or a
+//! built-in generator), runs them through sandboxed WebAssembly component
+//! plugins — filters, enrichers, scorers, reward functions — and sends what
+//! they produce to sinks. This crate is the whole runtime as a library: the
+//! plugin engine, the pipeline runtime, the built-in connectors and the
+//! state store. The `weir` binary and the Kafka/Kinesis connector crates sit
+//! on top of it.
+//!
+//! ## Call a plugin directly
+//!
+//! ```no_run
+//! use weir::plugin::{Engine, Grants, InstanceOptions};
+//! use weir::{Batch, Position, Record};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let engine = Engine::new()?;
+//! let plugin = engine.load_file("fraud_scorer.wasm".as_ref(), Grants::default())?;
+//! let mut scorer = plugin.instantiate(InstanceOptions::default())?;
+//! let tx = br#"{"txn_id":"t-1","card_id":"c-1","amount":12.5,"country":"DE","ts":0}"#;
+//! let out = scorer
+//!     .process(Batch::new("tx", "0", vec![Record::new(tx.to_vec(), Position::Offset(0), 0)]))
+//!     .map_err(|f| f.error)?;
+//! println!("score {:?} labels {:?}", out.records[0].score, out.records[0].labels);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Run a pipeline from code
+//!
+//! ```no_run
+//! use weir::pipeline::{Pipeline, PipelineConfig};
+//! use weir::{connectors::Registry, metrics::Metrics, plugin::Engine};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = PipelineConfig::from_file("examples/fraud-detection/pipeline.toml".as_ref())?;
+//! let pipeline = Pipeline::build(&config, &Engine::new()?, &Registry::builtin(), Metrics::new())?;
+//! let summary = pipeline.run(std::future::pending()).await?;
+//! println!("{} records in, {} alerts", summary.records_in, summary.written.get("alerts").unwrap_or(&0));
+//! # Ok(()) }
+//! ```
+//!
+//! ## Concepts
+//!
+//! - **Plugins** are WebAssembly components implementing one world of the
+//!   `weir:plugin@0.1.0` WIT package (`wit/` in the repository): `filter`,
+//!   `enricher`, `scorer` or `reward`. The host detects the world from the
+//!   component's exports and refuses other versions. Each call takes a whole
+//!   batch in a packed columnar form (one byte buffer plus spans), so the
+//!   boundary cost is paid per batch, not per record. Plugins import only
+//!   `log`, `metrics`, `state` and `config`; WASI is linked only when a stage
+//!   grants it, and every instance has a call deadline (epoch interruption)
+//!   and a memory cap. A trap fails the call, never the host: the instance
+//!   is discarded and recreated from the pre-instantiated component in
+//!   microseconds. See [`plugin`].
+//! - **Sources** ([`Source`]) yield batches per partition; **sinks**
+//!   ([`Sink`]) acknowledge what they durably wrote. A source position is
+//!   committed only after every sink acknowledged every record up to it, and
+//!   after the plugins' state changes for those records were persisted:
+//!   delivery is at-least-once, and a restart repeats at most the
+//!   unacknowledged tail.
+//! - **Routes** send outputs to named sinks by rule (`score >= 0.9`,
+//!   `label == "velocity"`, `header.NAME == "v"`, `otherwise`). Records that
+//!   fail go, with their error, stage, plugin version and source position,
+//!   to the failure destination.
+//! - **State**: each plugin has a key-value namespace in an embedded store
+//!   ([`state`]) under the pipeline's data directory; it survives restarts.
+//!
+//! ## Connectors in this crate
+//!
+//! | type | source | sink |
+//! |---|---|---|
+//! | `generator` | yes: `transactions`, `telemetry`, `race` | – |
+//! | `file` | JSON lines | JSON lines (`value` or `json` envelope) |
+//! | `stdin` / `stdout` | JSON lines | JSON lines |
+//!
+//! Kafka and Kinesis live in the `weir-kafka` and `weir-kinesis` crates so
+//! that embedding the engine does not compile their clients.
+
+#![deny(missing_docs)]
+
+pub mod connectors;
+pub mod metrics;
+pub mod pipeline;
+pub mod plugin;
+mod record;
+mod sink;
+mod source;
+pub mod state;
+
+pub use record::{Batch, Header, Position, Record};
+pub use sink::{Sink, SinkError};
+pub use source::{BatchLimits, Source, SourceError};

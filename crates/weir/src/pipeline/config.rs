@@ -1,0 +1,415 @@
+//! The pipeline config file (TOML).
+//!
+//! ```toml
+//! name = "fraud-detection"
+//!
+//! [source]
+//! type = "generator"
+//! workload = "transactions"
+//! count = 10000
+//!
+//! [batch]
+//! max_records = 500
+//!
+//! [[stages]]
+//! name = "score"
+//! plugin = "../../plugins/target/wasm32-wasip2/release/fraud_scorer.wasm"
+//! settings = { velocity_max = 5 }
+//!
+//! [[routes]]
+//! sink = "alerts"
+//! when = "score >= 0.7"
+//!
+//! [sinks.alerts]
+//! type = "file"
+//! path = "out/alerts.jsonl"
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::plugin::{Grants, Limits, PluginKind};
+use crate::source::BatchLimits;
+
+/// A config error, naming the file, the line (when known) and the key.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ConfigError {
+    /// The config file.
+    pub file: String,
+    /// The 1-based line of the offending key, when known.
+    pub line: Option<usize>,
+    /// The dotted key, e.g. `stages[1].plugin`.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if self.key.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": `{}`: {}", self.key, self.message)
+        }
+    }
+}
+
+/// A source or sink: its `type` and the type's own options.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectorConfig {
+    /// The connector type, e.g. `file`, `generator`, `kafka`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Options of that type, checked by the connector.
+    #[serde(flatten)]
+    pub options: toml::Table,
+}
+
+impl ConnectorConfig {
+    /// Deserializes the options into the connector's typed config.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
+        toml::Value::Table(self.options.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().to_string())
+    }
+}
+
+/// One plugin stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageConfig {
+    /// Name used in logs, metrics and dead letters. Example: `name = "score"`.
+    pub name: String,
+    /// Path of the `.wasm` component, relative to the config file.
+    pub plugin: PathBuf,
+    /// The kind the stage expects; checked against the component's world.
+    /// Optional: by default whatever the component implements.
+    #[serde(default)]
+    pub kind: Option<PluginKind>,
+    /// Settings passed to the plugin's `init` (values become strings).
+    #[serde(default)]
+    pub settings: BTreeMap<String, toml::Value>,
+    /// Resource limits per instance.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Capabilities granted beyond the host services.
+    #[serde(default)]
+    pub grants: Grants,
+}
+
+impl StageConfig {
+    /// Settings as strings (a string stays as is; numbers and booleans are
+    /// written as TOML writes them).
+    pub fn settings_strings(&self) -> BTreeMap<String, String> {
+        self.settings
+            .iter()
+            .map(|(k, v)| {
+                let s = match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), s)
+            })
+            .collect()
+    }
+}
+
+/// A routing rule: which outputs go to which sink.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// The sink (a key of `[sinks]`).
+    pub sink: String,
+    /// Condition, e.g. `score >= 0.9`, `label == "velocity"`,
+    /// `header.weir-event == "harsh-braking"`. Absent: every record.
+    #[serde(default)]
+    pub when: Option<String>,
+    /// Only records that matched no conditional route before this one.
+    #[serde(default)]
+    pub otherwise: bool,
+}
+
+/// What happens to records that fail.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorsConfig {
+    /// Sink that receives failed records with their error context. Default:
+    /// a file `dead-letters.jsonl` in the data directory.
+    #[serde(default)]
+    pub on_failure: Option<String>,
+}
+
+/// A whole pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// The pipeline's name (logs, metrics, state namespace).
+    pub name: String,
+    /// Where state and checkpoints live, relative to the config file.
+    /// Default: `.weir/<name>` beside the config file.
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
+    /// Where records come from.
+    pub source: ConnectorConfig,
+    /// Batching limits.
+    #[serde(default)]
+    pub batch: BatchLimits,
+    /// Plugin stages, in order.
+    #[serde(default)]
+    pub stages: Vec<StageConfig>,
+    /// Routing rules, in order. Without routes every output goes to every sink.
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+    /// Named sinks.
+    pub sinks: BTreeMap<String, ConnectorConfig>,
+    /// Failure handling.
+    #[serde(default)]
+    pub errors: ErrorsConfig,
+    /// The directory relative paths are resolved against (the config
+    /// file's directory); not read from the file.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    /// The file the config was read from, for error messages.
+    #[serde(skip)]
+    pub file: String,
+    /// The config text, for locating keys in error messages.
+    #[serde(skip)]
+    pub text: String,
+}
+
+impl PipelineConfig {
+    /// Reads and parses a config file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.display().to_string(),
+            line: None,
+            key: String::new(),
+            message: format!("cannot read the config file: {e}"),
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::from_str(&text, &path.display().to_string(), &base)
+    }
+
+    /// Parses config text; `file` names it in errors and `base_dir` anchors
+    /// relative paths.
+    pub fn from_str(text: &str, file: &str, base_dir: &Path) -> Result<Self, ConfigError> {
+        let mut config: PipelineConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            ConfigError {
+                file: file.to_string(),
+                line,
+                key: String::new(),
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        config.base_dir = base_dir.to_path_buf();
+        config.file = file.to_string();
+        config.text = text.to_string();
+        config.check()?;
+        Ok(config)
+    }
+
+    /// An error about `key`, located in the file when possible.
+    pub fn error(&self, key: &str, message: impl ToString) -> ConfigError {
+        ConfigError {
+            file: self.file.clone(),
+            line: locate(&self.text, key),
+            key: key.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    /// Resolves a path from the config against its directory.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.base_dir.join(path)
+        }
+    }
+
+    /// The data directory (state, checkpoints, default dead letters).
+    pub fn data_dir(&self) -> PathBuf {
+        match &self.data_dir {
+            Some(d) => self.resolve(d),
+            None => self.base_dir.join(".weir").join(&self.name),
+        }
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.name.trim().is_empty() {
+            return Err(self.error("name", "must not be empty"));
+        }
+        if self.batch.max_records == 0 {
+            return Err(self.error("batch.max_records", "must be at least 1"));
+        }
+        if self.sinks.is_empty() {
+            return Err(self.error("sinks", "at least one sink is required"));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, stage) in self.stages.iter().enumerate() {
+            if !names.insert(stage.name.as_str()) {
+                return Err(self.error(
+                    &format!("stages[{i}].name"),
+                    format!("duplicate stage name `{}`", stage.name),
+                ));
+            }
+            if stage.limits.deadline_ms == 0 || stage.limits.memory_mb == 0 {
+                return Err(self.error(
+                    &format!("stages[{i}].limits"),
+                    "deadline_ms and memory_mb must be positive",
+                ));
+            }
+        }
+        for (i, route) in self.routes.iter().enumerate() {
+            if !self.sinks.contains_key(&route.sink) {
+                return Err(self.error(
+                    &format!("routes[{i}].sink"),
+                    format!(
+                        "unknown sink `{}` (sinks: {})",
+                        route.sink,
+                        self.sink_names()
+                    ),
+                ));
+            }
+            if let Some(when) = &route.when {
+                super::route::Condition::parse(when)
+                    .map_err(|e| self.error(&format!("routes[{i}].when"), e))?;
+            }
+        }
+        if let Some(s) = &self.errors.on_failure {
+            if !self.sinks.contains_key(s) {
+                return Err(self.error(
+                    "errors.on_failure",
+                    format!("unknown sink `{s}` (sinks: {})", self.sink_names()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn sink_names(&self) -> String {
+        self.sinks
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map_or(1, |t| t.matches('\n').count() + 1)
+}
+
+/// Finds the line of a dotted key such as `sinks.alerts.path` or
+/// `stages[1].plugin`: the section header is found first, then the last
+/// component after it. Best effort; `None` when not found.
+fn locate(text: &str, key: &str) -> Option<usize> {
+    let parts: Vec<&str> = key.split('.').collect();
+    let (last, sections) = parts.split_last()?;
+    let mut from = 0usize;
+    let mut section = String::new();
+    for part in sections {
+        let (name, index) = match part.split_once('[') {
+            Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (*part, None),
+        };
+        if section.is_empty() {
+            section = name.to_string();
+        } else {
+            section = format!("{section}.{name}");
+        }
+        let header = match index {
+            Some(_) => format!("[[{section}]]"),
+            None => format!("[{section}]"),
+        };
+        let mut seen = 0usize;
+        let mut found = None;
+        for (line_no, line) in text.lines().enumerate().skip(from) {
+            if line.trim() == header {
+                if index.is_none_or(|i| i == seen) {
+                    found = Some(line_no);
+                    break;
+                }
+                seen += 1;
+            }
+        }
+        if let Some(f) = found {
+            from = f;
+        }
+    }
+    let last = last.split('[').next().unwrap_or(last);
+    for (line_no, line) in text.lines().enumerate().skip(from) {
+        let t = line.trim_start();
+        if (t.starts_with(last) && t[last.len()..].trim_start().starts_with('='))
+            || t.starts_with(&format!("[{last}]"))
+            || t.contains(&format!("{last} ="))
+        {
+            return Some(line_no + 1);
+        }
+    }
+    (from > 0).then_some(from + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = r#"
+name = "p"
+[source]
+type = "generator"
+count = 10
+
+[[stages]]
+name = "a"
+plugin = "a.wasm"
+
+[[stages]]
+name = "b"
+plugin = "b.wasm"
+
+[sinks.out]
+type = "stdout"
+"#;
+
+    #[test]
+    fn parses_and_locates_keys() -> Result<(), ConfigError> {
+        let c = PipelineConfig::from_str(OK, "p.toml", Path::new("/x"))?;
+        assert_eq!(c.stages.len(), 2);
+        assert_eq!(locate(OK, "stages[1].plugin"), Some(13));
+        assert_eq!(locate(OK, "sinks.out.type"), Some(16));
+        assert_eq!(c.resolve(Path::new("a.wasm")), PathBuf::from("/x/a.wasm"));
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let text = OK.replace("plugin = \"b.wasm\"", "plugin = \"b.wasm\"\nplugn = 3");
+        let err = PipelineConfig::from_str(&text, "p.toml", Path::new(".")).err();
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.starts_with("p.toml:14"), "{msg}");
+        assert!(msg.contains("plugn"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_route_sink_is_an_error() {
+        let text = format!("{OK}\n[[routes]]\nsink = \"nope\"\n");
+        let msg = PipelineConfig::from_str(&text, "p.toml", Path::new("."))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            msg.contains("routes[0].sink") && msg.contains("unknown sink `nope`"),
+            "{msg}"
+        );
+    }
+}

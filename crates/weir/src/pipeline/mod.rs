@@ -1,0 +1,40 @@
+//! Pipelines: a source, a chain of plugin stages, routes and sinks.
+//!
+//! Build one from a [`PipelineConfig`] (usually read from TOML) with
+//! [`Pipeline::build`], then [`Pipeline::run`] it. See the crate docs for the
+//! delivery guarantees.
+
+mod config;
+mod dead_letter;
+pub mod envelope;
+mod route;
+mod run;
+mod stages;
+
+pub use config::{
+    ConfigError, ConnectorConfig, ErrorsConfig, PipelineConfig, RouteConfig, StageConfig,
+};
+pub use dead_letter::DeadLetter;
+pub use route::Condition;
+pub use run::{Pipeline, RunSummary};
+
+/// An error building or running a pipeline.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    /// The config is invalid (names the file, line and key).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The source failed.
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+    /// A sink failed.
+    #[error(transparent)]
+    Sink(#[from] crate::sink::SinkError),
+    /// The state store failed.
+    #[error("state store: {0}")]
+    State(String),
+    /// A runtime failure inside weir.
+    #[error("internal error: {0}")]
+    Internal(String),
+}

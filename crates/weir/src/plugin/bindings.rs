@@ -1,0 +1,24 @@
+//! Host bindings for the `weir:plugin` WIT package, generated in this one place.
+//!
+//! One synthetic world includes every plugin world, so the host-service
+//! imports are generated once and each plugin interface's export bindings
+//! (`exports::weir::plugin::*_plugin`) can be loaded on their own.
+
+#![allow(missing_docs, unused_qualifications, clippy::all)]
+
+wasmtime::component::bindgen!({
+    path: "../../wit",
+    inline: "
+        package weir:host;
+        world plugin-host {
+            include weir:plugin/filter@0.1.0;
+            include weir:plugin/enricher@0.1.0;
+            include weir:plugin/scorer@0.1.0;
+            include weir:plugin/reward@0.1.0;
+        }
+    ",
+    world: "weir:host/plugin-host",
+});
+
+pub use exports::weir::plugin::{enricher_plugin, filter_plugin, reward_plugin, scorer_plugin};
+pub use weir::plugin::{config, log, metrics, state, types};

@@ -1,0 +1,156 @@
+//! The shared wasmtime engine: compilation, pooling, epoch ticking.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::{Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+
+use super::PluginError;
+
+/// How long one epoch tick lasts; deadlines are counted in ticks.
+pub(crate) const TICK: Duration = Duration::from_millis(1);
+
+/// Settings of the plugin engine.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Use wasmtime's pooling instance allocator (fast instantiation). If the
+    /// machine refuses the virtual memory it reserves, the engine falls back
+    /// to on-demand allocation and logs why.
+    pub pooling: bool,
+    /// Upper bound of concurrently live plugin instances when pooling.
+    pub max_instances: u32,
+    /// Largest memory any plugin may be granted, in MiB (pooling slot size).
+    pub max_memory_mb: u64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            pooling: true,
+            max_instances: 256,
+            max_memory_mb: 4096,
+        }
+    }
+}
+
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+pub(crate) struct EngineInner {
+    pub(crate) engine: wasmtime::Engine,
+    pub(crate) pooling: bool,
+    _ticker: Ticker,
+}
+
+/// The plugin engine. Cheap to clone; one per process is enough.
+///
+/// It owns the wasmtime engine (compiled code is shared by every instance)
+/// and a background thread that advances the epoch used for call deadlines.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<EngineInner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("pooling", &self.inner.pooling)
+            .finish()
+    }
+}
+
+fn base_config() -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config.cranelift_opt_level(OptLevel::Speed);
+    config
+}
+
+impl Engine {
+    /// An engine with default settings.
+    pub fn new() -> Result<Self, PluginError> {
+        Self::with_config(&EngineConfig::default())
+    }
+
+    /// An engine with the given settings.
+    pub fn with_config(settings: &EngineConfig) -> Result<Self, PluginError> {
+        let mut pooling = false;
+        let mut engine = None;
+        if settings.pooling {
+            let mut pool = PoolingAllocationConfig::new();
+            let n = settings.max_instances.max(1);
+            pool.total_component_instances(n)
+                .total_core_instances(n.saturating_mul(4))
+                .total_memories(n.saturating_mul(2))
+                .total_tables(n.saturating_mul(4))
+                .max_memory_size(
+                    usize::try_from(settings.max_memory_mb << 20).unwrap_or(usize::MAX),
+                )
+                .max_memories_per_component(16)
+                .max_tables_per_component(16)
+                .max_core_instances_per_component(64);
+            let mut config = base_config();
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+            match wasmtime::Engine::new(&config) {
+                Ok(e) => {
+                    pooling = true;
+                    engine = Some(e);
+                }
+                Err(e) => tracing::warn!(
+                    "pooling allocator unavailable ({e}); using on-demand instance allocation"
+                ),
+            }
+        }
+        let engine = match engine {
+            Some(e) => e,
+            None => wasmtime::Engine::new(&base_config())
+                .map_err(|e| PluginError::Engine(e.to_string()))?,
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = stop.clone();
+            let weak = engine.weak();
+            std::thread::Builder::new()
+                .name("weir-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(TICK);
+                        match weak.upgrade() {
+                            Some(e) => e.increment_epoch(),
+                            None => break,
+                        }
+                    }
+                })
+                .map_err(|e| PluginError::Engine(format!("cannot start the epoch thread: {e}")))?
+        };
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                engine,
+                pooling,
+                _ticker: Ticker {
+                    stop,
+                    thread: Some(thread),
+                },
+            }),
+        })
+    }
+
+    /// Whether instances come from the pooling allocator.
+    pub fn is_pooling(&self) -> bool {
+        self.inner.pooling
+    }
+}

@@ -1,0 +1,440 @@
+//! Loaded plugins and their instances.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use sha2::{Digest as _, Sha256};
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker, types::ComponentItem};
+use wasmtime::{Store, Trap};
+
+use super::bindings::{PluginHost, enricher_plugin, filter_plugin, reward_plugin, scorer_plugin};
+use super::host::HostState;
+use super::marshal::BatchBuffers;
+use super::options::{Grants, InstanceOptions};
+use super::outcome::{self, Outcome};
+use super::{Engine, PluginError, PluginKind, TrapKind, engine::TICK, kind::detect};
+use crate::record::Batch;
+
+/// What `weir plugin inspect` shows about a plugin.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PluginInfo {
+    /// The plugin's name (its file stem unless given).
+    pub name: String,
+    /// The world it implements.
+    pub kind: PluginKind,
+    /// The `weir:plugin` package version it was built against.
+    pub version: String,
+    /// First 12 hex digits of the SHA-256 of the component bytes.
+    pub digest: String,
+    /// Every import of the component, by name.
+    pub imports: Vec<String>,
+    /// Every export of the component, by name.
+    pub exports: Vec<String>,
+    /// Size of the component in bytes.
+    pub size: usize,
+}
+
+enum Exports {
+    Filter(filter_plugin::GuestIndices),
+    Enricher(enricher_plugin::GuestIndices),
+    Scorer(scorer_plugin::GuestIndices),
+    Reward(reward_plugin::GuestIndices),
+}
+
+pub(crate) enum Guest {
+    Filter(filter_plugin::Guest),
+    Enricher(enricher_plugin::Guest),
+    Scorer(scorer_plugin::Guest),
+    Reward(reward_plugin::Guest),
+}
+
+struct PluginInner {
+    info: PluginInfo,
+    engine: Engine,
+    pre: InstancePre<HostState>,
+    exports: Exports,
+}
+
+/// A compiled, validated plugin, ready to instantiate. Cheap to clone.
+///
+/// Loading compiles the component once; every instance made from it shares
+/// the compiled code and starts in microseconds.
+#[derive(Clone)]
+pub struct Plugin {
+    inner: Arc<PluginInner>,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("info", &self.inner.info)
+            .finish()
+    }
+}
+
+const CORE_MODULE_HEADER: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+
+impl Engine {
+    /// Loads a plugin from a `.wasm` component file.
+    pub fn load_file(&self, path: &Path, grants: Grants) -> Result<Plugin, PluginError> {
+        let bytes = std::fs::read(path).map_err(|source| PluginError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        self.load(&name, &bytes, grants)
+    }
+
+    /// Loads a plugin from component bytes, naming it `name` in errors and logs.
+    pub fn load(&self, name: &str, bytes: &[u8], grants: Grants) -> Result<Plugin, PluginError> {
+        if bytes.starts_with(&CORE_MODULE_HEADER) {
+            return Err(PluginError::NotAComponent {
+                name: name.to_string(),
+            });
+        }
+        let engine = &self.inner.engine;
+        let component = Component::new(engine, bytes).map_err(|e| PluginError::Compile {
+            name: name.to_string(),
+            message: format!("{e:#}"),
+        })?;
+        let ty = component.component_type();
+        let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
+        let imports: Vec<(String, bool)> = ty
+            .imports(engine)
+            .map(|(n, e)| {
+                (
+                    n.to_string(),
+                    matches!(e.ty, ComponentItem::ComponentInstance(_)),
+                )
+            })
+            .collect();
+        let kind = detect(name, exports.iter().map(String::as_str))?;
+
+        let mut linker: Linker<HostState> = Linker::new(engine);
+        PluginHost::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(|e| {
+            PluginError::Instantiate {
+                name: name.to_string(),
+                message: format!("{e:#}"),
+            }
+        })?;
+        let host_prefix = format!("{}/", super::WIT_PACKAGE);
+        for (import, _) in &imports {
+            let known = import.starts_with(&host_prefix) || import.starts_with("wasi:");
+            if !known {
+                return Err(PluginError::UnknownImport {
+                    name: name.to_string(),
+                    import: import.clone(),
+                    hint: String::new(),
+                });
+            }
+            if import.starts_with(&host_prefix)
+                && !import.ends_with(&format!("@{}", super::WIT_VERSION))
+            {
+                return Err(PluginError::VersionMismatch {
+                    name: name.to_string(),
+                    expected: format!("{host_prefix}…@{}", super::WIT_VERSION),
+                    found: import.clone(),
+                });
+            }
+        }
+        if grants.wasi {
+            wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| {
+                PluginError::Instantiate {
+                    name: name.to_string(),
+                    message: format!("cannot link WASI: {e:#}"),
+                }
+            })?;
+        }
+        // WASI imports that were not granted trap when called.
+        linker
+            .define_unknown_imports_as_traps(&component)
+            .map_err(|e| PluginError::Instantiate {
+                name: name.to_string(),
+                message: format!("{e:#}"),
+            })?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| PluginError::Instantiate {
+                name: name.to_string(),
+                message: format!("{e:#}"),
+            })?;
+        let load_err = |e: wasmtime::Error| PluginError::Instantiate {
+            name: name.to_string(),
+            message: format!("{e:#}"),
+        };
+        let exports_idx = match kind {
+            PluginKind::Filter => {
+                Exports::Filter(filter_plugin::GuestIndices::new(&pre).map_err(load_err)?)
+            }
+            PluginKind::Enricher => {
+                Exports::Enricher(enricher_plugin::GuestIndices::new(&pre).map_err(load_err)?)
+            }
+            PluginKind::Scorer => {
+                Exports::Scorer(scorer_plugin::GuestIndices::new(&pre).map_err(load_err)?)
+            }
+            PluginKind::Reward => {
+                Exports::Reward(reward_plugin::GuestIndices::new(&pre).map_err(load_err)?)
+            }
+        };
+        let digest = Sha256::digest(bytes);
+        let digest: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        Ok(Plugin {
+            inner: Arc::new(PluginInner {
+                info: PluginInfo {
+                    name: name.to_string(),
+                    kind,
+                    version: super::WIT_VERSION.to_string(),
+                    digest,
+                    imports: imports.into_iter().map(|(n, _)| n).collect(),
+                    exports,
+                    size: bytes.len(),
+                },
+                engine: self.clone(),
+                pre,
+                exports: exports_idx,
+            }),
+        })
+    }
+}
+
+impl Plugin {
+    /// The plugin's name.
+    pub fn name(&self) -> &str {
+        &self.inner.info.name
+    }
+
+    /// The world the plugin implements.
+    pub fn kind(&self) -> PluginKind {
+        self.inner.info.kind
+    }
+
+    /// Name, kind, version, imports and exports.
+    pub fn info(&self) -> &PluginInfo {
+        &self.inner.info
+    }
+
+    /// Fails with a message naming both kinds unless the plugin is a `kind`.
+    pub fn expect_kind(&self, kind: PluginKind) -> Result<(), PluginError> {
+        if self.kind() == kind {
+            Ok(())
+        } else {
+            Err(PluginError::WrongKind {
+                name: self.name().to_string(),
+                expected: kind,
+                found: self.kind(),
+            })
+        }
+    }
+
+    /// Creates an instance and runs its `init` with `options.settings`.
+    pub fn instantiate(&self, options: InstanceOptions) -> Result<PluginInstance, PluginError> {
+        let mut instance = PluginInstance {
+            plugin: self.clone(),
+            settings: Arc::new(options.settings.clone()),
+            options,
+            live: None,
+            buffers: BatchBuffers::default(),
+        };
+        instance.ensure_live()?;
+        Ok(instance)
+    }
+}
+
+pub(crate) struct Live {
+    pub(crate) store: Store<HostState>,
+    pub(crate) guest: Guest,
+}
+
+/// A running plugin instance with its own memory and state view.
+///
+/// After a trap the instance is discarded and transparently recreated (and
+/// re-`init`ed) on the next call.
+pub struct PluginInstance {
+    plugin: Plugin,
+    options: InstanceOptions,
+    settings: Arc<BTreeMap<String, String>>,
+    live: Option<Live>,
+    pub(crate) buffers: BatchBuffers,
+}
+
+impl std::fmt::Debug for PluginInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginInstance")
+            .field("plugin", &self.plugin.name())
+            .field("live", &self.live.is_some())
+            .finish()
+    }
+}
+
+/// A failed call: the error and the batch, handed back untouched.
+#[derive(Debug)]
+pub struct CallFailure {
+    /// Why the call failed.
+    pub error: PluginError,
+    /// The batch that was being processed.
+    pub batch: Batch,
+}
+
+fn classify(err: &wasmtime::Error) -> TrapKind {
+    let text = format!("{err:#}");
+    match err.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => TrapKind::Deadline,
+        Some(Trap::UnreachableCodeReached) => TrapKind::Panic,
+        Some(Trap::StackOverflow) => TrapKind::StackOverflow,
+        _ if text.contains("memory growth failure") || text.contains("memory size") => {
+            TrapKind::Memory
+        }
+        _ if text.contains("has not been defined") => TrapKind::NotGranted,
+        _ => TrapKind::Other,
+    }
+}
+
+impl PluginInstance {
+    /// The plugin this is an instance of.
+    pub fn plugin(&self) -> &Plugin {
+        &self.plugin
+    }
+
+    pub(crate) fn trap(&mut self, err: &wasmtime::Error) -> PluginError {
+        let kind = classify(err);
+        let mut message = match kind {
+            TrapKind::Deadline => format!(
+                "the call ran longer than its {} ms deadline",
+                self.options.limits.deadline_ms
+            ),
+            TrapKind::Memory => format!(
+                "the plugin tried to use more than its {} MiB memory limit",
+                self.options.limits.memory_mb
+            ),
+            // The trap itself, without the wasm backtrace context.
+            _ => match err.downcast_ref::<Trap>() {
+                Some(trap) => trap.to_string(),
+                None => err.root_cause().to_string(),
+            },
+        };
+        if let Some(live) = &mut self.live {
+            if let Some(last) = live.store.data_mut().last_error_log.take() {
+                message.push_str(&format!("; last error logged by the plugin: {last}"));
+            }
+        }
+        // A trapped instance cannot be entered again.
+        self.live = None;
+        PluginError::Trap {
+            name: self.plugin.name().to_string(),
+            kind,
+            message,
+        }
+    }
+
+    fn new_store(&self) -> Store<HostState> {
+        let engine = &self.plugin.inner.engine.inner.engine;
+        let memory = usize::try_from(self.options.limits.memory_mb.saturating_mul(1 << 20))
+            .unwrap_or(usize::MAX);
+        let mut store = Store::new(
+            engine,
+            HostState::new(
+                Arc::from(self.plugin.name()),
+                self.settings.clone(),
+                self.options.state.clone(),
+                self.options.metrics.clone(),
+                memory,
+            ),
+        );
+        store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(self.deadline_ticks());
+        store
+    }
+
+    fn deadline_ticks(&self) -> u64 {
+        (self.options.limits.deadline_ms / TICK.as_millis().max(1) as u64).max(1)
+    }
+
+    pub(crate) fn ensure_live(&mut self) -> Result<&mut Live, PluginError> {
+        if self.live.is_none() {
+            let name = self.plugin.name().to_string();
+            let mut store = self.new_store();
+            let inst_err = |e: wasmtime::Error| PluginError::Instantiate {
+                name: name.clone(),
+                message: format!("{e:#}"),
+            };
+            let instance = self
+                .plugin
+                .inner
+                .pre
+                .instantiate(&mut store)
+                .map_err(inst_err)?;
+            let guest = match &self.plugin.inner.exports {
+                Exports::Filter(i) => {
+                    Guest::Filter(i.load(&mut store, &instance).map_err(inst_err)?)
+                }
+                Exports::Enricher(i) => {
+                    Guest::Enricher(i.load(&mut store, &instance).map_err(inst_err)?)
+                }
+                Exports::Scorer(i) => {
+                    Guest::Scorer(i.load(&mut store, &instance).map_err(inst_err)?)
+                }
+                Exports::Reward(i) => {
+                    Guest::Reward(i.load(&mut store, &instance).map_err(inst_err)?)
+                }
+            };
+            let settings: Vec<(String, String)> = self
+                .settings
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let result = match &guest {
+                Guest::Filter(g) => g.call_init(&mut store, &settings),
+                Guest::Enricher(g) => g.call_init(&mut store, &settings),
+                Guest::Scorer(g) => g.call_init(&mut store, &settings),
+                Guest::Reward(g) => g.call_init(&mut store, &settings),
+            };
+            self.live = Some(Live { store, guest });
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(message)) => {
+                    self.live = None;
+                    return Err(PluginError::Init { name, message });
+                }
+                Err(e) => {
+                    let err = self.trap(&e);
+                    return Err(PluginError::Init {
+                        name,
+                        message: err.to_string(),
+                    });
+                }
+            }
+        }
+        let ticks = self.deadline_ticks();
+        match self.live.as_mut() {
+            Some(live) => {
+                live.store.set_epoch_deadline(ticks);
+                live.store.data_mut().last_error_log = None;
+                Ok(live)
+            }
+            None => Err(PluginError::Instantiate {
+                name: self.plugin.name().to_string(),
+                message: "instance unavailable".to_string(),
+            }),
+        }
+    }
+
+    /// Runs one batch through the plugin.
+    ///
+    /// Per-record errors fail only their records ([`Outcome::failed`]); a
+    /// trap fails the call and hands the batch back in [`CallFailure`].
+    pub fn process(&mut self, batch: Batch) -> Result<Outcome, CallFailure> {
+        match outcome::process(self, &batch) {
+            Ok(Some(out)) => Ok(out.apply(batch)),
+            Ok(None) => Ok(Outcome::default()),
+            Err(error) => Err(CallFailure { error, batch }),
+        }
+    }
+
+    pub(crate) fn plugin_name(&self) -> &str {
+        self.plugin.name()
+    }
+}

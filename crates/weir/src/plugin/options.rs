@@ -1,0 +1,69 @@
+//! Per-plugin limits, grants and settings.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::Metrics;
+use crate::state::StateHandle;
+
+/// Resource limits of one plugin instance.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Longest a single call (`init` or one batch) may run, in milliseconds.
+    /// Past it the call traps with [`TrapKind::Deadline`](super::TrapKind::Deadline).
+    /// Example: `deadline_ms = 2000`.
+    pub deadline_ms: u64,
+    /// Largest linear memory the instance may grow to, in MiB.
+    /// Example: `memory_mb = 64`.
+    pub memory_mb: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            deadline_ms: 5_000,
+            memory_mb: 256,
+        }
+    }
+}
+
+/// Capabilities beyond the weir host services. Nothing is granted by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Grants {
+    /// Link WASI (clocks, random, stdio to the host's log streams) for this
+    /// plugin, e.g. for interpreters such as componentize-py. No filesystem,
+    /// network or environment variables are ever exposed. Without it, a WASI
+    /// call traps. Example: `wasi = true`.
+    pub wasi: bool,
+}
+
+/// Everything an instance needs besides the compiled plugin.
+#[derive(Debug, Clone, Default)]
+pub struct InstanceOptions {
+    /// Settings passed to `init` and served by the `config` import.
+    pub settings: BTreeMap<String, String>,
+    /// Resource limits.
+    pub limits: Limits,
+    /// The plugin's key-value state; `None` keeps state in memory.
+    pub state: Option<StateHandle>,
+    /// Where plugin metrics go; `None` discards them.
+    pub metrics: Option<Metrics>,
+}
+
+impl InstanceOptions {
+    /// Options with the given settings and default limits.
+    pub fn with_settings<K: Into<String>, V: Into<String>>(
+        settings: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        InstanceOptions {
+            settings: settings
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+}

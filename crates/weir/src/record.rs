@@ -1,0 +1,131 @@
+//! Records as the host sees them.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// One header of a record: a UTF-8 name and arbitrary bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The header name.
+    pub name: String,
+    /// The header value.
+    pub value: Vec<u8>,
+}
+
+/// Where a record sits in its partition or shard.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Position {
+    /// A numeric offset (Kafka offsets, file line numbers, generator counters).
+    Offset(u64),
+    /// An opaque ordered token (Kinesis sequence numbers).
+    Sequence(Arc<str>),
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Position::Offset(o) => write!(f, "{o}"),
+            Position::Sequence(s) => f.write_str(s),
+        }
+    }
+}
+
+/// A record flowing through a pipeline.
+///
+/// Sources create records; plugin stages keep, drop, transform or annotate
+/// them; sinks write them. `score` and `labels` are set by scorer and reward
+/// stages and are what routes test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The key, if the record has one (absent is not the same as empty).
+    pub key: Option<Vec<u8>>,
+    /// The payload, usually JSON; never altered by the host.
+    pub value: Vec<u8>,
+    /// Headers, in order.
+    pub headers: Vec<Header>,
+    /// When the record was produced, in milliseconds since the Unix epoch.
+    pub timestamp_ms: i64,
+    /// The record's position in its source partition.
+    pub position: Position,
+    /// Score from the last scorer or reward stage, if any.
+    pub score: Option<f32>,
+    /// Labels (reasons) from scorer stages.
+    pub labels: Vec<String>,
+}
+
+impl Record {
+    /// A record with only a value, at `position`, timestamped `timestamp_ms`.
+    pub fn new(value: impl Into<Vec<u8>>, position: Position, timestamp_ms: i64) -> Self {
+        Record {
+            key: None,
+            value: value.into(),
+            headers: Vec::new(),
+            timestamp_ms,
+            position,
+            score: None,
+            labels: Vec::new(),
+        }
+    }
+
+    /// Sets the key.
+    #[must_use]
+    pub fn with_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
+        self.headers.push(Header {
+            name: name.into(),
+            value: value.into(),
+        });
+        self
+    }
+
+    /// The first header named `name`.
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|h| h.name == name)
+            .map(|h| h.value.as_slice())
+    }
+
+    /// Approximate size in bytes (key, value and headers), used for batch limits.
+    pub fn size(&self) -> usize {
+        self.key.as_ref().map_or(0, Vec::len)
+            + self.value.len()
+            + self
+                .headers
+                .iter()
+                .map(|h| h.name.len() + h.value.len())
+                .sum::<usize>()
+    }
+}
+
+/// A batch of records from one partition or shard, in source order.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// The topic, stream or file the records came from.
+    pub origin: Arc<str>,
+    /// The partition or shard within `origin`.
+    pub partition: Arc<str>,
+    /// The records.
+    pub records: Vec<Record>,
+}
+
+impl Batch {
+    /// A batch of `records` from `origin`/`partition`.
+    pub fn new(
+        origin: impl Into<Arc<str>>,
+        partition: impl Into<Arc<str>>,
+        records: Vec<Record>,
+    ) -> Self {
+        Batch {
+            origin: origin.into(),
+            partition: partition.into(),
+            records,
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! The [`Source`] extension point: where records come from.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::record::{Batch, Position};
+
+/// When a source hands over a batch: whichever limit is reached first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BatchLimits {
+    /// Most records in one batch. Example: `max_records = 500`.
+    pub max_records: usize,
+    /// Most bytes (keys + values + headers) in one batch. Example: `max_bytes = 1048576`.
+    pub max_bytes: usize,
+    /// Longest a partial batch waits for more records, in milliseconds
+    /// (the batching window). Example: `max_wait_ms = 100`.
+    pub max_wait_ms: u64,
+}
+
+impl Default for BatchLimits {
+    fn default() -> Self {
+        BatchLimits {
+            max_records: 500,
+            max_bytes: 4 << 20,
+            max_wait_ms: 100,
+        }
+    }
+}
+
+/// An error of a source.
+#[derive(Debug, thiserror::Error)]
+#[error("source `{source_name}`: {message}")]
+pub struct SourceError {
+    /// Which source (type and location, e.g. `file examples/in.jsonl`).
+    pub source_name: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl SourceError {
+    /// A new error for `source_name`.
+    pub fn new(source_name: impl Into<String>, message: impl ToString) -> Self {
+        SourceError {
+            source_name: source_name.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Where records come from: a file, stdin, the generator, Kafka, Kinesis.
+///
+/// A source yields batches, each from a single partition (or shard) and in
+/// that partition's order. The runtime calls [`Source::commit`] for a
+/// partition once every record up to and including a position has been
+/// acknowledged by every sink (records dropped by filters count as
+/// acknowledged); a source persists that as its checkpoint and resumes from
+/// it after a restart.
+#[async_trait]
+pub trait Source: Send {
+    /// The next batch, cut by `limits`. `Ok(None)` means a bounded source
+    /// is exhausted; unbounded sources never return it.
+    async fn next_batch(&mut self, limits: &BatchLimits) -> Result<Option<Batch>, SourceError>;
+
+    /// Every record of `partition` up to and including `position` is done.
+    async fn commit(&mut self, partition: &str, position: &Position) -> Result<(), SourceError>;
+
+    /// A short description for logs, e.g. `generator transactions`.
+    fn describe(&self) -> String;
+}
