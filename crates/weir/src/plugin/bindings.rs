@@ -20,5 +20,7 @@ wasmtime::component::bindgen!({
     world: "weir:host/plugin-host",
 });
 
-pub use exports::weir::plugin::{enricher_plugin, filter_plugin, reward_plugin, scorer_plugin};
-pub use weir::plugin::{config, log, metrics, state, types};
+pub use self::exports::weir::plugin::{
+    enricher_plugin, filter_plugin, reward_plugin, scorer_plugin,
+};
+pub use self::weir::plugin::{config, log, metrics, state, types};

@@ -285,7 +285,7 @@ fn classify(err: &wasmtime::Error) -> TrapKind {
         Some(Trap::Interrupt) => TrapKind::Deadline,
         Some(Trap::UnreachableCodeReached) => TrapKind::Panic,
         Some(Trap::StackOverflow) => TrapKind::StackOverflow,
-        _ if text.contains("memory growth failure") || text.contains("memory size") => {
+        _ if text.contains("growing memory") || text.contains("memory growth failure") => {
             TrapKind::Memory
         }
         _ if text.contains("has not been defined") => TrapKind::NotGranted,

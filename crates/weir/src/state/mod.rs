@@ -214,7 +214,7 @@ mod tests {
         a.flush()?;
         a.delete("k");
         a.flush()?;
-        drop(store);
+        drop((a, store));
         let store = StateStore::open(dir.path())?;
         assert_eq!(store.namespace("a").get("k")?, None);
         Ok(())

@@ -1,0 +1,55 @@
+//! Helpers shared by weir's tests and benchmarks.
+//!
+//! - [`plugin`] returns the path of a plugin component, building every
+//!   plugin from source (`plugins/build.sh`) once per process first, so a
+//!   plain `cargo test` works from a fresh clone.
+//! - [`native`] holds the example plugins' logic compiled natively, for
+//!   reference results in tests and the native side of benchmarks.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub mod native;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn build_plugins() -> Result<(), String> {
+    let script = repo_root().join("plugins").join("build.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "building the plugins failed ({}):\n{}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// The path of plugin `crate_name` (e.g. `amount_filter`), built from source.
+///
+/// # Panics
+///
+/// If the plugins cannot be built; the message carries the build output.
+pub fn plugin(crate_name: &str) -> PathBuf {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    if let Err(e) = BUILT.get_or_init(build_plugins) {
+        panic!("{e}");
+    }
+    let path = repo_root()
+        .join("plugins/target/wasm32-wasip2/release")
+        .join(format!("{crate_name}.wasm"));
+    assert!(path.exists(), "plugin {} was not built", path.display());
+    path
+}

@@ -1,0 +1,120 @@
+//! The plugin stage against the same logic compiled natively.
+//!
+//! Run with: cargo bench -p weir --bench plugin_stage
+//!
+//! Records are generated card transactions (~160-byte JSON). For each batch
+//! size the plugin side is a full `PluginInstance::process` call (packing,
+//! the component call, applying the result to the records); the native side
+//! runs the very same rules (the fraud scorer's `logic.rs`, the amount
+//! filter's comparison) over the same batch. `bare` is a plugin that touches
+//! nothing: the boundary cost alone.
+
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use weir::connectors::generator::{Workload, generator};
+use weir::plugin::{Engine, Grants, InstanceOptions, PluginInstance};
+use weir::{Batch, Position, Record};
+use weir_test_support::native;
+
+const SIZES: [usize; 3] = [1, 100, 1000];
+
+fn transactions(n: usize) -> Vec<Record> {
+    let mut g = generator(Workload::Transactions, 42);
+    (0..n)
+        .map(|i| {
+            let r = g.next_record();
+            Record::new(r.value, Position::Offset(i as u64), r.timestamp_ms).with_key(r.key)
+        })
+        .collect()
+}
+
+fn instance(engine: &Engine, name: &str, settings: &[(&str, &str)]) -> PluginInstance {
+    let plugin = match engine.load_file(&weir_test_support::plugin(name), Grants::default()) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    };
+    match plugin.instantiate(InstanceOptions::with_settings(settings.iter().copied())) {
+        Ok(i) => i,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn stage(c: &mut Criterion) {
+    let engine = match Engine::new() {
+        Ok(e) => e,
+        Err(e) => panic!("{e}"),
+    };
+    let pool = transactions(5_000);
+    let mut filter = instance(&engine, "amount_filter", &[("min_amount", "100")]);
+    let mut scorer = instance(&engine, "fraud_scorer", &[]);
+    let mut bare = instance(&engine, "test_bare", &[]);
+    let mut native_scorer = native::FraudScorer::default();
+
+    for size in SIZES {
+        let make = || Batch::new("tx", "0", pool[..size].to_vec());
+        let mut group = c.benchmark_group("amount-filter");
+        group.throughput(Throughput::Elements(size as u64));
+        group.bench_function(BenchmarkId::new("plugin", size), |b| {
+            b.iter_batched(
+                make,
+                |batch| filter.process(batch).map(|o| o.records.len()).ok(),
+                BatchSize::SmallInput,
+            )
+        });
+        group.bench_function(BenchmarkId::new("native", size), |b| {
+            b.iter_batched(
+                make,
+                |batch| {
+                    let kept: Vec<Record> = batch
+                        .records
+                        .into_iter()
+                        .filter(|r| native::amount_keep(&r.value, 100.0).unwrap_or(false))
+                        .collect();
+                    kept.len()
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        group.finish();
+
+        let mut group = c.benchmark_group("fraud-scorer");
+        group.throughput(Throughput::Elements(size as u64));
+        group.bench_function(BenchmarkId::new("plugin", size), |b| {
+            b.iter_batched(
+                make,
+                |batch| scorer.process(batch).map(|o| o.records.len()).ok(),
+                BatchSize::SmallInput,
+            )
+        });
+        group.bench_function(BenchmarkId::new("native", size), |b| {
+            b.iter_batched(
+                make,
+                |batch| {
+                    let mut out = batch.records;
+                    for r in &mut out {
+                        if let Ok((score, labels)) = native_scorer.score(&r.value) {
+                            r.score = Some(score);
+                            r.labels.extend(labels.into_iter().map(String::from));
+                        }
+                    }
+                    out.len()
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        group.finish();
+
+        let mut group = c.benchmark_group("boundary");
+        group.throughput(Throughput::Elements(size as u64));
+        group.bench_function(BenchmarkId::new("bare", size), |b| {
+            b.iter_batched(
+                make,
+                |batch| bare.process(batch).map(|o| o.dropped).ok(),
+                BatchSize::SmallInput,
+            )
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, stage);
+criterion_main!(benches);

@@ -1,0 +1,245 @@
+//! The example pipelines end to end, with exact counts checked against the
+//! generators and the native reference logic.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use weir::connectors::Registry;
+use weir::connectors::generator::{Workload, generator, planted};
+use weir::metrics::Metrics;
+use weir::pipeline::{Pipeline, PipelineConfig, RunSummary};
+
+use super::{TestResult, engine};
+
+/// Loads an example config with its sinks and data directory moved into
+/// `out`, so tests never write into the examples.
+fn example(rel: &str, out: &Path) -> Result<PipelineConfig, Box<dyn std::error::Error>> {
+    // Build the plugins first (the configs point at them).
+    weir_test_support::plugin("amount_filter");
+    let path = weir_test_support::repo_root().join("examples").join(rel);
+    let mut config = PipelineConfig::from_file(&path)?;
+    for (name, sink) in config.sinks.iter_mut() {
+        if sink.options.contains_key("path") {
+            let p = out.join(format!("{name}.jsonl"));
+            sink.options
+                .insert("path".into(), toml::Value::String(p.display().to_string()));
+        }
+    }
+    config.data_dir = Some(out.join("data"));
+    Ok(config)
+}
+
+async fn run(config: &PipelineConfig) -> Result<RunSummary, Box<dyn std::error::Error>> {
+    let pipeline = Pipeline::build(config, &engine(), &Registry::builtin(), Metrics::new())?;
+    Ok(pipeline.run(std::future::pending()).await?)
+}
+
+fn lines(path: PathBuf) -> Result<Vec<serde_json::Value>, Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string(&path)?;
+    Ok(text
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fraud_detection_alerts_exactly_what_the_rules_say() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let config = example("fraud-detection/pipeline.toml", dir.path())?;
+    let summary = run(&config).await?;
+    assert_eq!(summary.records_in, 20_000);
+    assert_eq!(summary.scored, 20_000);
+    assert_eq!(summary.failed, 0);
+
+    // Expected alerts from the native rules over the same generated data.
+    let mut native = weir_test_support::native::FraudScorer::default();
+    let mut g = generator(Workload::Transactions, 42);
+    let mut expected = BTreeSet::new();
+    for i in 0..20_000u64 {
+        let (score, _) = native.score(&g.next_record().value)?;
+        if score >= 0.7 {
+            expected.insert(i);
+        }
+    }
+    let alerts = lines(dir.path().join("alerts.jsonl"))?;
+    let got: BTreeSet<u64> = alerts
+        .iter()
+        .filter_map(|a| a["position"].as_u64())
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(
+        summary.written.get("alerts").copied(),
+        Some(expected.len() as u64)
+    );
+    assert_eq!(summary.written.get("archive").copied(), Some(20_000));
+
+    // Every planted fraud case is among the alerts, with its reason.
+    let planted = planted(Workload::Transactions, 42, 20_000);
+    assert!(
+        planted.len() > 150,
+        "the generator plants fraud: {}",
+        planted.len()
+    );
+    let by_pos: BTreeMap<u64, &serde_json::Value> = alerts
+        .iter()
+        .filter_map(|a| a["position"].as_u64().map(|p| (p, a)))
+        .collect();
+    for (pos, kind) in planted {
+        let alert = by_pos
+            .get(&pos)
+            .ok_or(format!("planted {kind} at {pos} not alerted"))?;
+        let label = match kind {
+            "burst" => "velocity",
+            "amount" => "amount",
+            "country" => "country-change",
+            other => return Err(format!("unknown planted kind {other}").into()),
+        };
+        let labels = alert["labels"].as_array().cloned().unwrap_or_default();
+        assert!(labels.iter().any(|l| l == label), "{pos}: {labels:?}");
+    }
+    // Alerts are a small share of the traffic.
+    assert!(expected.len() < 400, "{}", expected.len());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filter_then_scorer_counts() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let config = example("fraud-detection/big-spenders.toml", dir.path())?;
+    let summary = run(&config).await?;
+    let mut g = generator(Workload::Transactions, 42);
+    let mut native = weir_test_support::native::FraudScorer::default();
+    let (mut kept, mut alerts) = (0u64, 0u64);
+    for _ in 0..20_000 {
+        let v = g.next_record().value;
+        if weir_test_support::native::amount_keep(&v, 100.0)? {
+            kept += 1;
+            if native.score(&v)?.0 >= 0.7 {
+                alerts += 1;
+            }
+        }
+    }
+    assert_eq!(summary.dropped, 20_000 - kept);
+    assert_eq!(summary.written.get("archive").copied(), Some(kept));
+    assert_eq!(summary.written.get("alerts").copied(), Some(alerts));
+    // The archive sink writes raw values: the input bytes, untouched.
+    let text = std::fs::read_to_string(dir.path().join("archive.jsonl"))?;
+    let first = text.lines().next().unwrap_or_default();
+    assert!(first.starts_with("{\"txn_id\":\"t-"), "{first}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connected_vehicles_routes_events() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let config = example("connected-vehicles/pipeline.toml", dir.path())?;
+    let summary = run(&config).await?;
+    let planted = planted(Workload::Telemetry, 7, 20_000);
+    let events = lines(dir.path().join("events.jsonl"))?;
+    assert_eq!(events.len(), planted.len(), "one event per planted reading");
+    let mut want: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, kind) in &planted {
+        *want.entry(kind).or_default() += 1;
+    }
+    let mut got: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in &events {
+        *got.entry(e["event"].as_str().unwrap_or("?")).or_default() += 1;
+    }
+    assert_eq!(got, want);
+    assert_eq!(summary.written.get("telemetry").copied(), Some(20_000));
+    let telemetry = lines(dir.path().join("telemetry.jsonl"))?;
+    assert!(
+        telemetry
+            .iter()
+            .all(|t| t.get("speed_mph").is_some() && t.get("zone").is_some())
+    );
+    assert!(
+        telemetry.iter().any(|t| t["zone"] == "mitte"),
+        "some readings fall in the mitte geofence"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deepracer_rewards_every_step() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let config = example("deepracer/pipeline.toml", dir.path())?;
+    let summary = run(&config).await?;
+    let mut g = generator(Workload::Race, 1);
+    let mut on_line = 0u64;
+    for _ in 0..5_000 {
+        let p: serde_json::Value = serde_json::from_slice(&g.next_record().value)?;
+        let d = p["distance_from_center"].as_f64().unwrap_or(f64::NAN) as f32;
+        let w = p["track_width"].as_f64().unwrap_or(f64::NAN) as f32;
+        if weir_test_support::native::center_line_reward(d, w) >= 1.0 {
+            on_line += 1;
+        }
+    }
+    assert_eq!(summary.scored, 5_000);
+    assert_eq!(summary.written.get("rewards").copied(), Some(5_000));
+    assert_eq!(summary.written.get("on-line").copied(), Some(on_line));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trapping_batch_is_dead_lettered_and_the_stream_goes_on() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("in.jsonl");
+    let mut text = String::new();
+    for i in 0..50 {
+        match i {
+            17 => text.push_str("{\"n\":17,\"do\":\"trap\"}\n"),
+            33 => text.push_str("{\"n\":33,\"do\":\"fail\"}\n"),
+            _ => text.push_str(&format!("{{\"n\":{i}}}\n")),
+        }
+    }
+    std::fs::write(&input, text)?;
+    let chaos = weir_test_support::plugin("test_chaos");
+    let toml = format!(
+        r#"
+name = "chaos"
+data_dir = "data"
+[source]
+type = "file"
+path = "in.jsonl"
+[batch]
+max_records = 10
+[[stages]]
+name = "chaos"
+plugin = "{}"
+[sinks.out]
+type = "file"
+path = "out.jsonl"
+"#,
+        chaos.display()
+    );
+    let config = PipelineConfig::from_str(&toml, "chaos.toml", dir.path())?;
+    let summary = run(&config).await?;
+    assert_eq!(summary.records_in, 50);
+    // Batch 10..20 trapped as a whole; record 33 failed alone.
+    assert_eq!(summary.failed, 11);
+    assert_eq!(summary.written.get("out").copied(), Some(39));
+    let dead = lines(dir.path().join("data/dead-letters.jsonl"))?;
+    assert_eq!(dead.len(), 11);
+    let trapped: Vec<&serde_json::Value> = dead
+        .iter()
+        .filter(|d| d["error"].as_str().unwrap_or("").contains("trapped"))
+        .collect();
+    assert_eq!(trapped.len(), 10);
+    assert!(
+        trapped[0]["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("chaos: trap requested")
+    );
+    assert_eq!(trapped[0]["stage"], "chaos");
+    assert_eq!(trapped[0]["plugin"], "test_chaos");
+    assert_eq!(trapped[0]["position"], 10);
+    assert_eq!(trapped[0]["value"]["n"], 10);
+    let failed = dead
+        .iter()
+        .find(|d| d["value"]["n"] == 33)
+        .ok_or("record 33 not dead-lettered")?;
+    assert_eq!(failed["error"], "chaos: asked to fail");
+    Ok(())
+}
