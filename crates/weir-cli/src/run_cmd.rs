@@ -25,30 +25,39 @@ pub(crate) async fn run(path: &Path, json: bool) -> anyhow::Result<()> {
         .run(shutdown)
         .await
         .with_context(|| format!("pipeline `{}` failed", config.name))?;
-    if json {
-        println!("{}", serde_json::to_string(&summary)?);
+    let text = if json {
+        serde_json::to_string(&summary)?
     } else {
-        print_summary(&config.name, &summary);
+        summary_text(&config.name, &summary)
+    };
+    // Keep stdout clean when a sink writes records there.
+    if config.sinks.values().any(|s| s.kind == "stdout") {
+        eprintln!("{text}");
+    } else {
+        println!("{text}");
     }
     Ok(())
 }
 
-fn print_summary(name: &str, s: &RunSummary) {
+fn summary_text(name: &str, s: &RunSummary) -> String {
     let secs = s.elapsed.as_secs_f64();
     let rate = if secs > 0.0 {
         s.records_in as f64 / secs
     } else {
         0.0
     };
-    println!("pipeline {name}: done in {secs:.2} s ({rate:.0} records/s)");
-    println!("  records in     {}", s.records_in);
-    println!("  filtered out   {}", s.dropped);
-    println!("  scored         {}", s.scored);
-    println!("  records out    {}", s.records_out);
-    println!("  failed         {}", s.failed);
+    let mut lines = vec![
+        format!("pipeline {name}: done in {secs:.2} s ({rate:.0} records/s)"),
+        format!("  records in     {}", s.records_in),
+        format!("  filtered out   {}", s.dropped),
+        format!("  scored         {}", s.scored),
+        format!("  records out    {}", s.records_out),
+        format!("  failed         {}", s.failed),
+    ];
     for (sink, n) in &s.written {
-        println!("  written to {sink:<12} {n}");
+        lines.push(format!("  written to {sink:<12} {n}"));
     }
+    lines.join("\n")
 }
 
 pub(crate) fn validate(path: &Path) -> anyhow::Result<()> {

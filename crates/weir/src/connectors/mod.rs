@@ -122,7 +122,7 @@ impl Registry {
     /// Checks the source's type and options without opening it.
     pub fn check_source(&self, config: &PipelineConfig) -> Result<(), ConfigError> {
         let (_, check) = self.source_entry(config)?;
-        check(&config.source).map_err(|e| config.error("source", e))
+        check(&config.source).map_err(|e| option_error(config, "source", e))
     }
 
     /// Checks a sink's type and options without opening it.
@@ -133,7 +133,7 @@ impl Registry {
         sink: &ConnectorConfig,
     ) -> Result<(), ConfigError> {
         let (_, check) = self.sink_entry(config, name, sink)?;
-        check(sink).map_err(|e| config.error(&format!("sinks.{name}"), e))
+        check(sink).map_err(|e| option_error(config, &format!("sinks.{name}"), e))
     }
 
     /// Builds the source described by `config`.
@@ -143,7 +143,7 @@ impl Registry {
         ctx: &ConnectorContext<'_>,
     ) -> Result<Box<dyn Source>, ConfigError> {
         let (factory, _) = self.source_entry(ctx.config)?;
-        factory(config, ctx).map_err(|e| ctx.config.error("source", e))
+        factory(config, ctx).map_err(|e| option_error(ctx.config, "source", e))
     }
 
     /// Builds the sink `name` described by `config`.
@@ -154,7 +154,23 @@ impl Registry {
         ctx: &ConnectorContext<'_>,
     ) -> Result<Arc<dyn Sink>, ConfigError> {
         let (factory, _) = self.sink_entry(ctx.config, name, config)?;
-        factory(name, config, ctx).map_err(|e| ctx.config.error(&format!("sinks.{name}"), e))
+        factory(name, config, ctx)
+            .map_err(|e| option_error(ctx.config, &format!("sinks.{name}"), e))
+    }
+}
+
+/// Reports a connector option error against the offending key when the
+/// message names it (`unknown field `x``), else against the whole table.
+fn option_error(config: &PipelineConfig, table: &str, message: String) -> ConfigError {
+    let field = ["unknown field `", "missing field `"].iter().find_map(|p| {
+        let rest = &message[message.find(p)? + p.len()..];
+        rest.split('`').next().map(str::to_string)
+    });
+    match field {
+        Some(f) if message.contains("unknown field") => {
+            config.error(&format!("{table}.{f}"), message)
+        }
+        _ => config.error(table, message),
     }
 }
 

@@ -1,0 +1,321 @@
+//! The `weir` command as a user runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn weir(args: &[&str]) -> Output {
+    match Command::new(env!("CARGO_BIN_EXE_weir")).args(args).output() {
+        Ok(o) => o,
+        Err(e) => panic!("cannot run weir: {e}"),
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn plugin(name: &str) -> String {
+    weir_test_support::plugin(name).display().to_string()
+}
+
+fn example(rel: &str) -> String {
+    weir_test_support::repo_root()
+        .join("examples")
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+fn outcomes(out: &Output) -> Vec<Value> {
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or(Value::Null))
+        .collect()
+}
+
+#[test]
+fn plugin_test_amount_filter() {
+    let out = weir(&[
+        "plugin",
+        "test",
+        &plugin("amount_filter"),
+        "--input",
+        &example("fraud-detection/sample-transactions.jsonl"),
+        "--config",
+        "min_amount=50",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let o = outcomes(&out);
+    assert_eq!(o.len(), 13);
+    let kept = o.iter().filter(|v| v["outcome"] == "kept").count();
+    let dropped = o.iter().filter(|v| v["outcome"] == "dropped").count();
+    assert_eq!(kept + dropped, 12);
+    assert!(kept > 0 && dropped > 0);
+    assert_eq!(o[12]["outcome"], "error", "the non-JSON line fails alone");
+    assert!(text(&out.stderr).contains("1 failed"));
+}
+
+#[test]
+fn plugin_test_fraud_scorer() {
+    let out = weir(&[
+        "plugin",
+        "test",
+        &plugin("fraud_scorer"),
+        "--input",
+        &example("fraud-detection/sample-transactions.jsonl"),
+        "--kind",
+        "scorer",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let o = outcomes(&out);
+    assert!(
+        o[..12]
+            .iter()
+            .all(|v| v["outcome"] == "scored" && v["score"].is_number())
+    );
+}
+
+#[test]
+fn plugin_test_telemetry_enricher() {
+    let out = weir(&[
+        "plugin",
+        "test",
+        &plugin("telemetry_enricher"),
+        "--input",
+        &example("connected-vehicles/sample-telemetry.jsonl"),
+        "--config",
+        "zones=mitte:52.50,13.36,52.54,13.42",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let o = outcomes(&out);
+    let last = &o[o.len() - 1];
+    assert_eq!(last["outcome"], "emitted");
+    let records = last["records"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        records.len(),
+        3,
+        "reading + harsh braking + over-temperature: {last}"
+    );
+    assert_eq!(records[0]["value"]["zone"], "mitte");
+    assert_eq!(records[1]["headers"]["weir-event"], "harsh-braking");
+}
+
+#[test]
+fn plugin_test_center_line_reward() {
+    let out = weir(&[
+        "plugin",
+        "test",
+        &plugin("center_line_reward"),
+        "--input",
+        &example("deepracer/sample-steps.jsonl"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let o = outcomes(&out);
+    assert_eq!(o.len(), 5);
+    for v in o {
+        let s = v["score"].as_f64().unwrap_or(-1.0);
+        assert!([1.0, 0.5, 0.1, 0.001].contains(&s), "{v}");
+    }
+}
+
+#[test]
+fn plugin_test_reports_a_trap_and_exits_non_zero() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, "ok\ntrap\nok\n")?;
+    let out = weir(&[
+        "plugin",
+        "test",
+        &plugin("test_chaos"),
+        "--input",
+        &input.display().to_string(),
+        "--batch-size",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let o = outcomes(&out);
+    assert_eq!(o[0]["outcome"], "kept");
+    assert_eq!(o[1]["outcome"], "trap");
+    assert_eq!(
+        o[2]["outcome"], "kept",
+        "the next call runs on a fresh instance"
+    );
+    Ok(())
+}
+
+#[test]
+fn plugin_inspect_shows_world_and_imports() {
+    let out = weir(&["plugin", "inspect", &plugin("fraud_scorer"), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert_eq!(v["kind"], "scorer");
+    assert_eq!(v["version"], "0.1.0");
+    let imports = v["imports"].as_array().cloned().unwrap_or_default();
+    assert!(
+        imports.iter().any(|i| i == "weir:plugin/state@0.1.0"),
+        "{imports:?}"
+    );
+}
+
+#[test]
+fn a_filter_given_as_a_scorer_is_refused() {
+    let out = weir(&[
+        "plugin",
+        "test",
+        &plugin("amount_filter"),
+        "--input",
+        &example("fraud-detection/sample-transactions.jsonl"),
+        "--kind",
+        "scorer",
+        "--config",
+        "min_amount=1",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(
+            "is a filter plugin (world `weir:plugin/filter`), but it was loaded as a scorer"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn every_example_validates() {
+    for rel in [
+        "fraud-detection/pipeline.toml",
+        "fraud-detection/big-spenders.toml",
+        "connected-vehicles/pipeline.toml",
+        "deepracer/pipeline.toml",
+    ] {
+        weir_test_support::plugin("amount_filter");
+        let out = weir(&["validate", &example(rel)]);
+        assert!(out.status.success(), "{rel}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains(": ok"));
+    }
+}
+
+fn config_with(dir: &Path, body: &str) -> Result<PathBuf, std::io::Error> {
+    let path = dir.join("p.toml");
+    std::fs::write(&path, body)?;
+    Ok(path)
+}
+
+fn validate_fails(dir: &Path, body: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let path = config_with(dir, body)?;
+    let out = weir(&["validate", &path.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1), "validate should fail");
+    let err = text(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    Ok(err)
+}
+
+#[test]
+fn config_errors_name_file_line_and_key() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let good_plugin = plugin("amount_filter");
+    let base = format!(
+        "name = \"p\"\n[source]\ntype = \"generator\"\ncount = 5\n\n[[stages]]\nname = \"f\"\nplugin = \"{good_plugin}\"\nsettings = {{ min_amount = 10 }}\n\n[sinks.out]\ntype = \"stdout\"\n"
+    );
+
+    // An unknown key.
+    let err = validate_fails(
+        dir.path(),
+        &base.replace("count = 5", "count = 5\ncuont = 6"),
+    )?;
+    assert!(err.contains("p.toml:5") && err.contains("cuont"), "{err}");
+
+    // A missing plugin file.
+    let err = validate_fails(dir.path(), &base.replace(&good_plugin, "missing.wasm"))?;
+    assert!(
+        err.contains("p.toml:8")
+            && err.contains("stages[0].plugin")
+            && err.contains("does not exist"),
+        "{err}"
+    );
+
+    // A core module instead of a component.
+    std::fs::write(
+        dir.path().join("core.wasm"),
+        [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    )?;
+    let err = validate_fails(dir.path(), &base.replace(&good_plugin, "core.wasm"))?;
+    assert!(
+        err.contains("stages[0].plugin") && err.contains("not a component"),
+        "{err}"
+    );
+
+    // A route to a sink that does not exist.
+    let err = validate_fails(
+        dir.path(),
+        &format!("{base}\n[[routes]]\nsink = \"nowhere\"\n"),
+    )?;
+    assert!(
+        err.contains("routes[0].sink") && err.contains("unknown sink `nowhere`"),
+        "{err}"
+    );
+
+    // A bad sink option.
+    let err = validate_fails(
+        dir.path(),
+        &base.replace("type = \"stdout\"", "type = \"stdout\"\nformat = \"xml\""),
+    )?;
+    assert!(err.contains("sinks.out") && err.contains("xml"), "{err}");
+
+    // A setting the plugin rejects in init.
+    let err = validate_fails(
+        dir.path(),
+        &base.replace("min_amount = 10", "min_amount = \"lots\""),
+    )?;
+    assert!(
+        err.contains("stages[0]") && err.contains("min_amount"),
+        "{err}"
+    );
+
+    // Not TOML at all.
+    let err = validate_fails(dir.path(), "name = \n")?;
+    assert!(err.contains("p.toml:1"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn a_missing_config_is_a_clear_error() {
+    let out = weir(&["run", "/nonexistent/pipeline.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("/nonexistent/pipeline.toml") && err.contains("cannot read"),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_prints_a_summary_and_logs_json() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let body = format!(
+        "name = \"p\"\n[source]\ntype = \"generator\"\ncount = 1000\n\n[[stages]]\nname = \"score\"\nplugin = \"{}\"\n\n[[routes]]\nsink = \"alerts\"\nwhen = \"score >= 0.7\"\n\n[sinks.alerts]\ntype = \"file\"\npath = \"alerts.jsonl\"\nformat = \"json\"\n",
+        plugin("fraud_scorer")
+    );
+    let path = config_with(dir.path(), &body)?;
+    let out = weir(&["--log-format", "json", "run", &path.display().to_string()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("records in     1000"), "{stdout}");
+    let alerts = std::fs::read_to_string(dir.path().join("alerts.jsonl"))?;
+    assert!(
+        stdout.contains(&format!(
+            "written to alerts       {}",
+            alerts.lines().count()
+        )),
+        "{stdout}"
+    );
+    for line in text(&out.stderr).lines() {
+        let v: Value = serde_json::from_str(line)?;
+        assert!(v.get("level").is_some(), "{line}");
+    }
+    Ok(())
+}
