@@ -37,6 +37,10 @@ enum Command {
         /// Print the summary as JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Start over: delete the pipeline's checkpoints, plugin state and
+        /// default dead-letter file (its data directory) before running.
+        #[arg(long)]
+        reset: bool,
     },
     /// Check a pipeline config and load its plugins without running it.
     Validate {
@@ -75,7 +79,11 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Run { config, json } => run_cmd::run(&config, json).await,
+            Command::Run {
+                config,
+                json,
+                reset,
+            } => run_cmd::run(&config, json, reset).await,
             Command::Validate { config } => run_cmd::validate(&config),
             Command::Plugin(cmd) => plugin_cmd::run(cmd),
         }

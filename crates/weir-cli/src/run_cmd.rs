@@ -12,8 +12,15 @@ fn registry() -> Registry {
     Registry::builtin()
 }
 
-pub(crate) async fn run(path: &Path, json: bool) -> anyhow::Result<()> {
+pub(crate) async fn run(path: &Path, json: bool, reset: bool) -> anyhow::Result<()> {
     let config = PipelineConfig::from_file(path)?;
+    let data_dir = config.data_dir();
+    if reset && data_dir.exists() {
+        std::fs::remove_dir_all(&data_dir).with_context(|| {
+            format!("cannot delete the data directory `{}`", data_dir.display())
+        })?;
+        tracing::info!(data_dir = %data_dir.display(), "reset: checkpoints and plugin state deleted");
+    }
     let engine = Engine::new().context("starting the plugin engine")?;
     let pipeline = Pipeline::build(&config, &engine, &registry(), Metrics::new())?;
     let shutdown = async {

@@ -65,6 +65,17 @@ pub trait Source: Send {
     /// Every record of `partition` up to and including `position` is done.
     async fn commit(&mut self, partition: &str, position: &Position) -> Result<(), SourceError>;
 
-    /// A short description for logs, e.g. `generator transactions`.
+    /// Called before the first batch for each checkpoint weir's own store
+    /// holds for this source: continue after `position` in `partition`.
+    /// Sources whose service keeps their checkpoints (e.g. Kafka consumer
+    /// groups) may ignore it.
+    async fn resume(&mut self, partition: &str, position: &Position) -> Result<(), SourceError> {
+        let _ = (partition, position);
+        Ok(())
+    }
+
+    /// Names the source in logs and keys its checkpoints, e.g.
+    /// `file /data/in.jsonl`: two sources with the same description share
+    /// checkpoints.
     fn describe(&self) -> String;
 }

@@ -5,8 +5,9 @@
 //!
 //! Sink options: `path` (required), `format` (`value`: the record value as
 //! one line, the default; `json`: a JSON envelope with key, value, headers,
-//! timestamp, position, score and labels), `append` (default `false`:
-//! truncate when the pipeline starts).
+//! timestamp, position, score and labels), `append` (default `true`: a
+//! pipeline that resumes from its checkpoint adds to what earlier runs
+//! wrote; `false` truncates the file when the pipeline starts).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -69,6 +70,16 @@ impl Source for FileSource {
         Ok(())
     }
 
+    async fn resume(&mut self, _partition: &str, position: &Position) -> Result<(), SourceError> {
+        match position {
+            Position::Offset(line) => self.lines.skip_through(*line).await,
+            Position::Sequence(_) => Err(SourceError::new(
+                self.describe(),
+                format!("cannot resume at `{position}`"),
+            )),
+        }
+    }
+
     fn describe(&self) -> String {
         format!("file {}", self.path.display())
     }
@@ -115,8 +126,12 @@ struct SinkOptions {
     path: PathBuf,
     #[serde(default)]
     format: Format,
-    #[serde(default)]
+    #[serde(default = "yes")]
     append: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Writes JSON lines to a file; a write is acknowledged once flushed.
@@ -127,12 +142,9 @@ pub struct FileSink {
 }
 
 impl FileSink {
-    /// Creates (truncates) `path`, making parent directories as needed.
-    pub fn create(path: &Path, format: Format) -> Result<Self, String> {
-        Self::open(path, format, false)
-    }
-
-    fn open(path: &Path, format: Format, append: bool) -> Result<Self, String> {
+    /// Opens `path` for appending (or truncates it when `append` is false),
+    /// making parent directories as needed.
+    pub fn open(path: &Path, format: Format, append: bool) -> Result<Self, String> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;

@@ -60,6 +60,25 @@ impl<R: AsyncBufRead + Unpin + Send> LineBatcher<R> {
         r
     }
 
+    /// Skips lines up to and including line `last` (0-based).
+    pub(crate) async fn skip_through(&mut self, last: u64) -> Result<(), SourceError> {
+        while self.line <= last && !self.eof {
+            self.pending.clear();
+            let n = self
+                .reader
+                .read_until(b'\n', &mut self.pending)
+                .await
+                .map_err(|e| SourceError::new(&self.name, format!("read failed: {e}")))?;
+            if n == 0 {
+                self.eof = true;
+            } else {
+                self.line += 1;
+            }
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
     pub(crate) async fn next_batch(
         &mut self,
         limits: &BatchLimits,

@@ -284,13 +284,13 @@ impl PipelineConfig {
                     .map_err(|e| self.error(&format!("routes[{i}].when"), e))?;
             }
         }
-        if let Some(s) = &self.errors.on_failure {
-            if !self.sinks.contains_key(s) {
-                return Err(self.error(
-                    "errors.on_failure",
-                    format!("unknown sink `{s}` (sinks: {})", self.sink_names()),
-                ));
-            }
+        if let Some(s) = &self.errors.on_failure
+            && !self.sinks.contains_key(s)
+        {
+            return Err(self.error(
+                "errors.on_failure",
+                format!("unknown sink `{s}` (sinks: {})", self.sink_names()),
+            ));
         }
         Ok(())
     }

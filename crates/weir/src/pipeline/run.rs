@@ -10,7 +10,7 @@ use crate::plugin::{Engine, InstanceOptions};
 use crate::record::{Batch, Record};
 use crate::sink::Sink;
 use crate::source::Source;
-use crate::state::StateStore;
+use crate::state::{Checkpoint, StateHandle, StateStore};
 
 use super::PipelineError;
 use super::config::PipelineConfig;
@@ -49,6 +49,8 @@ pub struct Pipeline {
     sinks: BTreeMap<String, Arc<dyn Sink>>,
     dead_letters: (String, Arc<dyn Sink>),
     metrics: Metrics,
+    store: StateStore,
+    state_handles: Vec<StateHandle>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -89,20 +91,16 @@ impl Pipeline {
             },
             None => {
                 let path = data_dir.join("dead-letters.jsonl");
-                let sink = crate::connectors::file::FileSink::create(
+                let sink = crate::connectors::file::FileSink::open(
                     &path,
                     crate::connectors::file::Format::Value,
+                    true,
                 )
                 .map_err(|e| config.error("errors.on_failure", e))?;
                 ("dead-letters".to_string(), Arc::new(sink))
             }
         };
-        let needs_state = !config.stages.is_empty();
-        let store = if needs_state {
-            Some(StateStore::open(&data_dir).map_err(|e| config.error("data_dir", e))?)
-        } else {
-            None
-        };
+        let store = StateStore::open(&data_dir).map_err(|e| config.error("data_dir", e))?;
         let mut stages = Vec::new();
         for (i, s) in config.stages.iter().enumerate() {
             let path = config.resolve(&s.plugin);
@@ -125,9 +123,7 @@ impl Pipeline {
             let options = InstanceOptions {
                 settings: s.settings_strings(),
                 limits: s.limits,
-                state: store
-                    .as_ref()
-                    .map(|st| st.namespace(&format!("{}/{}", config.name, s.name))),
+                state: Some(store.namespace(&s.name)),
                 metrics: Some(metrics.clone()),
             };
             let stage = Stage::new(s.name.clone(), plugin, options)
@@ -136,8 +132,11 @@ impl Pipeline {
         }
         let router = Router::new(&config.routes, config.sinks.keys().cloned().collect())
             .map_err(|e| config.error("routes", e))?;
+        let state_handles = stages.iter().filter_map(|s| s.state().cloned()).collect();
         Ok(Pipeline {
             name: config.name.clone(),
+            store,
+            state_handles,
             source,
             limits: config.batch,
             chain: Arc::new(StageChain::new(stages, metrics.clone())),
@@ -204,7 +203,16 @@ impl Pipeline {
     ) -> Result<RunSummary, PipelineError> {
         let started = Instant::now();
         let mut summary = RunSummary::default();
-        tracing::info!(pipeline = %self.name, source = %self.source.describe(), "pipeline started");
+        let source_name = self.source.describe();
+        let checkpoints = self
+            .store
+            .checkpoints(&source_name)
+            .map_err(|e| PipelineError::State(e.to_string()))?;
+        for c in &checkpoints {
+            tracing::info!(pipeline = %self.name, source = %source_name, partition = %c.partition, position = %c.position, "resuming after checkpoint");
+            self.source.resume(&c.partition, &c.position).await?;
+        }
+        tracing::info!(pipeline = %self.name, source = %source_name, "pipeline started");
         tokio::pin!(shutdown);
         loop {
             let batch = tokio::select! {
@@ -292,12 +300,16 @@ impl Pipeline {
             self.metrics
                 .counter_add(names::DEAD_LETTERS, &pl, letters.len() as u64);
         }
-        // Everything is acknowledged: persist plugin state, then commit.
-        for stage in &self.chain.stages {
-            stage
-                .flush_state()
-                .map_err(|e| PipelineError::State(e.to_string()))?;
-        }
+        // Everything is acknowledged: persist the plugins' state and the
+        // checkpoint together, then tell the source.
+        let checkpoint = Checkpoint {
+            source: self.source.describe(),
+            partition: partition.to_string(),
+            position: last.clone(),
+        };
+        self.store
+            .commit(&self.state_handles, Some(&checkpoint))
+            .map_err(|e| PipelineError::State(e.to_string()))?;
         self.source.commit(&partition, &last).await?;
         Ok(())
     }

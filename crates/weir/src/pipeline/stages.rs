@@ -52,12 +52,9 @@ impl Stage {
             .push(instance);
     }
 
-    /// Flushes the stage's state changes.
-    pub(crate) fn flush_state(&self) -> Result<(), crate::state::StateError> {
-        match &self.options.state {
-            Some(s) => s.flush(),
-            None => Ok(()),
-        }
+    /// The stage's state, if it has a persistent one.
+    pub(crate) fn state(&self) -> Option<&crate::state::StateHandle> {
+        self.options.state.as_ref()
     }
 }
 

@@ -316,10 +316,10 @@ impl PluginInstance {
                 None => err.root_cause().to_string(),
             },
         };
-        if let Some(live) = &mut self.live {
-            if let Some(last) = live.store.data_mut().last_error_log.take() {
-                message.push_str(&format!("; last error logged by the plugin: {last}"));
-            }
+        if let Some(live) = &mut self.live
+            && let Some(last) = live.store.data_mut().last_error_log.take()
+        {
+            message.push_str(&format!("; last error logged by the plugin: {last}"));
         }
         // A trapped instance cannot be entered again.
         self.live = None;
@@ -426,11 +426,11 @@ impl PluginInstance {
     ///
     /// Per-record errors fail only their records ([`Outcome::failed`]); a
     /// trap fails the call and hands the batch back in [`CallFailure`].
-    pub fn process(&mut self, batch: Batch) -> Result<Outcome, CallFailure> {
+    pub fn process(&mut self, batch: Batch) -> Result<Outcome, Box<CallFailure>> {
         match outcome::process(self, &batch) {
             Ok(Some(out)) => Ok(out.apply(batch)),
             Ok(None) => Ok(Outcome::default()),
-            Err(error) => Err(CallFailure { error, batch }),
+            Err(error) => Err(Box::new(CallFailure { error, batch })),
         }
     }
 

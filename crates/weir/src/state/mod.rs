@@ -1,18 +1,49 @@
 //! The embedded store behind the plugin `state` import.
 //!
 //! One [redb] file under the pipeline's data directory holds every plugin's
-//! keys, namespaced by plugin. Writes made during a batch are kept in memory
-//! and committed in one transaction when the runtime calls
-//! [`StateHandle::flush`] after the batch's records were acknowledged, so
-//! state and source positions move forward together.
+//! keys, namespaced by plugin, and the pipeline's source checkpoints. Writes
+//! made during a batch are kept in memory; after the batch's records were
+//! acknowledged by every sink, the runtime calls [`StateStore::commit`],
+//! which writes the plugins' changes and the new source position in ONE
+//! transaction. After a crash, state and position therefore always agree:
+//! the replayed records were never counted in the state.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use redb::{ReadableDatabase as _, TableDefinition};
+use redb::{ReadableDatabase as _, ReadableTable as _, TableDefinition};
 
 const STATE: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("plugin_state");
+const CHECKPOINTS: TableDefinition<'_, &str, &str> = TableDefinition::new("checkpoints");
+
+use crate::record::Position;
+
+fn encode_position(p: &Position) -> String {
+    match p {
+        Position::Offset(o) => format!("o:{o}"),
+        Position::Sequence(s) => format!("s:{s}"),
+    }
+}
+
+fn decode_position(s: &str) -> Option<Position> {
+    match s.split_at_checked(2)? {
+        ("o:", o) => o.parse().ok().map(Position::Offset),
+        ("s:", seq) => Some(Position::Sequence(seq.into())),
+        _ => None,
+    }
+}
+
+/// One source partition's committed position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The source, as [`Source::describe`](crate::Source::describe) names it.
+    pub source: String,
+    /// The partition or shard.
+    pub partition: String,
+    /// The last position whose records are all acknowledged.
+    pub position: Position,
+}
 
 /// An error of the state store.
 #[derive(Debug, thiserror::Error)]
@@ -146,41 +177,100 @@ impl StateHandle {
         cache.dirty.push(key.to_string());
     }
 
-    /// Writes every change since the last flush in one transaction.
-    pub fn flush(&self) -> Result<(), StateError> {
+    /// Takes the changes since the last commit: `(full key, value or None)`.
+    fn drain(&self) -> Vec<(String, Option<Vec<u8>>)> {
         let mut cache = self
             .inner
             .cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if cache.dirty.is_empty() {
-            return Ok(());
+        let mut dirty = std::mem::take(&mut cache.dirty);
+        dirty.sort_unstable();
+        dirty.dedup();
+        dirty
+            .into_iter()
+            .map(|key| {
+                let value = cache.values.get(&key).cloned().flatten();
+                (format!("{}{key}", self.inner.prefix), value)
+            })
+            .collect()
+    }
+
+    /// Persists this handle's changes since the last commit.
+    pub fn flush(&self) -> Result<(), StateError> {
+        self.inner.store.commit(std::slice::from_ref(self), None)
+    }
+}
+
+impl StateStore {
+    fn err(&self, message: impl ToString) -> StateError {
+        StateError {
+            location: self.location.clone(),
+            message: message.to_string(),
         }
-        let Some(db) = &self.inner.store.db else {
-            cache.dirty.clear();
+    }
+
+    /// Writes the changes of `handles` and, if given, a source checkpoint,
+    /// in one transaction: either all of it is durable or none of it.
+    pub fn commit(
+        &self,
+        handles: &[StateHandle],
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<(), StateError> {
+        let changes: Vec<(String, Option<Vec<u8>>)> =
+            handles.iter().flat_map(StateHandle::drain).collect();
+        let Some(db) = &self.db else {
             return Ok(());
         };
+        if changes.is_empty() && checkpoint.is_none() {
+            return Ok(());
+        }
         let txn = db.begin_write().map_err(|e| self.err(e))?;
         {
             let mut table = txn.open_table(STATE).map_err(|e| self.err(e))?;
-            let mut dirty = std::mem::take(&mut cache.dirty);
-            dirty.sort_unstable();
-            dirty.dedup();
-            for key in dirty {
-                let full = format!("{}{key}", self.inner.prefix);
-                match cache.values.get(&key) {
-                    Some(Some(v)) => {
-                        table
-                            .insert(full.as_str(), v.as_slice())
-                            .map_err(|e| self.err(e))?;
-                    }
-                    _ => {
-                        table.remove(full.as_str()).map_err(|e| self.err(e))?;
-                    }
+            for (key, value) in &changes {
+                match value {
+                    Some(v) => table.insert(key.as_str(), v.as_slice()).map(drop),
+                    None => table.remove(key.as_str()).map(drop),
                 }
+                .map_err(|e| self.err(e))?;
+            }
+            if let Some(c) = checkpoint {
+                let mut cps = txn.open_table(CHECKPOINTS).map_err(|e| self.err(e))?;
+                let key = format!("{}\u{0}{}", c.source, c.partition);
+                cps.insert(key.as_str(), encode_position(&c.position).as_str())
+                    .map_err(|e| self.err(e))?;
             }
         }
         txn.commit().map_err(|e| self.err(e))
+    }
+
+    /// The committed checkpoints of `source`.
+    pub fn checkpoints(&self, source: &str) -> Result<Vec<Checkpoint>, StateError> {
+        let Some(db) = &self.db else {
+            return Ok(Vec::new());
+        };
+        let txn = db.begin_read().map_err(|e| self.err(e))?;
+        let table = match txn.open_table(CHECKPOINTS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(self.err(e)),
+        };
+        let prefix = format!("{source}\u{0}");
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(|e| self.err(e))? {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            if let Some(partition) = k.value().strip_prefix(&prefix) {
+                let position = decode_position(v.value())
+                    .ok_or_else(|| self.err(format!("corrupt checkpoint `{}`", v.value())))?;
+                out.push(Checkpoint {
+                    source: source.to_string(),
+                    partition: partition.to_string(),
+                    position,
+                });
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -202,6 +292,29 @@ mod tests {
         assert_eq!(store.namespace("a").get("k")?, Some(b"v1".to_vec()));
         // b was never flushed
         assert_eq!(store.namespace("b").get("k")?, None);
+        Ok(())
+    }
+
+    #[test]
+    fn state_and_checkpoint_commit_together() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        {
+            let store = StateStore::open(dir.path())?;
+            let a = store.namespace("a");
+            a.set("k", b"v".to_vec());
+            let cp = Checkpoint {
+                source: "gen".into(),
+                partition: "0".into(),
+                position: Position::Offset(41),
+            };
+            store.commit(&[a], Some(&cp))?;
+        }
+        let store = StateStore::open(dir.path())?;
+        assert_eq!(store.namespace("a").get("k")?, Some(b"v".to_vec()));
+        let cps = store.checkpoints("gen")?;
+        assert_eq!(cps.len(), 1);
+        assert_eq!(cps[0].position, Position::Offset(41));
+        assert!(store.checkpoints("other")?.is_empty());
         Ok(())
     }
 

@@ -72,11 +72,11 @@ struct Options {
 /// A source of `count` generated records.
 pub struct GeneratorSource {
     generator: Box<dyn Generator>,
-    workload: Workload,
     origin: Arc<str>,
     next: u64,
     count: u64,
     rate: f64,
+    seed: u64,
     started: Option<tokio::time::Instant>,
 }
 
@@ -91,11 +91,11 @@ impl GeneratorSource {
         };
         GeneratorSource {
             generator: generator(workload, seed),
-            workload,
             origin: Arc::from(origin),
             next: 0,
             count,
             rate,
+            seed,
             started: None,
         }
     }
@@ -138,8 +138,23 @@ impl Source for GeneratorSource {
         Ok(())
     }
 
+    async fn resume(&mut self, _partition: &str, position: &Position) -> Result<(), SourceError> {
+        let Position::Offset(last) = position else {
+            return Err(SourceError::new(
+                self.describe(),
+                format!("cannot resume at `{position}`"),
+            ));
+        };
+        // Regenerate (deterministically) up to the checkpoint.
+        while self.next <= *last {
+            self.generator.next_record();
+            self.next += 1;
+        }
+        Ok(())
+    }
+
     fn describe(&self) -> String {
-        format!("generator {:?} ({} records)", self.workload, self.count)
+        format!("generator {} seed {}", self.origin, self.seed)
     }
 }
 

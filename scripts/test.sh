@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, the plugins built from source,
+# and every test of the workspace and of the guest SDK. Starts whatever
+# services the tests need (none yet besides the plugins).
+#
+# Usage: bash scripts/test.sh
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+step() { echo "==> $*" >&2; }
+
+WEIR_SETUP_LINT=1 bash scripts/setup.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+(cd plugins && cargo fmt --all -- --check)
+(cd crates/weir-plugin && cargo fmt -- --check)
+
+step "building the plugins from source"
+bash plugins/build.sh
+
+step "clippy (host workspace)"
+cargo clippy --release --workspace --all-targets -- -D warnings
+
+step "clippy (guest SDK and plugins, wasm32-wasip2)"
+for manifest in plugins/rust/*/Cargo.toml; do
+    name="$(sed -n 's/^name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$manifest" | head -n 1)"
+    (cd plugins && CARGO_TARGET_DIR="$root/plugins/target" \
+        cargo clippy --release --target wasm32-wasip2 -p "$name" -q -- -D warnings)
+done
+
+step "guest SDK unit tests (native, one run per plugin kind)"
+for kind in filter enricher scorer reward; do
+    (cd crates/weir-plugin && CARGO_TARGET_DIR="$root/plugins/target/sdk-tests" \
+        cargo test -q --features "$kind")
+done
+for name in fraud-scorer telemetry-enricher; do
+    (cd plugins && CARGO_TARGET_DIR="$root/plugins/target/sdk-tests" cargo test -q -p "$name")
+done
+
+step "workspace tests"
+cargo test --release --workspace
+
+step "benchmarks compile"
+cargo bench -p weir --bench plugin_stage --no-run -q
+echo "all tests passed" >&2
