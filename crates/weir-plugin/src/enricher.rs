@@ -1,9 +1,8 @@
 //! Enrichers: map each record to zero or more records.
 
 use crate::__private::{Slot, init_slot, not_initialised};
-use crate::bindings::exports::weir::plugin::enricher_plugin::{
-    Batch, Emitted, Enrichment, Header, RecordError, Span,
-};
+use crate::bindings::exports::weir::plugin::enricher_plugin::{Batch, Enrichment, RecordError};
+use crate::record::{columns_with_capacity, len, push_record, truncate};
 use crate::{Record, Settings};
 
 /// Collects the records an [`Enricher`] emits for one input record.
@@ -17,55 +16,27 @@ pub struct Emitter<'a> {
 }
 
 impl<'a> Emitter<'a> {
-    fn push(&mut self, bytes: &[u8]) -> Span {
-        // wasm32 memory is at most 4 GiB, so offsets fit in u32.
-        let start = self.out.data.len() as u32;
-        self.out.data.extend_from_slice(bytes);
-        Span {
-            start,
-            len: bytes.len() as u32,
-        }
-    }
-
-    fn push_record(&mut self, key: Option<Span>, value: Span, headers_first: usize) {
-        self.out.records.push(Emitted {
-            input: self.input.index(),
-            key,
-            value,
-            headers_first: headers_first as u32,
-            headers_count: (self.out.headers.len() - headers_first) as u32,
-        });
-    }
-
     /// Emits a record with `value` that keeps the input record's key and
     /// headers.
     pub fn emit(&mut self, value: &[u8]) {
-        let key = self.input.key().map(|key| self.push(key));
-        let value = self.push(value);
-        let headers_first = self.out.headers.len();
-        for (name, value) in self.input.raw_headers() {
-            let header = Header {
-                name: self.push(name),
-                value: self.push(value),
-            };
-            self.out.headers.push(header);
-        }
-        self.push_record(key, value, headers_first);
+        push_record(
+            &mut self.out.records,
+            self.input.key(),
+            value,
+            self.input.raw_headers(),
+        );
+        self.out.inputs.push(self.input.index());
     }
 
     /// Emits a record with the given key (`None`: no key), value and headers.
     pub fn emit_with(&mut self, key: Option<&[u8]>, value: &[u8], headers: &[(&str, &[u8])]) {
-        let key = key.map(|key| self.push(key));
-        let value = self.push(value);
-        let headers_first = self.out.headers.len();
-        for (name, value) in headers {
-            let header = Header {
-                name: self.push(name.as_bytes()),
-                value: self.push(value),
-            };
-            self.out.headers.push(header);
-        }
-        self.push_record(key, value, headers_first);
+        push_record(
+            &mut self.out.records,
+            key,
+            value,
+            headers.iter().map(|(n, v)| (n.as_bytes(), *v)),
+        );
+        self.out.inputs.push(self.input.index());
     }
 }
 
@@ -73,7 +44,7 @@ impl std::fmt::Debug for Emitter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Emitter")
             .field("input", &self.input.index())
-            .field("emitted", &self.out.records.len())
+            .field("emitted", &self.out.inputs.len())
             .finish()
     }
 }
@@ -125,32 +96,30 @@ pub fn enricher_init<T: Enricher>(
 pub fn enricher_process<T: Enricher>(slot: &'static Slot<T>, batch: Batch) -> Enrichment {
     slot.with(|cell| {
         let mut guard = cell.borrow_mut();
+        let n = len(&batch);
         let Some(plugin) = guard.as_mut() else {
             return Enrichment {
-                records: Vec::new(),
-                headers: Vec::new(),
-                data: Vec::new(),
-                errors: not_initialised(batch.entries.len()),
+                records: columns_with_capacity(0, 0),
+                inputs: Vec::new(),
+                errors: not_initialised(n),
             };
         };
         let mut out = Enrichment {
-            records: Vec::with_capacity(batch.entries.len()),
-            headers: Vec::new(),
-            data: Vec::with_capacity(batch.data.len()),
+            records: columns_with_capacity(n, batch.records.values.len()),
+            inputs: Vec::with_capacity(n),
             errors: Vec::new(),
         };
-        for (i, entry) in batch.entries.iter().enumerate() {
+        for i in 0..n {
             let index = i as u32;
-            let record = Record::new(&batch, entry, index);
-            let marks = (out.records.len(), out.headers.len(), out.data.len());
+            let record = Record::new(&batch, index);
+            let mark = out.inputs.len();
             let mut emitter = Emitter {
                 out: &mut out,
                 input: record,
             };
             if let Err(message) = plugin.enrich(&record, &mut emitter) {
-                out.records.truncate(marks.0);
-                out.headers.truncate(marks.1);
-                out.data.truncate(marks.2);
+                truncate(&mut out.records, mark);
+                out.inputs.truncate(mark);
                 out.errors.push(RecordError { index, message });
             }
         }
@@ -199,83 +168,52 @@ macro_rules! export_enricher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::weir::plugin::types::Entry;
+    use crate::record::{item, test_batch::batch};
     use std::cell::RefCell;
 
-    struct Split;
-    impl Enricher for Split {
+    struct Dup;
+    impl Enricher for Dup {
         fn init(_: &Settings) -> Result<Self, String> {
-            Ok(Split)
+            Ok(Dup)
         }
         fn enrich(&mut self, record: &Record<'_>, out: &mut Emitter<'_>) -> Result<(), String> {
             out.emit(record.value());
             out.emit_with(None, b"extra", &[("e", b"1")]);
             if record.value() == b"bad" {
-                return Err("bad value".into());
+                return Err("bad record".into());
             }
             Ok(())
         }
     }
 
     thread_local! {
-        static SLOT: RefCell<Option<Split>> = const { RefCell::new(None) };
-    }
-
-    fn get(data: &[u8], span: Span) -> &[u8] {
-        crate::record::slice(data, span)
+        static SLOT: RefCell<Option<Dup>> = const { RefCell::new(None) };
     }
 
     #[test]
-    fn emits_and_discards_failed() {
-        // data: "k" "good" "h" "v" "bad"
-        let sp = |start, len| Span { start, len };
-        let batch = || Batch {
-            origin: String::new(),
-            partition: String::new(),
-            entries: vec![
-                Entry {
-                    key: Some(sp(0, 1)),
-                    value: sp(1, 4),
-                    headers_first: 0,
-                    headers_count: 1,
-                    timestamp_ms: 0,
-                    position: sp(0, 0),
-                },
-                Entry {
-                    key: None,
-                    value: sp(7, 3),
-                    headers_first: 1,
-                    headers_count: 0,
-                    timestamp_ms: 0,
-                    position: sp(0, 0),
-                },
-            ],
-            headers: vec![Header {
-                name: sp(5, 1),
-                value: sp(6, 1),
-            }],
-            data: b"kgoodhvbad".to_vec(),
+    fn emits_and_discards_failed_output() {
+        let input = || {
+            batch(&[
+                (Some(b"k"), b"good", vec![(b"h", b"v")]),
+                (None, b"bad", vec![]),
+            ])
         };
-        assert_eq!(enricher_process(&SLOT, batch()).errors.len(), 2);
+        let out = enricher_process(&SLOT, input());
+        assert_eq!(out.errors.len(), 2, "not initialised");
         enricher_init(&SLOT, vec![]).unwrap();
-        let out = enricher_process(&SLOT, batch());
-        assert_eq!(out.records.len(), 2);
+        let out = enricher_process(&SLOT, input());
+        assert_eq!(out.inputs, vec![0, 0]);
+        let c = &out.records;
+        assert_eq!(item(&c.values, &c.value_ends, 0), b"good");
+        assert_eq!(item(&c.keys, &c.key_ends, 0), b"k");
+        assert_eq!(c.has_key, vec![1, 0]);
+        assert_eq!(item(&c.values, &c.value_ends, 1), b"extra");
+        assert_eq!(c.header_ends, vec![1, 2]);
+        assert_eq!(c.header_data, b"hve1");
         assert_eq!(out.errors.len(), 1);
-        assert_eq!(out.errors[0].index, 1);
-        let (a, b) = (&out.records[0], &out.records[1]);
-        assert_eq!(get(&out.data, a.key.unwrap()), b"k");
-        assert_eq!(get(&out.data, a.value), b"good");
-        assert_eq!((a.headers_first, a.headers_count), (0, 1));
-        let h = &out.headers[0];
         assert_eq!(
-            (get(&out.data, h.name), get(&out.data, h.value)),
-            (&b"h"[..], &b"v"[..])
+            (out.errors[0].index, out.errors[0].message.as_str()),
+            (1, "bad record")
         );
-        assert!(b.key.is_none());
-        assert_eq!(get(&out.data, b.value), b"extra");
-        assert_eq!((b.headers_first, b.headers_count), (1, 1));
-        assert_eq!(get(&out.data, out.headers[1].name), b"e");
-        assert_eq!(out.headers.len(), 2);
-        assert_eq!(out.data.len(), "kgoodhvextrae1".len());
     }
 }

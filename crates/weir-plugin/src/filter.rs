@@ -48,20 +48,20 @@ pub fn filter_init<T: Filter>(
 pub fn filter_process<T: Filter>(slot: &'static Slot<T>, batch: Batch) -> Verdicts {
     slot.with(|cell| {
         let mut guard = cell.borrow_mut();
-        let mut keep = Vec::with_capacity(batch.entries.len());
+        let n = crate::record::len(&batch);
+        let mut keep = Vec::with_capacity(n);
         let mut errors = Vec::new();
         match guard.as_mut() {
             Some(plugin) => {
-                for (i, entry) in batch.entries.iter().enumerate() {
-                    let index = i as u32;
-                    match plugin.keep(&Record::new(&batch, entry, index)) {
+                for index in 0..n as u32 {
+                    match plugin.keep(&Record::new(&batch, index)) {
                         Ok(true) => keep.push(index),
                         Ok(false) => {}
                         Err(message) => errors.push(RecordError { index, message }),
                     }
                 }
             }
-            None => errors = not_initialised(batch.entries.len()),
+            None => errors = not_initialised(n),
         }
         Verdicts { keep, errors }
     })
@@ -109,7 +109,7 @@ macro_rules! export_filter {
 mod tests {
     use super::*;
     use crate::__private::NOT_INITIALISED;
-    use crate::bindings::weir::plugin::types::{Entry, Span};
+    use crate::record::test_batch;
     use std::cell::RefCell;
 
     struct Even;
@@ -133,21 +133,12 @@ mod tests {
     }
 
     fn batch() -> Batch {
-        let entry = |start| Entry {
-            key: None,
-            value: Span { start, len: 1 },
-            headers_first: 0,
-            headers_count: 0,
-            timestamp_ms: 0,
-            position: Span { start: 0, len: 0 },
-        };
-        Batch {
-            origin: String::new(),
-            partition: String::new(),
-            entries: vec![entry(0), entry(0), entry(1), entry(0)],
-            headers: vec![],
-            data: b"ax".to_vec(),
-        }
+        test_batch::batch(&[
+            (None, b"a", vec![]),
+            (None, b"a", vec![]),
+            (None, b"x", vec![]),
+            (None, b"a", vec![]),
+        ])
     }
 
     #[test]

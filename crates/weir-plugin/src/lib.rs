@@ -274,6 +274,7 @@ pub mod __private {
         // WASI stderr, which a plugin is not granted by default); the panic
         // then aborts, which traps, and the host adds this message to the
         // trap it reports.
+        #[cfg(target_arch = "wasm32")]
         std::panic::set_hook(Box::new(|info| {
             crate::log::error(&format!("panic: {info}"));
         }));

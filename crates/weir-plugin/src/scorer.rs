@@ -80,19 +80,19 @@ pub fn scorer_init<T: Scorer>(
 pub fn scorer_process<T: Scorer>(slot: &'static Slot<T>, batch: Batch) -> Scores {
     slot.with(|cell| {
         let mut guard = cell.borrow_mut();
+        let n = crate::record::len(&batch);
         let Some(plugin) = guard.as_mut() else {
             return Scores {
-                scores: vec![0.0; batch.entries.len()],
+                scores: vec![0.0; n],
                 labels: Vec::new(),
-                errors: not_initialised(batch.entries.len()),
+                errors: not_initialised(n),
             };
         };
-        let mut scores = Vec::with_capacity(batch.entries.len());
+        let mut scores = Vec::with_capacity(n);
         let mut labels = Vec::new();
         let mut errors = Vec::new();
-        for (i, entry) in batch.entries.iter().enumerate() {
-            let index = i as u32;
-            match plugin.score(&Record::new(&batch, entry, index)) {
+        for index in 0..n as u32 {
+            match plugin.score(&Record::new(&batch, index)) {
                 Ok(score) => {
                     scores.push(score.value);
                     labels.extend(score.labels.into_iter().map(|text| Label { index, text }));
@@ -152,7 +152,6 @@ macro_rules! export_scorer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::weir::plugin::types::{Entry, Span};
     use std::cell::RefCell;
 
     struct Len;
@@ -174,21 +173,8 @@ mod tests {
 
     #[test]
     fn lifecycle() {
-        let entry = |len| Entry {
-            key: None,
-            value: Span { start: 0, len },
-            headers_first: 0,
-            headers_count: 0,
-            timestamp_ms: 0,
-            position: Span { start: 0, len: 0 },
-        };
-        let batch = || Batch {
-            origin: String::new(),
-            partition: String::new(),
-            entries: vec![entry(2), entry(0)],
-            headers: vec![],
-            data: b"ab".to_vec(),
-        };
+        let batch =
+            || crate::record::test_batch::batch(&[(None, b"ab", vec![]), (None, b"", vec![])]);
         assert_eq!(scorer_process(&SLOT, batch()).errors.len(), 2);
         scorer_init(&SLOT, vec![]).unwrap();
         let s = scorer_process(&SLOT, batch());

@@ -258,7 +258,7 @@ pub struct PluginInstance {
     options: InstanceOptions,
     settings: Arc<BTreeMap<String, String>>,
     live: Option<Live>,
-    pub(crate) buffers: BatchBuffers,
+    buffers: BatchBuffers,
 }
 
 impl std::fmt::Debug for PluginInstance {
@@ -415,6 +415,20 @@ impl PluginInstance {
                 live.store.data_mut().last_error_log = None;
                 Ok(live)
             }
+            None => Err(PluginError::Instantiate {
+                name: self.plugin.name().to_string(),
+                message: "instance unavailable".to_string(),
+            }),
+        }
+    }
+
+    /// The live instance and the batch buffers, borrowed together.
+    pub(crate) fn live_and_buffers(
+        &mut self,
+    ) -> Result<(&mut Live, &mut BatchBuffers), PluginError> {
+        self.ensure_live()?;
+        match self.live.as_mut() {
+            Some(live) => Ok((live, &mut self.buffers)),
             None => Err(PluginError::Instantiate {
                 name: self.plugin.name().to_string(),
                 message: "instance unavailable".to_string(),

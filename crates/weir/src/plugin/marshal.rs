@@ -1,121 +1,171 @@
-//! Packing records into the columnar WIT batch, and reading results back.
+//! Packing records into the columnar WIT form, and reading columns back.
 
-use super::bindings::types::{Batch as WitBatch, Entry, Header as WitHeader, RecordError, Span};
-use crate::record::{Header, Record};
+use super::bindings::types::{Batch as WitBatch, Columns, RecordError};
+use crate::record::{Header, Position, Record};
 
-/// Reusable buffers for building WIT batches without per-call allocation.
-#[derive(Debug, Default)]
-pub(crate) struct BatchBuffers {
-    entries: Vec<Entry>,
-    headers: Vec<WitHeader>,
-    data: Vec<u8>,
-    position: String,
+/// Appends one record's key, value and headers to `c`.
+pub(crate) fn push_record(c: &mut Columns, key: Option<&[u8]>, value: &[u8], headers: &[Header]) {
+    c.values.extend_from_slice(value);
+    c.value_ends.push(c.values.len() as u32);
+    if let Some(k) = key {
+        c.keys.extend_from_slice(k);
+    }
+    c.key_ends.push(c.keys.len() as u32);
+    c.has_key.push(u8::from(key.is_some()));
+    for h in headers {
+        c.header_data.extend_from_slice(h.name.as_bytes());
+        c.header_data_ends.push(c.header_data.len() as u32);
+        c.header_data.extend_from_slice(&h.value);
+        c.header_data_ends.push(c.header_data.len() as u32);
+    }
+    c.header_ends.push((c.header_data_ends.len() / 2) as u32);
 }
 
-fn push(data: &mut Vec<u8>, bytes: &[u8]) -> Span {
-    let start = data.len() as u32;
-    data.extend_from_slice(bytes);
-    Span {
-        start,
-        len: bytes.len() as u32,
+fn clear(c: &mut Columns) {
+    c.values.clear();
+    c.value_ends.clear();
+    c.keys.clear();
+    c.key_ends.clear();
+    c.has_key.clear();
+    c.header_ends.clear();
+    c.header_data.clear();
+    c.header_data_ends.clear();
+}
+
+/// A reusable WIT batch: its buffers keep their capacity across calls.
+#[derive(Debug)]
+pub(crate) struct BatchBuffers {
+    batch: WitBatch,
+}
+
+impl Default for BatchBuffers {
+    fn default() -> Self {
+        BatchBuffers {
+            batch: WitBatch {
+                origin: String::new(),
+                partition: String::new(),
+                records: empty_columns(),
+                timestamps: Vec::new(),
+                positions: Vec::new(),
+                position_ends: Vec::new(),
+            },
+        }
+    }
+}
+
+pub(crate) fn empty_columns() -> Columns {
+    Columns {
+        values: Vec::new(),
+        value_ends: Vec::new(),
+        keys: Vec::new(),
+        key_ends: Vec::new(),
+        has_key: Vec::new(),
+        header_ends: Vec::new(),
+        header_data: Vec::new(),
+        header_data_ends: Vec::new(),
     }
 }
 
 impl BatchBuffers {
-    /// Packs `records` into a WIT batch. Call [`BatchBuffers::recycle`] with
-    /// the batch after the call to keep the buffers.
-    pub(crate) fn pack(&mut self, origin: &str, partition: &str, records: &[Record]) -> WitBatch {
-        use std::fmt::Write as _;
-        let mut entries = std::mem::take(&mut self.entries);
-        let mut headers = std::mem::take(&mut self.headers);
-        let mut data = std::mem::take(&mut self.data);
-        entries.clear();
-        headers.clear();
-        data.clear();
-        data.reserve(records.iter().map(|r| r.size() + 20).sum());
+    /// Packs `records` into the columnar batch and returns it.
+    pub(crate) fn pack(&mut self, origin: &str, partition: &str, records: &[Record]) -> &WitBatch {
+        let b = &mut self.batch;
+        b.origin.clear();
+        b.origin.push_str(origin);
+        b.partition.clear();
+        b.partition.push_str(partition);
+        clear(&mut b.records);
+        b.timestamps.clear();
+        b.positions.clear();
+        b.position_ends.clear();
+        b.records
+            .values
+            .reserve(records.iter().map(|r| r.value.len()).sum());
+        let mut digits = itoa::Buffer::new();
         for r in records {
-            let key = r.key.as_deref().map(|k| push(&mut data, k));
-            let value = push(&mut data, &r.value);
-            let headers_first = headers.len() as u32;
-            for h in &r.headers {
-                let name = push(&mut data, h.name.as_bytes());
-                let value = push(&mut data, &h.value);
-                headers.push(WitHeader { name, value });
+            push_record(&mut b.records, r.key.as_deref(), &r.value, &r.headers);
+            b.timestamps.push(r.timestamp_ms);
+            match &r.position {
+                Position::Offset(o) => b.positions.extend_from_slice(digits.format(*o).as_bytes()),
+                Position::Sequence(s) => b.positions.extend_from_slice(s.as_bytes()),
             }
-            self.position.clear();
-            let _ = write!(self.position, "{}", r.position);
-            let position = push(&mut data, self.position.as_bytes());
-            entries.push(Entry {
-                key,
-                value,
-                headers_first,
-                headers_count: r.headers.len() as u32,
-                timestamp_ms: r.timestamp_ms,
-                position,
+            b.position_ends.push(b.positions.len() as u32);
+        }
+        &self.batch
+    }
+}
+
+/// A record's key, value and headers, read back from columns.
+pub(crate) type RecordParts = (Option<Vec<u8>>, Vec<u8>, Vec<Header>);
+
+/// Reads record `i` of columns returned by a plugin, checking every offset.
+pub(crate) struct ColumnsReader<'a> {
+    c: &'a Columns,
+}
+
+fn range(ends: &[u32], i: usize, len: usize, what: &str) -> Result<std::ops::Range<usize>, String> {
+    let end = *ends
+        .get(i)
+        .ok_or_else(|| format!("{what}: no end offset for record {i}"))? as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+    if start <= end && end <= len {
+        Ok(start..end)
+    } else {
+        Err(format!(
+            "{what}: offsets {start}..{end} are outside the {len}-byte buffer"
+        ))
+    }
+}
+
+impl<'a> ColumnsReader<'a> {
+    pub(crate) fn new(c: &'a Columns) -> Self {
+        ColumnsReader { c }
+    }
+
+    /// The number of records.
+    pub(crate) fn len(&self) -> usize {
+        self.c.value_ends.len()
+    }
+
+    /// Key, value and headers of record `i`.
+    pub(crate) fn record(&self, i: usize) -> Result<RecordParts, String> {
+        let c = self.c;
+        let value = c.values[range(&c.value_ends, i, c.values.len(), "value")?].to_vec();
+        let has_key = *c
+            .has_key
+            .get(i)
+            .ok_or_else(|| format!("has-key: missing for record {i}"))?
+            != 0;
+        let key_range = range(&c.key_ends, i, c.keys.len(), "key")?;
+        let key = has_key.then(|| c.keys[key_range].to_vec());
+        let hs = range(
+            &c.header_ends,
+            i,
+            c.header_data_ends.len() / 2,
+            "header-ends",
+        )?;
+        let mut headers = Vec::with_capacity(hs.len());
+        for h in hs {
+            let name = &c.header_data[range(
+                &c.header_data_ends,
+                2 * h,
+                c.header_data.len(),
+                "header name",
+            )?];
+            let value = &c.header_data[range(
+                &c.header_data_ends,
+                2 * h + 1,
+                c.header_data.len(),
+                "header value",
+            )?];
+            headers.push(Header {
+                name: String::from_utf8(name.to_vec())
+                    .map_err(|_| "header name is not UTF-8".to_string())?,
+                value: value.to_vec(),
             });
         }
-        WitBatch {
-            origin: origin.to_string(),
-            partition: partition.to_string(),
-            entries,
-            headers,
-            data,
-        }
+        Ok((key, value, headers))
     }
-
-    /// Takes the buffers of a batch back for the next call.
-    pub(crate) fn recycle(&mut self, batch: WitBatch) {
-        self.entries = batch.entries;
-        self.headers = batch.headers;
-        self.data = batch.data;
-    }
-}
-
-/// Bytes of `span` in `data`, or an error naming what is out of range.
-pub(crate) fn slice<'a>(data: &'a [u8], span: Span, what: &str) -> Result<&'a [u8], String> {
-    let start = span.start as usize;
-    let end = start.checked_add(span.len as usize);
-    match end {
-        Some(end) if end <= data.len() => Ok(&data[start..end]),
-        _ => Err(format!(
-            "{what} span {}+{} is outside the {}-byte data buffer",
-            span.start,
-            span.len,
-            data.len()
-        )),
-    }
-}
-
-/// Reads `count` headers starting at `first` from a result's header list.
-pub(crate) fn headers_of(
-    data: &[u8],
-    headers: &[WitHeader],
-    first: u32,
-    count: u32,
-) -> Result<Vec<Header>, String> {
-    let first = first as usize;
-    let end = first
-        .checked_add(count as usize)
-        .filter(|e| *e <= headers.len())
-        .ok_or_else(|| {
-            format!(
-                "headers {first}+{count} outside the {} returned",
-                headers.len()
-            )
-        })?;
-    headers[first..end]
-        .iter()
-        .map(|h| {
-            let name = slice(data, h.name, "header name")?;
-            let name = std::str::from_utf8(name)
-                .map_err(|_| "header name is not UTF-8".to_string())?
-                .to_string();
-            Ok(Header {
-                name,
-                value: slice(data, h.value, "header value")?.to_vec(),
-            })
-        })
-        .collect()
 }
 
 /// Validates per-record errors against the batch size.
@@ -141,50 +191,56 @@ pub(crate) fn record_errors(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Position;
 
     #[test]
-    fn packs_into_one_buffer() -> Result<(), String> {
+    fn packs_columns_and_reads_them_back() -> Result<(), String> {
         let mut b = BatchBuffers::default();
         let records = vec![
             Record::new(b"{\"a\":1}".to_vec(), Position::Offset(7), 1).with_key(b"k".to_vec()),
-            Record::new(b"v2".to_vec(), Position::Offset(8), 2).with_header("h", b"x".to_vec()),
+            Record::new(b"v2".to_vec(), Position::Offset(1234567890123), 2)
+                .with_header("h", b"x".to_vec()),
+            Record::new(b"".to_vec(), Position::Sequence("4960".into()), 3).with_key(Vec::new()),
         ];
         let batch = b.pack("topic", "0", &records);
-        assert_eq!(batch.entries.len(), 2);
-        let e0 = &batch.entries[0];
-        assert_eq!(slice(&batch.data, e0.value, "v")?, b"{\"a\":1}");
+        assert_eq!(batch.positions, b"712345678901234960");
+        assert_eq!(batch.position_ends, vec![1, 14, 18]);
+        let r = ColumnsReader::new(&batch.records);
+        assert_eq!(r.len(), 3);
         assert_eq!(
-            e0.key.map(|k| slice(&batch.data, k, "k")).transpose()?,
-            Some(&b"k"[..])
+            r.record(0)?,
+            (Some(b"k".to_vec()), b"{\"a\":1}".to_vec(), vec![])
         );
-        assert_eq!(slice(&batch.data, e0.position, "p")?, b"7");
-        let e1 = &batch.entries[1];
-        assert!(e1.key.is_none());
-        let hs = headers_of(
-            &batch.data,
-            &batch.headers,
-            e1.headers_first,
-            e1.headers_count,
-        )?;
-        assert_eq!(hs[0].name, "h");
-        b.recycle(batch);
+        let (key, value, headers) = r.record(1)?;
+        assert_eq!((key, value), (None, b"v2".to_vec()));
+        assert_eq!(headers[0].name, "h");
+        assert_eq!(headers[0].value, b"x");
+        assert_eq!(
+            r.record(2)?.0,
+            Some(Vec::new()),
+            "an empty key is not a missing key"
+        );
+        // Packing again reuses the buffers.
+        let again = b.pack("topic", "0", &records[..1]);
+        assert_eq!(again.records.value_ends, vec![7]);
         Ok(())
     }
 
     #[test]
-    fn rejects_bad_spans() {
-        assert!(slice(b"abc", Span { start: 2, len: 5 }, "v").is_err());
+    fn rejects_bad_offsets() {
+        let mut c = empty_columns();
+        c.values = b"abc".to_vec();
+        c.value_ends = vec![2, 9];
+        c.key_ends = vec![0, 0];
+        c.has_key = vec![0, 0];
+        c.header_ends = vec![0, 0];
+        let r = ColumnsReader::new(&c);
+        assert!(r.record(0).is_ok());
+        assert!(r.record(1).is_err());
+        assert!(r.record(2).is_err());
+        c.value_ends = vec![2, 1];
         assert!(
-            slice(
-                b"abc",
-                Span {
-                    start: u32::MAX,
-                    len: u32::MAX
-                },
-                "v"
-            )
-            .is_err()
+            ColumnsReader::new(&c).record(1).is_err(),
+            "ends must not go backwards"
         );
     }
 }

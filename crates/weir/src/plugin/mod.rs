@@ -38,3 +38,70 @@ pub use outcome::{FailedRecord, Outcome};
 pub const WIT_PACKAGE: &str = "weir:plugin";
 /// The version of [`WIT_PACKAGE`] this host provides.
 pub const WIT_VERSION: &str = "0.1.0";
+
+/// Where the time of a plugin call goes, for the boundary-cost figures.
+/// A diagnostic, not a pass/fail test:
+/// `cargo test --release -p weir --lib boundary_breakdown -- --ignored --nocapture`
+#[cfg(test)]
+mod boundary_breakdown {
+    use std::time::Instant;
+
+    use super::instance::Guest;
+    use super::marshal::BatchBuffers;
+    use super::{Engine, Grants, InstanceOptions};
+    use crate::connectors::generator::{Workload, generator};
+    use crate::{Batch, Position, Record};
+
+    #[test]
+    #[ignore = "diagnostic: prints per-record costs"]
+    fn boundary_breakdown() -> Result<(), Box<dyn std::error::Error>> {
+        const N: usize = 1000;
+        const ROUNDS: u32 = 1000;
+        let engine = Engine::new()?;
+        let plugin =
+            engine.load_file(&weir_test_support::plugin("test_bare"), Grants::default())?;
+        let mut inst = plugin.instantiate(InstanceOptions::default())?;
+        let mut g = generator(Workload::Transactions, 42);
+        let records: Vec<Record> = (0..N as u64)
+            .map(|i| {
+                let r = g.next_record();
+                Record::new(r.value, Position::Offset(i), r.timestamp_ms).with_key(r.key)
+            })
+            .collect();
+        let per_record =
+            |t: Instant| t.elapsed().as_nanos() as f64 / (f64::from(ROUNDS) * N as f64);
+
+        let mut buffers = BatchBuffers::default();
+        let t = Instant::now();
+        for _ in 0..ROUNDS {
+            std::hint::black_box(buffers.pack("tx", "0", &records));
+        }
+        let pack = per_record(t);
+
+        let wit = buffers.pack("tx", "0", &records);
+        let (live, _) = inst.live_and_buffers()?;
+        let Guest::Filter(guest) = &live.guest else {
+            return Err("test_bare is a filter".into());
+        };
+        let t = Instant::now();
+        for _ in 0..ROUNDS {
+            std::hint::black_box(guest.call_process(&mut live.store, wit)?);
+        }
+        let call = per_record(t);
+
+        let mut process = 0u128;
+        for _ in 0..ROUNDS {
+            let batch = Batch::new("tx", "0", records.clone());
+            let t = Instant::now();
+            let out = inst.process(batch).map_err(|f| f.error)?;
+            process += t.elapsed().as_nanos();
+            std::hint::black_box(out);
+        }
+        let process = process as f64 / (f64::from(ROUNDS) * N as f64);
+        eprintln!(
+            "per record at batch {N}: pack {pack:.1} ns, component call (lower + guest + lift) {call:.1} ns, \
+             whole process() {process:.1} ns"
+        );
+        Ok(())
+    }
+}

@@ -2,7 +2,7 @@
 
 use super::bindings::{enricher_plugin, filter_plugin, scorer_plugin};
 use super::instance::{Guest, PluginInstance};
-use super::marshal::{headers_of, record_errors, slice};
+use super::marshal::{ColumnsReader, record_errors};
 use super::{PluginError, reward};
 use crate::record::{Batch, Header, Record};
 
@@ -66,17 +66,14 @@ pub(crate) fn process(
     if matches!(inst.ensure_live()?.guest, Guest::Reward(_)) {
         return reward::process(inst, batch).map(Some);
     }
-    let wit = inst
-        .buffers
-        .pack(&batch.origin, &batch.partition, &batch.records);
-    let live = inst.ensure_live()?;
+    let (live, buffers) = inst.live_and_buffers()?;
+    let wit = buffers.pack(&batch.origin, &batch.partition, &batch.records);
     let result = match &live.guest {
-        Guest::Filter(g) => g.call_process(&mut live.store, &wit).map(Raw::Filter),
-        Guest::Enricher(g) => g.call_process(&mut live.store, &wit).map(Raw::Enricher),
-        Guest::Scorer(g) => g.call_process(&mut live.store, &wit).map(Raw::Scorer),
+        Guest::Filter(g) => g.call_process(&mut live.store, wit).map(Raw::Filter),
+        Guest::Enricher(g) => g.call_process(&mut live.store, wit).map(Raw::Enricher),
+        Guest::Scorer(g) => g.call_process(&mut live.store, wit).map(Raw::Scorer),
         Guest::Reward(_) => unreachable_reward(),
     };
-    inst.buffers.recycle(wit);
     let raw = match result {
         Ok(raw) => raw,
         Err(e) => return Err(inst.trap(&e)),
@@ -113,22 +110,28 @@ fn decide(raw: Raw, n: usize) -> Result<Decision, String> {
             })
         }
         Raw::Enricher(e) => {
-            let mut records = Vec::with_capacity(e.records.len());
-            for r in &e.records {
-                let input = r.input as usize;
+            let reader = ColumnsReader::new(&e.records);
+            if reader.len() != e.inputs.len() {
+                return Err(format!(
+                    "emitted {} records but {} input indices",
+                    reader.len(),
+                    e.inputs.len()
+                ));
+            }
+            let mut records = Vec::with_capacity(reader.len());
+            for (j, &input) in e.inputs.iter().enumerate() {
+                let input = input as usize;
                 if input >= n {
                     return Err(format!(
                         "emitted a record for input {input}, but the batch has {n} records"
                     ));
                 }
+                let (key, value, headers) = reader.record(j)?;
                 records.push(Emitted {
                     input,
-                    key: r
-                        .key
-                        .map(|k| slice(&e.data, k, "key").map(<[u8]>::to_vec))
-                        .transpose()?,
-                    value: slice(&e.data, r.value, "value")?.to_vec(),
-                    headers: headers_of(&e.data, &e.headers, r.headers_first, r.headers_count)?,
+                    key,
+                    value,
+                    headers,
                 });
             }
             Ok(Decision::Emit {
@@ -177,8 +180,28 @@ fn split_errors(records: &mut [Option<Record>], errors: Vec<(usize, String)>) ->
 impl Decision {
     /// Applies the decision to the batch it was made for.
     pub(crate) fn apply(self, batch: Batch) -> Outcome {
+        // The common case first: a filter with no failed records.
+        let this = match self {
+            Decision::Keep { keep, errors } if errors.is_empty() => {
+                let mut records = batch.records;
+                let n = records.len();
+                // In place: kept records before the first dropped one never move.
+                let mut i = 0;
+                records.retain(|_| {
+                    let k = keep[i];
+                    i += 1;
+                    k
+                });
+                return Outcome {
+                    dropped: n - records.len(),
+                    records,
+                    failed: Vec::new(),
+                };
+            }
+            other => other,
+        };
         let mut slots: Vec<Option<Record>> = batch.records.into_iter().map(Some).collect();
-        match self {
+        match this {
             Decision::Keep { keep, errors } => {
                 let failed = split_errors(&mut slots, errors);
                 let mut out = Outcome {

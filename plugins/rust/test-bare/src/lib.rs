@@ -1,10 +1,10 @@
-//! Test fixture (filter): implements the raw generated interface and does nothing, to measure the bare boundary cost.
+//! Test fixture (filter): implements the raw generated interface and keeps every record without reading any, to measure the bare boundary cost.
 
 use weir_plugin::bindings::exports::weir::plugin::filter_plugin::{
     Batch, Guest, Settings, Verdicts,
 };
 
-/// Accepts any settings and returns empty verdicts without reading the batch.
+/// Accepts any settings and keeps every record without reading it.
 struct Bare;
 
 impl Guest for Bare {
@@ -12,9 +12,9 @@ impl Guest for Bare {
         Ok(())
     }
 
-    fn process(_batch: Batch) -> Verdicts {
+    fn process(batch: Batch) -> Verdicts {
         Verdicts {
-            keep: Vec::new(),
+            keep: (0..batch.records.value_ends.len() as u32).collect(),
             errors: Vec::new(),
         }
     }
