@@ -19,6 +19,10 @@ cargo fmt --all -- --check
 step "building the plugins from source"
 bash plugins/build.sh
 
+step "building the workspace and its tests"
+cargo test --release --workspace --no-run
+
+# After the release build, clippy reuses the compiled dependencies.
 step "clippy (host workspace)"
 cargo clippy --release --workspace --all-targets -- -D warnings
 

@@ -21,7 +21,8 @@ pub(crate) async fn run(path: &Path, json: bool, reset: bool) -> anyhow::Result<
         })?;
         tracing::info!(data_dir = %data_dir.display(), "reset: checkpoints and plugin state deleted");
     }
-    let engine = Engine::new().context("starting the plugin engine")?;
+    let engine = Engine::with_config(&config.engine.engine_config())
+        .context("starting the plugin engine")?;
     let pipeline = Pipeline::build(&config, &engine, &registry(), Metrics::new())?;
     let shutdown = async {
         if tokio::signal::ctrl_c().await.is_err() {
@@ -69,7 +70,8 @@ fn summary_text(name: &str, s: &RunSummary) -> String {
 
 pub(crate) fn validate(path: &Path) -> anyhow::Result<()> {
     let config = PipelineConfig::from_file(path)?;
-    let engine = Engine::new().context("starting the plugin engine")?;
+    let engine = Engine::with_config(&config.engine.engine_config())
+        .context("starting the plugin engine")?;
     Pipeline::validate(&config, &engine, &registry())?;
     println!(
         "{}: ok ({} stages, {} sinks)",

@@ -3,7 +3,7 @@
 //! A weir plugin is a WebAssembly component that the weir runtime runs in a
 //! sandbox over streams of records. This crate hides the component
 //! interface (`weir:plugin@0.1.0`, see `wit/` in the weir repository) and its
-//! packed batch format: plugin code sees one record at a time through a
+//! columnar batch format: plugin code sees one record at a time through a
 //! borrowed `Record` view and returns a plain Rust value.
 //!
 //! # Plugin kinds

@@ -9,10 +9,12 @@
 //! filter's comparison) over the same batch. `bare` is a plugin that keeps
 //! every record without reading it: the boundary cost alone. Outputs are
 //! returned, so criterion drops them outside the timed part on both sides.
+//! `plugin` runs with call deadlines enforced (the default: epoch checks in
+//! the compiled code); `plugin-no-deadline` on an engine without them.
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use weir::connectors::generator::{Workload, generator};
-use weir::plugin::{Engine, Grants, InstanceOptions, PluginInstance};
+use weir::plugin::{Engine, EngineConfig, Grants, InstanceOptions, PluginInstance};
 use weir::{Batch, Position, Record};
 use weir_test_support::native;
 
@@ -49,6 +51,15 @@ fn stage(c: &mut Criterion) {
     let mut scorer = instance(&engine, "fraud_scorer", &[]);
     let mut bare = instance(&engine, "test_bare", &[]);
     let mut native_scorer = native::FraudScorer::default();
+    let fast = match Engine::with_config(&EngineConfig {
+        deadlines: false,
+        ..EngineConfig::default()
+    }) {
+        Ok(e) => e,
+        Err(e) => panic!("{e}"),
+    };
+    let mut fast_filter = instance(&fast, "amount_filter", &[("min_amount", "100")]);
+    let mut fast_scorer = instance(&fast, "fraud_scorer", &[]);
 
     for size in SIZES {
         let make = || Batch::new("tx", "0", pool[..size].to_vec());
@@ -58,6 +69,13 @@ fn stage(c: &mut Criterion) {
             b.iter_batched(
                 make,
                 |batch| filter.process(batch).ok(),
+                BatchSize::SmallInput,
+            )
+        });
+        group.bench_function(BenchmarkId::new("plugin-no-deadline", size), |b| {
+            b.iter_batched(
+                make,
+                |batch| fast_filter.process(batch).ok(),
                 BatchSize::SmallInput,
             )
         });
@@ -83,6 +101,13 @@ fn stage(c: &mut Criterion) {
             b.iter_batched(
                 make,
                 |batch| scorer.process(batch).ok(),
+                BatchSize::SmallInput,
+            )
+        });
+        group.bench_function(BenchmarkId::new("plugin-no-deadline", size), |b| {
+            b.iter_batched(
+                make,
+                |batch| fast_scorer.process(batch).ok(),
                 BatchSize::SmallInput,
             )
         });

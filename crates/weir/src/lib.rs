@@ -46,7 +46,7 @@
 //!   `weir:plugin@0.1.0` WIT package (`wit/` in the repository): `filter`,
 //!   `enricher`, `scorer` or `reward`. The host detects the world from the
 //!   component's exports and refuses other versions. Each call takes a whole
-//!   batch in a packed columnar form (one byte buffer plus spans), so the
+//!   batch in a columnar form (each field one list of bytes or integers), so the
 //!   boundary cost is paid per batch, not per record. Plugins import only
 //!   `log`, `metrics`, `state` and `config`; WASI is linked only when a stage
 //!   grants it, and every instance has a call deadline (epoch interruption)

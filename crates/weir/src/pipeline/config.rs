@@ -146,6 +146,39 @@ pub struct ErrorsConfig {
     pub on_failure: Option<String>,
 }
 
+/// Settings of the plugin engine a pipeline runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSettings {
+    /// Enforce every stage's `limits.deadline_ms` (epoch interruption).
+    /// `false` makes plugin code run up to about twice as fast on
+    /// parsing-heavy work, but then nothing stops a plugin that never
+    /// returns: only for plugins you trust. Example: `deadlines = false`.
+    pub deadlines: bool,
+    /// Use the pooling instance allocator when the machine allows it.
+    pub pooling: bool,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            deadlines: true,
+            pooling: true,
+        }
+    }
+}
+
+impl EngineSettings {
+    /// The engine configuration these settings describe.
+    pub fn engine_config(&self) -> crate::plugin::EngineConfig {
+        crate::plugin::EngineConfig {
+            deadlines: self.deadlines,
+            pooling: self.pooling,
+            ..crate::plugin::EngineConfig::default()
+        }
+    }
+}
+
 /// A whole pipeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -172,6 +205,9 @@ pub struct PipelineConfig {
     /// Failure handling.
     #[serde(default)]
     pub errors: ErrorsConfig,
+    /// The plugin engine (used by `weir run`; an embedder passes its own).
+    #[serde(default)]
+    pub engine: EngineSettings,
     /// The directory relative paths are resolved against (the config
     /// file's directory); not read from the file.
     #[serde(skip)]
@@ -388,6 +424,16 @@ type = "stdout"
         assert_eq!(locate(OK, "stages[1].plugin"), Some(13));
         assert_eq!(locate(OK, "sinks.out.type"), Some(16));
         assert_eq!(c.resolve(Path::new("a.wasm")), PathBuf::from("/x/a.wasm"));
+        Ok(())
+    }
+
+    #[test]
+    fn engine_settings_default_to_deadlines_on() -> Result<(), ConfigError> {
+        let c = PipelineConfig::from_str(OK, "p.toml", Path::new("."))?;
+        assert!(c.engine.deadlines && c.engine.engine_config().deadlines);
+        let text = format!("{OK}\n[engine]\ndeadlines = false\n");
+        let c = PipelineConfig::from_str(&text, "p.toml", Path::new("."))?;
+        assert!(!c.engine.engine_config().deadlines);
         Ok(())
     }
 

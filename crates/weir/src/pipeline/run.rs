@@ -13,7 +13,7 @@ use crate::source::Source;
 use crate::state::{Checkpoint, StateHandle, StateStore};
 
 use super::PipelineError;
-use super::config::PipelineConfig;
+use super::config::{ConfigError, PipelineConfig};
 use super::route::Router;
 use super::stages::{Stage, StageChain};
 
@@ -37,6 +37,33 @@ pub struct RunSummary {
     /// Wall-clock time of the run.
     #[serde(skip)]
     pub elapsed: Duration,
+}
+
+/// Loads stage `i`'s plugin, checking that the file exists and that the
+/// component is the kind the stage asks for.
+fn load_stage_plugin(
+    config: &PipelineConfig,
+    engine: &Engine,
+    i: usize,
+) -> Result<crate::plugin::Plugin, ConfigError> {
+    let stage = &config.stages[i];
+    let key = format!("stages[{i}].plugin");
+    let path = config.resolve(&stage.plugin);
+    if !path.exists() {
+        return Err(config.error(
+            &key,
+            format!("plugin file `{}` does not exist", path.display()),
+        ));
+    }
+    let plugin = engine
+        .load_file(&path, stage.grants)
+        .map_err(|e| config.error(&key, e))?;
+    if let Some(kind) = stage.kind {
+        plugin
+            .expect_kind(kind)
+            .map_err(|e| config.error(&format!("stages[{i}].kind"), e))?;
+    }
+    Ok(plugin)
 }
 
 /// A pipeline ready to run: source, stages, routes and sinks.
@@ -100,26 +127,13 @@ impl Pipeline {
                 ("dead-letters".to_string(), Arc::new(sink))
             }
         };
+        if !engine.has_deadlines() {
+            tracing::warn!(pipeline = %config.name, "call deadlines are off: a plugin that never returns stalls the pipeline");
+        }
         let store = StateStore::open(&data_dir).map_err(|e| config.error("data_dir", e))?;
         let mut stages = Vec::new();
         for (i, s) in config.stages.iter().enumerate() {
-            let path = config.resolve(&s.plugin);
-            if !path.exists() {
-                return Err(config
-                    .error(
-                        &format!("stages[{i}].plugin"),
-                        format!("plugin file `{}` does not exist", path.display()),
-                    )
-                    .into());
-            }
-            let plugin = engine
-                .load_file(&path, s.grants)
-                .map_err(|e| config.error(&format!("stages[{i}].plugin"), e))?;
-            if let Some(kind) = s.kind {
-                plugin
-                    .expect_kind(kind)
-                    .map_err(|e| config.error(&format!("stages[{i}].kind"), e))?;
-            }
+            let plugin = load_stage_plugin(config, engine, i)?;
             let options = InstanceOptions {
                 settings: s.settings_strings(),
                 limits: s.limits,
@@ -160,24 +174,7 @@ impl Pipeline {
             registry.check_sink(config, name, sink)?;
         }
         for (i, s) in config.stages.iter().enumerate() {
-            let key = format!("stages[{i}].plugin");
-            let path = config.resolve(&s.plugin);
-            if !path.exists() {
-                return Err(config
-                    .error(
-                        &key,
-                        format!("plugin file `{}` does not exist", path.display()),
-                    )
-                    .into());
-            }
-            let plugin = engine
-                .load_file(&path, s.grants)
-                .map_err(|e| config.error(&key, e))?;
-            if let Some(kind) = s.kind {
-                plugin
-                    .expect_kind(kind)
-                    .map_err(|e| config.error(&format!("stages[{i}].kind"), e))?;
-            }
+            let plugin = load_stage_plugin(config, engine, i)?;
             let options = InstanceOptions {
                 settings: s.settings_strings(),
                 limits: s.limits,

@@ -345,7 +345,9 @@ impl PluginInstance {
             ),
         );
         store.limiter(|s| &mut s.limits);
-        store.set_epoch_deadline(self.deadline_ticks());
+        if self.plugin.inner.engine.has_deadlines() {
+            store.set_epoch_deadline(self.deadline_ticks());
+        }
         store
     }
 
@@ -409,9 +411,12 @@ impl PluginInstance {
             }
         }
         let ticks = self.deadline_ticks();
+        let deadlines = self.plugin.inner.engine.has_deadlines();
         match self.live.as_mut() {
             Some(live) => {
-                live.store.set_epoch_deadline(ticks);
+                if deadlines {
+                    live.store.set_epoch_deadline(ticks);
+                }
                 live.store.data_mut().last_error_log = None;
                 Ok(live)
             }

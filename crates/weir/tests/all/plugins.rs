@@ -344,3 +344,37 @@ fn an_empty_component_implements_no_world() {
         .unwrap_or_default();
     assert!(msg.contains("implements no weir plugin world"), "{msg}");
 }
+
+#[test]
+fn a_plugin_granted_wasi_links_and_runs() -> TestResult {
+    let plugin = engine().load_file(
+        &weir_test_support::plugin("amount_filter"),
+        Grants { wasi: true },
+    )?;
+    let mut f = plugin.instantiate(InstanceOptions::with_settings([("min_amount", "1")]))?;
+    let out = f
+        .process(batch(&[r#"{"amount":2}"#]))
+        .map_err(|f| f.error)?;
+    assert_eq!(out.records.len(), 1);
+    Ok(())
+}
+
+#[test]
+fn an_engine_without_deadlines_runs_the_same_plugins() -> TestResult {
+    use weir::plugin::{Engine, EngineConfig};
+    let engine = Engine::with_config(&EngineConfig {
+        deadlines: false,
+        ..EngineConfig::default()
+    })?;
+    assert!(!engine.has_deadlines());
+    let plugin = engine.load_file(
+        &weir_test_support::plugin("amount_filter"),
+        Grants::default(),
+    )?;
+    let mut f = plugin.instantiate(InstanceOptions::with_settings([("min_amount", "10")]))?;
+    let out = f
+        .process(batch(&[r#"{"amount":2}"#, r#"{"amount":20}"#]))
+        .map_err(|f| f.error)?;
+    assert_eq!((out.records.len(), out.dropped), (1, 1));
+    Ok(())
+}

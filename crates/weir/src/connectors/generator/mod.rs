@@ -189,3 +189,63 @@ pub(crate) fn build_source(
 pub(crate) fn check_source(config: &ConnectorConfig) -> Result<(), String> {
     config.parse::<Options>().map(drop)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn drain(
+        source: &mut GeneratorSource,
+        limits: &BatchLimits,
+    ) -> Result<Vec<Record>, SourceError> {
+        let mut all = Vec::new();
+        while let Some(b) = source.next_batch(limits).await? {
+            all.extend(b.records);
+        }
+        Ok(all)
+    }
+
+    #[tokio::test]
+    async fn yields_count_records_in_batches() -> Result<(), SourceError> {
+        let mut s = GeneratorSource::new(Workload::Telemetry, 1, 1234, 0.0);
+        let limits = BatchLimits {
+            max_records: 100,
+            ..BatchLimits::default()
+        };
+        let first = s.next_batch(&limits).await?.map(|b| b.records.len());
+        assert_eq!(first, Some(100));
+        let rest = drain(&mut s, &limits).await?;
+        assert_eq!(rest.len(), 1134);
+        assert_eq!(
+            rest.last().map(|r| r.position.clone()),
+            Some(Position::Offset(1233))
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn rate_limits_the_stream() -> Result<(), SourceError> {
+        // 60 records at 600/s cannot take less than ~0.1 s.
+        let mut s = GeneratorSource::new(Workload::Transactions, 1, 60, 600.0);
+        let started = std::time::Instant::now();
+        let all = drain(&mut s, &BatchLimits::default()).await?;
+        assert_eq!(all.len(), 60);
+        assert!(
+            started.elapsed() >= Duration::from_millis(95),
+            "{:?}",
+            started.elapsed()
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn resumes_after_a_checkpoint() -> Result<(), SourceError> {
+        let mut whole = GeneratorSource::new(Workload::Transactions, 9, 50, 0.0);
+        let all = drain(&mut whole, &BatchLimits::default()).await?;
+        let mut resumed = GeneratorSource::new(Workload::Transactions, 9, 50, 0.0);
+        resumed.resume("0", &Position::Offset(19)).await?;
+        let rest = drain(&mut resumed, &BatchLimits::default()).await?;
+        assert_eq!(rest, all[20..].to_vec());
+        Ok(())
+    }
+}
