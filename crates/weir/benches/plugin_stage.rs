@@ -1,6 +1,6 @@
 //! The plugin stage against the same logic compiled natively.
 //!
-//! Run with: cargo bench -p weir --bench plugin_stage
+//! Run with: cargo bench -p weir --bench plugin_stage --profile release
 //!
 //! Records are generated card transactions (~160-byte JSON). For each batch
 //! size the plugin side is a full `PluginInstance::process` call (packing,
@@ -63,21 +63,20 @@ fn stage(c: &mut Criterion) {
 
     for size in SIZES {
         let make = || Batch::new("tx", "0", pool[..size].to_vec());
+        // Few large batches in flight at once, so that the copies criterion
+        // prepares stay in cache as a source's fresh records would.
+        let input_size = if size >= 100 {
+            BatchSize::LargeInput
+        } else {
+            BatchSize::SmallInput
+        };
         let mut group = c.benchmark_group("amount-filter");
         group.throughput(Throughput::Elements(size as u64));
         group.bench_function(BenchmarkId::new("plugin", size), |b| {
-            b.iter_batched(
-                make,
-                |batch| filter.process(batch).ok(),
-                BatchSize::SmallInput,
-            )
+            b.iter_batched(make, |batch| filter.process(batch).ok(), input_size)
         });
         group.bench_function(BenchmarkId::new("plugin-no-deadline", size), |b| {
-            b.iter_batched(
-                make,
-                |batch| fast_filter.process(batch).ok(),
-                BatchSize::SmallInput,
-            )
+            b.iter_batched(make, |batch| fast_filter.process(batch).ok(), input_size)
         });
         group.bench_function(BenchmarkId::new("native", size), |b| {
             b.iter_batched(
@@ -90,7 +89,7 @@ fn stage(c: &mut Criterion) {
                         .collect();
                     kept
                 },
-                BatchSize::SmallInput,
+                input_size,
             )
         });
         group.finish();
@@ -98,18 +97,10 @@ fn stage(c: &mut Criterion) {
         let mut group = c.benchmark_group("fraud-scorer");
         group.throughput(Throughput::Elements(size as u64));
         group.bench_function(BenchmarkId::new("plugin", size), |b| {
-            b.iter_batched(
-                make,
-                |batch| scorer.process(batch).ok(),
-                BatchSize::SmallInput,
-            )
+            b.iter_batched(make, |batch| scorer.process(batch).ok(), input_size)
         });
         group.bench_function(BenchmarkId::new("plugin-no-deadline", size), |b| {
-            b.iter_batched(
-                make,
-                |batch| fast_scorer.process(batch).ok(),
-                BatchSize::SmallInput,
-            )
+            b.iter_batched(make, |batch| fast_scorer.process(batch).ok(), input_size)
         });
         group.bench_function(BenchmarkId::new("native", size), |b| {
             b.iter_batched(
@@ -124,7 +115,7 @@ fn stage(c: &mut Criterion) {
                     }
                     out
                 },
-                BatchSize::SmallInput,
+                input_size,
             )
         });
         group.finish();
@@ -132,11 +123,7 @@ fn stage(c: &mut Criterion) {
         let mut group = c.benchmark_group("boundary");
         group.throughput(Throughput::Elements(size as u64));
         group.bench_function(BenchmarkId::new("bare", size), |b| {
-            b.iter_batched(
-                make,
-                |batch| bare.process(batch).ok(),
-                BatchSize::SmallInput,
-            )
+            b.iter_batched(make, |batch| bare.process(batch).ok(), input_size)
         });
         group.finish();
     }
