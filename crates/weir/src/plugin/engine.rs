@@ -26,7 +26,8 @@ pub struct EngineConfig {
     /// Enforce call deadlines (`limits.deadline_ms`) with epoch
     /// interruption. The compiled code then checks the epoch at every
     /// function entry and loop back-edge, which costs plugin code time
-    /// (measured: about 2× on JSON parsing, see the `plugin_stage` bench).
+    /// (measured: 20–30% on the JSON-parsing filter of the `plugin_stage`
+    /// bench).
     /// Turn it off only for plugins you trust not to loop forever: without
     /// it nothing stops a call that never returns.
     pub deadlines: bool,
