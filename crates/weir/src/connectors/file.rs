@@ -14,11 +14,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::Deserialize;
-use tokio::io::{AsyncWriteExt as _, BufReader, BufWriter};
-use tokio::sync::Mutex;
+use tokio::io::{BufReader, BufWriter};
 
 use super::ConnectorContext;
-use super::lines::LineBatcher;
+pub use super::lines::Format;
+use super::lines::{LineBatcher, LineWriter};
 use crate::pipeline::ConnectorConfig;
 use crate::record::{Batch, Position, Record};
 use crate::sink::{Sink, SinkError};
@@ -96,30 +96,6 @@ pub(crate) fn build_source(
     )?))
 }
 
-/// How a sink writes each record.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    /// The value bytes, then a newline.
-    #[default]
-    Value,
-    /// A JSON envelope (see [`crate::pipeline::envelope`]).
-    Json,
-}
-
-/// Encodes `records` as lines in `format`.
-pub(crate) fn encode(records: &[Record], format: Format) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(records.iter().map(|r| r.value.len() + 64).sum());
-    for r in records {
-        match format {
-            Format::Value => buf.extend_from_slice(&r.value),
-            Format::Json => crate::pipeline::envelope::write_envelope(&mut buf, r),
-        }
-        buf.push(b'\n');
-    }
-    buf
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SinkOptions {
@@ -136,9 +112,8 @@ fn yes() -> bool {
 
 /// Writes JSON lines to a file; a write is acknowledged once flushed.
 pub struct FileSink {
-    out: Mutex<BufWriter<tokio::fs::File>>,
+    lines: LineWriter<BufWriter<tokio::fs::File>>,
     path: PathBuf,
-    format: Format,
 }
 
 impl FileSink {
@@ -156,10 +131,14 @@ impl FileSink {
             .truncate(!append)
             .open(path)
             .map_err(|e| format!("cannot open `{}` for writing: {e}", path.display()))?;
+        let name = format!("file {}", path.display());
         Ok(FileSink {
-            out: Mutex::new(BufWriter::new(tokio::fs::File::from_std(file))),
+            lines: LineWriter::new(
+                BufWriter::new(tokio::fs::File::from_std(file)),
+                format,
+                name,
+            ),
             path: path.to_path_buf(),
-            format,
         })
     }
 }
@@ -167,19 +146,12 @@ impl FileSink {
 #[async_trait]
 impl Sink for FileSink {
     async fn write(&self, records: &[Record]) -> Result<(), SinkError> {
-        let buf = encode(records, self.format);
-        let mut out = self.out.lock().await;
-        let err = |e: std::io::Error| SinkError::new(self.describe(), format!("write failed: {e}"));
-        out.write_all(&buf).await.map_err(err)?;
-        out.flush().await.map_err(err)
+        self.lines.write(records).await
     }
 
     async fn close(&self) -> Result<(), SinkError> {
-        let mut out = self.out.lock().await;
-        out.flush()
-            .await
-            .map_err(|e| SinkError::new(self.describe(), format!("flush failed: {e}")))?;
-        out.get_ref()
+        let mut out = self.lines.flushed().await?;
+        out.get_mut()
             .sync_all()
             .await
             .map_err(|e| SinkError::new(self.describe(), format!("sync failed: {e}")))

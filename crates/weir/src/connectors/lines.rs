@@ -1,11 +1,15 @@
-//! Reading JSON-lines input into batches: shared by the file and stdin sources.
+//! JSON lines in and out, shared by the file and stdio connectors: cutting
+//! input lines into batches, and writing records as lines.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt as _};
+use serde::Deserialize;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt as _, AsyncWrite, AsyncWriteExt as _};
+use tokio::sync::{Mutex, MutexGuard};
 
 use crate::record::{Batch, Position, Record};
+use crate::sink::SinkError;
 use crate::source::{BatchLimits, SourceError};
 
 pub(crate) fn now_ms() -> i64 {
@@ -134,6 +138,68 @@ impl<R: AsyncBufRead + Unpin + Send> LineBatcher<R> {
             partition: Arc::from("0"),
             records,
         }))
+    }
+}
+
+/// How a sink writes each record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// The value bytes, then a newline.
+    #[default]
+    Value,
+    /// A JSON envelope (see [`crate::pipeline::envelope`]).
+    Json,
+}
+
+/// Encodes `records` as lines in `format`.
+fn encode(records: &[Record], format: Format) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(records.iter().map(|r| r.value.len() + 64).sum());
+    for r in records {
+        match format {
+            Format::Value => buf.extend_from_slice(&r.value),
+            Format::Json => crate::pipeline::envelope::write_envelope(&mut buf, r),
+        }
+        buf.push(b'\n');
+    }
+    buf
+}
+
+/// Writes records as lines to `W`; a write is acknowledged once flushed.
+pub(crate) struct LineWriter<W> {
+    out: Mutex<W>,
+    format: Format,
+    name: String,
+}
+
+impl<W: AsyncWrite + Unpin + Send> LineWriter<W> {
+    pub(crate) fn new(out: W, format: Format, name: String) -> Self {
+        LineWriter {
+            out: Mutex::new(out),
+            format,
+            name,
+        }
+    }
+
+    fn err(&self, what: &str, e: &std::io::Error) -> SinkError {
+        SinkError::new(&self.name, format!("{what} failed: {e}"))
+    }
+
+    /// Writes and flushes `records`.
+    pub(crate) async fn write(&self, records: &[Record]) -> Result<(), SinkError> {
+        let buf = encode(records, self.format);
+        let mut out = self.out.lock().await;
+        out.write_all(&buf)
+            .await
+            .map_err(|e| self.err("write", &e))?;
+        out.flush().await.map_err(|e| self.err("flush", &e))
+    }
+
+    /// Flushes and hands out the writer (e.g. to sync a file).
+    pub(crate) async fn flushed(&self) -> Result<MutexGuard<'_, W>, SinkError> {
+        let mut out = self.out.lock().await;
+        out.flush().await.map_err(|e| self.err("flush", &e))?;
+        Ok(out)
     }
 }
 

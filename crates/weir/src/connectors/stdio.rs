@@ -7,12 +7,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::Deserialize;
-use tokio::io::{AsyncWriteExt as _, BufReader};
-use tokio::sync::Mutex;
+use tokio::io::BufReader;
 
 use super::ConnectorContext;
-use super::file::{Format, encode};
-use super::lines::LineBatcher;
+use super::file::Format;
+use super::lines::{LineBatcher, LineWriter};
 use crate::pipeline::ConnectorConfig;
 use crate::record::{Batch, Position, Record};
 use crate::sink::{Sink, SinkError};
@@ -76,16 +75,14 @@ struct SinkOptions {
 
 /// Writes JSON lines to standard output.
 pub struct StdoutSink {
-    out: Mutex<tokio::io::Stdout>,
-    format: Format,
+    lines: LineWriter<tokio::io::Stdout>,
 }
 
 impl StdoutSink {
     /// A sink writing in `format`.
     pub fn new(format: Format) -> Self {
         StdoutSink {
-            out: Mutex::new(tokio::io::stdout()),
-            format,
+            lines: LineWriter::new(tokio::io::stdout(), format, "stdout".into()),
         }
     }
 }
@@ -93,14 +90,7 @@ impl StdoutSink {
 #[async_trait]
 impl Sink for StdoutSink {
     async fn write(&self, records: &[Record]) -> Result<(), SinkError> {
-        let buf = encode(records, self.format);
-        let mut out = self.out.lock().await;
-        out.write_all(&buf)
-            .await
-            .map_err(|e| SinkError::new("stdout", format!("write failed: {e}")))?;
-        out.flush()
-            .await
-            .map_err(|e| SinkError::new("stdout", format!("flush failed: {e}")))
+        self.lines.write(records).await
     }
 
     fn describe(&self) -> String {
