@@ -1,5 +1,6 @@
 //! The `weir` command.
 
+mod pattern_cmd;
 mod plugin_cmd;
 mod run_cmd;
 
@@ -50,6 +51,9 @@ enum Command {
     /// Work with plugins.
     #[command(subcommand)]
     Plugin(plugin_cmd::PluginCommand),
+    /// Work with event patterns (the EventBridge / Lambda filter language).
+    #[command(subcommand)]
+    Pattern(pattern_cmd::PatternCommand),
 }
 
 fn init_logging(cli: &Cli) {
@@ -67,6 +71,10 @@ fn init_logging(cli: &Cli) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
+    // Exit codes of its own: 0 match / no-match, 2 invalid pattern.
+    if let Command::Pattern(cmd) = cli.command {
+        return pattern_cmd::run(cmd);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -86,6 +94,8 @@ fn main() -> ExitCode {
             } => run_cmd::run(&config, json, reset).await,
             Command::Validate { config } => run_cmd::validate(&config),
             Command::Plugin(cmd) => plugin_cmd::run(cmd),
+            // Handled before the runtime starts.
+            Command::Pattern(_) => Ok(()),
         }
     });
     match result {

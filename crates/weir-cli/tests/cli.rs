@@ -319,3 +319,74 @@ fn run_prints_a_summary_and_logs_json() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn pattern_test_decides_every_conformance_vector() -> TestResult {
+    let path =
+        weir_test_support::repo_root().join("crates/weir/tests/conformance/event-patterns.jsonl");
+    let corpus = std::fs::read_to_string(&path)?;
+    let mut failures = Vec::new();
+    for line in corpus.lines().filter(|l| !l.trim().is_empty()) {
+        let case: Value = serde_json::from_str(line)?;
+        let out = weir(&[
+            "pattern",
+            "test",
+            "--pattern",
+            &case["pattern"].to_string(),
+            "--event",
+            &case["event"].to_string(),
+        ]);
+        let printed = text(&out.stdout);
+        let ok = match case["expect"].as_str() {
+            Some("match") => out.status.code() == Some(0) && printed.trim() == "match",
+            Some("no-match") => out.status.code() == Some(0) && printed.trim() == "no-match",
+            Some("invalid") => out.status.code() == Some(2) && printed.starts_with("error: "),
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!(
+                "{}: {:?} {printed}",
+                case["name"],
+                out.status.code()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    Ok(())
+}
+
+#[test]
+fn pattern_test_reads_files_and_rejects_bad_json() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let p = dir.path().join("p.json");
+    let e = dir.path().join("e.json");
+    std::fs::write(&p, r#"{"amount": [{"numeric": [">", 100]}]}"#)?;
+    std::fs::write(&e, r#"{"amount": 150}"#)?;
+    let out = weir(&[
+        "pattern",
+        "test",
+        "--pattern",
+        &format!("@{}", p.display()),
+        "--event",
+        &format!("@{}", e.display()),
+    ]);
+    assert_eq!(
+        (out.status.code(), text(&out.stdout).trim().to_string()),
+        (Some(0), "match".to_string())
+    );
+    let out = weir(&[
+        "pattern",
+        "test",
+        "--pattern",
+        r#"{"amount": 5}"#,
+        "--event",
+        "{}",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stdout).contains("amount"),
+        "{}",
+        text(&out.stdout)
+    );
+    Ok(())
+}

@@ -81,6 +81,7 @@
 
 pub mod connectors;
 pub mod metrics;
+pub mod pattern;
 pub mod pipeline;
 pub mod plugin;
 mod record;
