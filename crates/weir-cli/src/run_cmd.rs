@@ -57,7 +57,10 @@ fn summary_text(name: &str, s: &RunSummary) -> String {
     let mut lines = vec![
         format!("pipeline {name}: done in {secs:.2} s ({rate:.0} records/s)"),
         format!("  records in     {}", s.records_in),
-        format!("  filtered out   {}", s.dropped),
+        format!(
+            "  filtered out   {} (patterns) + {} (filter stages)",
+            s.filtered, s.dropped
+        ),
         format!("  scored         {}", s.scored),
         format!("  records out    {}", s.records_out),
         format!("  failed         {}", s.failed),

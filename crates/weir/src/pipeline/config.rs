@@ -136,6 +136,19 @@ pub struct RouteConfig {
     pub otherwise: bool,
 }
 
+/// Which records the stages see at all.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterConfig {
+    /// Event patterns (EventBridge / Lambda filter language), as JSON text
+    /// or TOML tables; a record is processed if any pattern matches, and
+    /// skipped (but still acknowledged) otherwise. See
+    /// [`crate::pipeline::filter`] for the JSON view a pattern sees.
+    /// Example: `patterns = ['{"value": {"amount": [{"numeric": [">", 100]}]}}']`.
+    #[serde(default)]
+    pub patterns: Vec<toml::Value>,
+}
+
 /// What happens to records that fail.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -195,6 +208,9 @@ pub struct PipelineConfig {
     /// Batching limits.
     #[serde(default)]
     pub batch: BatchLimits,
+    /// Record filtering by event patterns, before any stage.
+    #[serde(default)]
+    pub filter: FilterConfig,
     /// Plugin stages, in order.
     #[serde(default)]
     pub stages: Vec<StageConfig>,

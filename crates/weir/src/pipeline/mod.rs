@@ -7,12 +7,14 @@
 mod config;
 mod dead_letter;
 pub mod envelope;
+pub mod filter;
 mod route;
 mod run;
 mod stages;
 
 pub use config::{
-    ConfigError, ConnectorConfig, ErrorsConfig, PipelineConfig, RouteConfig, StageConfig,
+    ConfigError, ConnectorConfig, EngineSettings, ErrorsConfig, FilterConfig, PipelineConfig,
+    RouteConfig, StageConfig,
 };
 pub use dead_letter::DeadLetter;
 pub use route::Condition;

@@ -14,6 +14,7 @@ use crate::state::{Checkpoint, StateHandle, StateStore};
 
 use super::PipelineError;
 use super::config::{ConfigError, PipelineConfig};
+use super::filter::RecordFilter;
 use super::route::Router;
 use super::stages::{Stage, StageChain};
 
@@ -22,6 +23,8 @@ use super::stages::{Stage, StageChain};
 pub struct RunSummary {
     /// Records read from the source.
     pub records_in: u64,
+    /// Records skipped because no filter pattern matched them.
+    pub filtered: u64,
     /// Records dropped by filter stages.
     pub dropped: u64,
     /// Records that reached the end of the stage chain.
@@ -71,6 +74,7 @@ pub struct Pipeline {
     name: String,
     source: Box<dyn Source>,
     limits: crate::source::BatchLimits,
+    filter: Option<RecordFilter>,
     chain: Arc<StageChain>,
     router: Router,
     sinks: BTreeMap<String, Arc<dyn Sink>>,
@@ -147,7 +151,9 @@ impl Pipeline {
         let router = Router::new(&config.routes, config.sinks.keys().cloned().collect())
             .map_err(|e| config.error("routes", e))?;
         let state_handles = stages.iter().filter_map(|s| s.state().cloned()).collect();
+        let filter = RecordFilter::new(config)?;
         Ok(Pipeline {
+            filter,
             name: config.name.clone(),
             store,
             state_handles,
@@ -170,6 +176,7 @@ impl Pipeline {
         registry: &Registry,
     ) -> Result<(), PipelineError> {
         registry.check_source(config)?;
+        RecordFilter::new(config)?;
         for (name, sink) in &config.sinks {
             registry.check_sink(config, name, sink)?;
         }
@@ -258,6 +265,17 @@ impl Pipeline {
         self.metrics.counter_add(names::RECORDS_IN, &pl, n);
         self.metrics.observe(names::BATCH_RECORDS, &pl, n as f64);
 
+        let mut batch = batch;
+        if let Some(filter) = &self.filter {
+            let (origin, part) = (batch.origin.clone(), batch.partition.clone());
+            batch.records.retain(|r| filter.keeps(r, &origin, &part));
+            let skipped = n - batch.records.len() as u64;
+            summary.filtered += skipped;
+            self.metrics
+                .counter_add(names::RECORDS_FILTERED, &pl, skipped);
+        }
+        // Records the patterns skipped count as done: the checkpoint below
+        // still moves past them.
         let chain = self.chain.clone();
         let out = tokio::task::spawn_blocking(move || chain.run(batch))
             .await

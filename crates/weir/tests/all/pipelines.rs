@@ -303,3 +303,30 @@ path = "out.jsonl"
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filter_patterns_skip_records_before_the_stages() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut config = example("fraud-detection/pipeline.toml", dir.path())?;
+    config.filter.patterns = vec![toml::Value::String(
+        r#"{"value": {"country": ["DE"], "amount": [{"numeric": [">=", 50]}]}}"#.into(),
+    )];
+    let summary = run(&config).await?;
+    let mut g = generator(Workload::Transactions, 42);
+    let mut expected = 0u64;
+    for _ in 0..20_000 {
+        let v: serde_json::Value = serde_json::from_slice(&g.next_record().value)?;
+        if v["country"] == "DE" && v["amount"].as_f64().unwrap_or(0.0) >= 50.0 {
+            expected += 1;
+        }
+    }
+    assert!(expected > 100 && expected < 20_000, "{expected}");
+    assert_eq!(summary.records_in, 20_000);
+    assert_eq!(summary.filtered, 20_000 - expected);
+    assert_eq!(summary.scored, expected);
+    assert_eq!(summary.written.get("archive").copied(), Some(expected));
+    // Skipped records are acknowledged: a second run has nothing to do.
+    let again = run(&config).await?;
+    assert_eq!(again.records_in, 0);
+    Ok(())
+}
