@@ -75,6 +75,8 @@ pub struct Pipeline {
     source: Box<dyn Source>,
     limits: crate::source::BatchLimits,
     filter: Option<RecordFilter>,
+    /// The source's description, which also keys its checkpoints.
+    source_name: String,
     chain: Arc<StageChain>,
     router: Router,
     sinks: BTreeMap<String, Arc<dyn Sink>>,
@@ -154,6 +156,7 @@ impl Pipeline {
         let filter = RecordFilter::new(config)?;
         Ok(Pipeline {
             filter,
+            source_name: source.describe(),
             name: config.name.clone(),
             store,
             state_handles,
@@ -207,7 +210,7 @@ impl Pipeline {
     ) -> Result<RunSummary, PipelineError> {
         let started = Instant::now();
         let mut summary = RunSummary::default();
-        let source_name = self.source.describe();
+        let source_name = self.source_name.clone();
         let checkpoints = self
             .store
             .checkpoints(&source_name)
@@ -318,7 +321,7 @@ impl Pipeline {
         // Everything is acknowledged: persist the plugins' state and the
         // checkpoint together, then tell the source.
         let checkpoint = Checkpoint {
-            source: self.source.describe(),
+            source: self.source_name.clone(),
             partition: partition.to_string(),
             position: last.clone(),
         };

@@ -3,7 +3,7 @@
 use super::bindings::{enricher_plugin, filter_plugin, scorer_plugin};
 use super::instance::{Guest, PluginInstance};
 use super::marshal::{ColumnsReader, record_errors};
-use super::{PluginError, reward};
+use super::{PluginError, PluginKind, reward};
 use crate::record::{Batch, Header, Record};
 
 /// A record that a plugin failed, with the plugin's message.
@@ -63,7 +63,7 @@ pub(crate) fn process(
         name: name.clone(),
         message,
     };
-    if matches!(inst.ensure_live()?.guest, Guest::Reward(_)) {
+    if inst.plugin().kind() == PluginKind::Reward {
         return reward::process(inst, batch).map(Some);
     }
     let (live, buffers) = inst.live_and_buffers()?;

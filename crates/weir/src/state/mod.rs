@@ -119,10 +119,7 @@ pub struct StateHandle {
 
 impl StateHandle {
     fn err(&self, message: impl ToString) -> StateError {
-        StateError {
-            location: self.inner.store.location.clone(),
-            message: message.to_string(),
-        }
+        self.inner.store.err(message)
     }
 
     fn read_db(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
