@@ -34,11 +34,11 @@ for manifest in plugins/rust/*/Cargo.toml; do
 done
 
 step "guest SDK unit tests (native, one run per plugin kind)"
-for kind in filter enricher scorer reward; do
+for kind in filter enricher scorer reward aggregator; do
     (cd crates/weir-plugin && CARGO_TARGET_DIR="$root/plugins/target/sdk-tests" \
         cargo test -q --features "$kind")
 done
-for name in fraud-scorer telemetry-enricher; do
+for name in fraud-scorer telemetry-enricher vehicle-window; do
     (cd plugins && CARGO_TARGET_DIR="$root/plugins/target/sdk-tests" cargo test -q -p "$name")
 done
 

@@ -159,6 +159,14 @@ fn test(
     if let Some(k) = kind {
         plugin.expect_kind(k)?;
     }
+    if plugin.kind() == PluginKind::Aggregator {
+        bail!(
+            "plugin `{}` is an aggregator: aggregators fold records into event-time windows and \
+             run in pipelines, which keep the windows and call `accumulate` and `emit`; \
+             `weir plugin test` runs filters, enrichers, scorers and reward functions",
+            plugin.name()
+        );
+    }
     let mut instance = plugin.instantiate(options)?;
     let lines = read_lines(input)?;
     let records: Vec<Record> = lines
@@ -251,7 +259,7 @@ fn describe(line: u64, kind: PluginKind, outs: &[&Record]) -> Value {
                 .map(|s| format!("{s}").parse::<f64>().unwrap_or(f64::from(s)));
             json!({"line": line, "outcome": "scored", "score": score, "labels": r.labels})
         }
-        PluginKind::Enricher => {
+        PluginKind::Enricher | PluginKind::Aggregator => {
             let emitted: Vec<Value> = outs
                 .iter()
                 .map(|r| {

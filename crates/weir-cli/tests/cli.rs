@@ -162,6 +162,37 @@ fn plugin_inspect_shows_world_and_imports() {
 }
 
 #[test]
+fn an_aggregator_is_inspected_and_refused_by_plugin_test() -> TestResult {
+    let out = weir(&["plugin", "inspect", &plugin("vehicle_window"), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(v["kind"], "aggregator");
+    let out = weir(&["plugin", "inspect", &plugin("vehicle_window")]);
+    assert!(
+        text(&out.stdout).contains("weir:plugin/aggregator@0.1.0"),
+        "{}",
+        text(&out.stdout)
+    );
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, "{}\n")?;
+    let out = weir(&[
+        "plugin",
+        "test",
+        &plugin("vehicle_window"),
+        "--input",
+        &input.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("is an aggregator") && err.contains("run in pipelines"),
+        "{err}"
+    );
+    Ok(())
+}
+
+#[test]
 fn a_filter_given_as_a_scorer_is_refused() {
     let out = weir(&[
         "plugin",

@@ -12,12 +12,13 @@
 //! and only one), implement the kind's trait and export the type with the
 //! kind's macro:
 //!
-//! | feature    | trait        | per record / step                                   | export macro         |
-//! |------------|--------------|-----------------------------------------------------|----------------------|
-//! | `filter`   | `Filter`     | `keep(&Record) -> Result<bool, String>`             | `export_filter!`     |
-//! | `enricher` | `Enricher`   | `enrich(&Record, &mut Emitter) -> Result<(), String>` | `export_enricher!` |
-//! | `scorer`   | `Scorer`     | `score(&Record) -> Result<Score, String>`           | `export_scorer!`     |
-//! | `reward`   | `Reward`     | `reward(&Params) -> Result<f32, String>`            | `export_reward!`     |
+//! | feature      | trait        | per record / step                                     | export macro         |
+//! |--------------|--------------|-------------------------------------------------------|----------------------|
+//! | `filter`     | `Filter`     | `keep(&Record) -> Result<bool, String>`               | `export_filter!`     |
+//! | `enricher`   | `Enricher`   | `enrich(&Record, &mut Emitter) -> Result<(), String>` | `export_enricher!`   |
+//! | `scorer`     | `Scorer`     | `score(&Record) -> Result<Score, String>`             | `export_scorer!`     |
+//! | `reward`     | `Reward`     | `reward(&Params) -> Result<f32, String>`              | `export_reward!`     |
+//! | `aggregator` | `Aggregator` | `accumulate(&Window, &mut Accumulator, &Record) -> Result<(), String>`; per closed window `emit(&Window, Accumulator, &mut Emitter)` | `export_aggregator!` |
 //!
 //! Each trait also has `init(&Settings) -> Result<Self, String>`, called once
 //! per instance with the plugin's settings from the pipeline config; an error
@@ -25,6 +26,11 @@
 //! record (it goes to the failure destination with the message); the other
 //! records of the batch keep their outcomes. A panic traps the instance,
 //! which the host handles by failing the whole call.
+//!
+//! Aggregators fold records into event-time tumbling windows that the host
+//! assigns, keeps (checkpointed with the source positions) and closes when
+//! the watermark passes their end; the plugin defines the accumulator and
+//! its encoding (`load` / `save`, called once per window and batch).
 //!
 //! # Example: a filter in ten lines
 //!
@@ -81,11 +87,12 @@
     feature = "filter",
     feature = "enricher",
     feature = "scorer",
-    feature = "reward"
+    feature = "reward",
+    feature = "aggregator"
 )))]
 compile_error!(
     "weir-plugin: no plugin kind selected. Enable exactly one of the features \
-     `filter`, `enricher`, `scorer` or `reward`, e.g. \
+     `filter`, `enricher`, `scorer`, `reward` or `aggregator`, e.g. \
      `weir-plugin = { path = \"...\", features = [\"filter\"] }`."
 );
 
@@ -96,10 +103,14 @@ compile_error!(
     all(feature = "enricher", feature = "scorer"),
     all(feature = "enricher", feature = "reward"),
     all(feature = "scorer", feature = "reward"),
+    all(feature = "filter", feature = "aggregator"),
+    all(feature = "enricher", feature = "aggregator"),
+    all(feature = "scorer", feature = "aggregator"),
+    all(feature = "reward", feature = "aggregator"),
 ))]
 compile_error!(
     "weir-plugin: several plugin kinds selected. Enable exactly one of the features \
-     `filter`, `enricher`, `scorer` or `reward`. In a workspace with plugins of \
+     `filter`, `enricher`, `scorer`, `reward` or `aggregator`. In a workspace with plugins of \
      different kinds, build one package at a time (`cargo build -p NAME`) so that \
      Cargo does not unify the features."
 );
@@ -113,7 +124,8 @@ compile_error!(
 pub mod bindings {
     // With several kind features enabled the crate fails with the error
     // above; the `cfg`s below then still pick one world (first of filter,
-    // enricher, scorer, reward) so that no follow-up errors hide it.
+    // enricher, scorer, reward, aggregator) so that no follow-up errors hide
+    // it.
     #[cfg(feature = "filter")]
     wit_bindgen::generate!({
         path: "../../wit",
@@ -152,26 +164,73 @@ pub mod bindings {
         export_macro_name: "export",
         default_bindings_module: "$crate::bindings",
     });
+
+    #[cfg(all(
+        feature = "aggregator",
+        not(any(
+            feature = "filter",
+            feature = "enricher",
+            feature = "scorer",
+            feature = "reward"
+        ))
+    ))]
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "weir:plugin/aggregator@0.1.0",
+        pub_export_macro: true,
+        export_macro_name: "export",
+        default_bindings_module: "$crate::bindings",
+    });
 }
 
 #[cfg(all(
+    feature = "aggregator",
+    not(any(
+        feature = "filter",
+        feature = "enricher",
+        feature = "scorer",
+        feature = "reward"
+    ))
+))]
+mod aggregator;
+#[cfg(all(
     feature = "enricher",
-    not(any(feature = "filter", feature = "scorer", feature = "reward"))
+    not(any(
+        feature = "filter",
+        feature = "scorer",
+        feature = "reward",
+        feature = "aggregator"
+    ))
 ))]
 mod enricher;
 #[cfg(all(
     feature = "filter",
-    not(any(feature = "enricher", feature = "scorer", feature = "reward"))
+    not(any(
+        feature = "enricher",
+        feature = "scorer",
+        feature = "reward",
+        feature = "aggregator"
+    ))
 ))]
 mod filter;
 #[cfg(all(
     feature = "reward",
-    not(any(feature = "filter", feature = "enricher", feature = "scorer"))
+    not(any(
+        feature = "filter",
+        feature = "enricher",
+        feature = "scorer",
+        feature = "aggregator"
+    ))
 ))]
 mod reward;
 #[cfg(all(
     feature = "scorer",
-    not(any(feature = "filter", feature = "enricher", feature = "reward"))
+    not(any(
+        feature = "filter",
+        feature = "enricher",
+        feature = "reward",
+        feature = "aggregator"
+    ))
 ))]
 mod scorer;
 
@@ -179,40 +238,82 @@ mod scorer;
     feature = "filter",
     feature = "enricher",
     feature = "scorer",
-    feature = "reward"
+    feature = "reward",
+    feature = "aggregator"
 ))]
 mod host;
-#[cfg(any(feature = "filter", feature = "enricher", feature = "scorer"))]
+#[cfg(any(
+    feature = "filter",
+    feature = "enricher",
+    feature = "scorer",
+    feature = "aggregator"
+))]
 mod record;
 mod settings;
 
 #[cfg(all(
+    feature = "aggregator",
+    not(any(
+        feature = "filter",
+        feature = "enricher",
+        feature = "scorer",
+        feature = "reward"
+    ))
+))]
+pub use aggregator::{Aggregator, Emitter, Window};
+#[cfg(all(
     feature = "enricher",
-    not(any(feature = "filter", feature = "scorer", feature = "reward"))
+    not(any(
+        feature = "filter",
+        feature = "scorer",
+        feature = "reward",
+        feature = "aggregator"
+    ))
 ))]
 pub use enricher::{Emitter, Enricher};
 #[cfg(all(
     feature = "filter",
-    not(any(feature = "enricher", feature = "scorer", feature = "reward"))
+    not(any(
+        feature = "enricher",
+        feature = "scorer",
+        feature = "reward",
+        feature = "aggregator"
+    ))
 ))]
 pub use filter::Filter;
 #[cfg(any(
     feature = "filter",
     feature = "enricher",
     feature = "scorer",
-    feature = "reward"
+    feature = "reward",
+    feature = "aggregator"
 ))]
 pub use host::{config, log, metrics, state};
-#[cfg(any(feature = "filter", feature = "enricher", feature = "scorer"))]
+#[cfg(any(
+    feature = "filter",
+    feature = "enricher",
+    feature = "scorer",
+    feature = "aggregator"
+))]
 pub use record::Record;
 #[cfg(all(
     feature = "reward",
-    not(any(feature = "filter", feature = "enricher", feature = "scorer"))
+    not(any(
+        feature = "filter",
+        feature = "enricher",
+        feature = "scorer",
+        feature = "aggregator"
+    ))
 ))]
 pub use reward::{Params, Point, Reward};
 #[cfg(all(
     feature = "scorer",
-    not(any(feature = "filter", feature = "enricher", feature = "reward"))
+    not(any(
+        feature = "filter",
+        feature = "enricher",
+        feature = "reward",
+        feature = "aggregator"
+    ))
 ))]
 pub use scorer::{Score, Scorer};
 pub use settings::Settings;
@@ -221,23 +322,53 @@ pub use settings::Settings;
 #[doc(hidden)]
 pub mod __private {
     #[cfg(all(
+        feature = "aggregator",
+        not(any(
+            feature = "filter",
+            feature = "enricher",
+            feature = "scorer",
+            feature = "reward"
+        ))
+    ))]
+    pub use crate::aggregator::{aggregator_accumulate, aggregator_emit, aggregator_init};
+    #[cfg(all(
         feature = "enricher",
-        not(any(feature = "filter", feature = "scorer", feature = "reward"))
+        not(any(
+            feature = "filter",
+            feature = "scorer",
+            feature = "reward",
+            feature = "aggregator"
+        ))
     ))]
     pub use crate::enricher::{enricher_init, enricher_process};
     #[cfg(all(
         feature = "filter",
-        not(any(feature = "enricher", feature = "scorer", feature = "reward"))
+        not(any(
+            feature = "enricher",
+            feature = "scorer",
+            feature = "reward",
+            feature = "aggregator"
+        ))
     ))]
     pub use crate::filter::{filter_init, filter_process};
     #[cfg(all(
         feature = "reward",
-        not(any(feature = "filter", feature = "enricher", feature = "scorer"))
+        not(any(
+            feature = "filter",
+            feature = "enricher",
+            feature = "scorer",
+            feature = "aggregator"
+        ))
     ))]
     pub use crate::reward::{reward_init, reward_process};
     #[cfg(all(
         feature = "scorer",
-        not(any(feature = "filter", feature = "enricher", feature = "reward"))
+        not(any(
+            feature = "filter",
+            feature = "enricher",
+            feature = "reward",
+            feature = "aggregator"
+        ))
     ))]
     pub use crate::scorer::{scorer_init, scorer_process};
 
@@ -252,7 +383,8 @@ pub mod __private {
         feature = "filter",
         feature = "enricher",
         feature = "scorer",
-        feature = "reward"
+        feature = "reward",
+        feature = "aggregator"
     ))]
     pub fn not_initialised(count: usize) -> Vec<crate::bindings::weir::plugin::types::RecordError> {
         (0..count as u32)
@@ -318,21 +450,51 @@ macro_rules! disabled_export_macro {
 
 #[cfg(not(all(
     feature = "filter",
-    not(any(feature = "enricher", feature = "scorer", feature = "reward"))
+    not(any(
+        feature = "enricher",
+        feature = "scorer",
+        feature = "reward",
+        feature = "aggregator"
+    ))
 )))]
 disabled_export_macro!($ export_filter, "filter");
 #[cfg(not(all(
     feature = "enricher",
-    not(any(feature = "filter", feature = "scorer", feature = "reward"))
+    not(any(
+        feature = "filter",
+        feature = "scorer",
+        feature = "reward",
+        feature = "aggregator"
+    ))
 )))]
 disabled_export_macro!($ export_enricher, "enricher");
 #[cfg(not(all(
     feature = "scorer",
-    not(any(feature = "filter", feature = "enricher", feature = "reward"))
+    not(any(
+        feature = "filter",
+        feature = "enricher",
+        feature = "reward",
+        feature = "aggregator"
+    ))
 )))]
 disabled_export_macro!($ export_scorer, "scorer");
 #[cfg(not(all(
     feature = "reward",
-    not(any(feature = "filter", feature = "enricher", feature = "scorer"))
+    not(any(
+        feature = "filter",
+        feature = "enricher",
+        feature = "scorer",
+        feature = "aggregator"
+    ))
 )))]
 disabled_export_macro!($ export_reward, "reward");
+#[cfg(not(all(
+    feature = "aggregator",
+    not(any(
+        feature = "filter",
+        feature = "enricher",
+        feature = "scorer",
+        feature = "reward"
+    ))
+)))]
+disabled_export_macro!($ export_aggregator, "aggregator");

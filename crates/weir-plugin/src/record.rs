@@ -16,7 +16,7 @@ pub(crate) fn item<'a>(buf: &'a [u8], ends: &[u32], i: usize) -> &'a [u8] {
 }
 
 /// Appends one record to columnar output.
-#[cfg(any(feature = "enricher", test))]
+#[cfg(any(feature = "enricher", feature = "aggregator", test))]
 pub(crate) fn push_record<'h>(
     c: &mut Columns,
     key: Option<&[u8]>,
@@ -40,7 +40,7 @@ pub(crate) fn push_record<'h>(
 }
 
 /// Empty columns with room for `n` records of `bytes` value bytes.
-#[cfg(any(feature = "enricher", test))]
+#[cfg(any(feature = "enricher", feature = "aggregator", test))]
 pub(crate) fn columns_with_capacity(n: usize, bytes: usize) -> Columns {
     Columns {
         values: Vec::with_capacity(bytes),

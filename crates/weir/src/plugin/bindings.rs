@@ -15,12 +15,13 @@ wasmtime::component::bindgen!({
             include weir:plugin/enricher@0.1.0;
             include weir:plugin/scorer@0.1.0;
             include weir:plugin/reward@0.1.0;
+            include weir:plugin/aggregator@0.1.0;
         }
     ",
     world: "weir:host/plugin-host",
 });
 
 pub use self::exports::weir::plugin::{
-    enricher_plugin, filter_plugin, reward_plugin, scorer_plugin,
+    aggregator_plugin, enricher_plugin, filter_plugin, reward_plugin, scorer_plugin,
 };
 pub use self::weir::plugin::{config, log, metrics, state, types};

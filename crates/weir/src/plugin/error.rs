@@ -90,7 +90,9 @@ pub enum PluginError {
     },
     /// The component is another kind of plugin than the stage asked for.
     #[error(
-        "plugin `{name}` is a {found} plugin (world `weir:plugin/{found}`), but it was loaded as a {expected}"
+        "plugin `{name}` is {} plugin (world `weir:plugin/{found}`), but it was loaded as {}",
+        .found.with_article(),
+        .expected.with_article()
     )]
     WrongKind {
         /// The plugin name.
@@ -99,6 +101,19 @@ pub enum PluginError {
         expected: super::PluginKind,
         /// The kind the component implements.
         found: super::PluginKind,
+    },
+    /// The plugin's kind has no such call: `process` on an aggregator, or
+    /// `accumulate` / `emit` on a plugin of another kind.
+    #[error("plugin `{name}` is {} plugin, which has no `{call}` call: {hint}", .kind.with_article())]
+    UnsupportedCall {
+        /// The plugin name.
+        name: String,
+        /// The kind the component implements.
+        kind: super::PluginKind,
+        /// The call that was attempted, e.g. `process`.
+        call: String,
+        /// Which calls the kind does have.
+        hint: String,
     },
     /// The component imports something the host does not provide.
     #[error("plugin `{name}` imports `{import}`, which weir does not provide{hint}")]

@@ -8,7 +8,9 @@ use sha2::{Digest as _, Sha256};
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker, types::ComponentItem};
 use wasmtime::{Store, Trap};
 
-use super::bindings::{PluginHost, enricher_plugin, filter_plugin, reward_plugin, scorer_plugin};
+use super::bindings::{
+    PluginHost, aggregator_plugin, enricher_plugin, filter_plugin, reward_plugin, scorer_plugin,
+};
 use super::host::HostState;
 use super::marshal::BatchBuffers;
 use super::options::{Grants, InstanceOptions};
@@ -40,6 +42,7 @@ enum Exports {
     Enricher(enricher_plugin::GuestIndices),
     Scorer(scorer_plugin::GuestIndices),
     Reward(reward_plugin::GuestIndices),
+    Aggregator(aggregator_plugin::GuestIndices),
 }
 
 pub(crate) enum Guest {
@@ -47,6 +50,15 @@ pub(crate) enum Guest {
     Enricher(enricher_plugin::Guest),
     Scorer(scorer_plugin::Guest),
     Reward(reward_plugin::Guest),
+    Aggregator(aggregator_plugin::Guest),
+}
+
+/// What a guest call made for another kind returns. Callers check the
+/// plugin's kind first, so this is never expected to run.
+pub(crate) fn wrong_guest<T>() -> wasmtime::Result<T> {
+    Err(wasmtime::format_err!(
+        "internal error: a call was made for another plugin kind"
+    ))
 }
 
 struct PluginInner {
@@ -148,14 +160,18 @@ impl Engine {
                     message: format!("cannot link WASI: {e:#}"),
                 }
             })?;
+        } else {
+            // WASI imports that were not granted trap when called. (Only
+            // without the grant: the stubs are defined under the exact
+            // imported names and would shadow the semver-compatible WASI
+            // definitions, e.g. a plugin's `wall-clock@0.2.6` import.)
+            linker
+                .define_unknown_imports_as_traps(&component)
+                .map_err(|e| PluginError::Instantiate {
+                    name: name.to_string(),
+                    message: format!("{e:#}"),
+                })?;
         }
-        // WASI imports that were not granted trap when called.
-        linker
-            .define_unknown_imports_as_traps(&component)
-            .map_err(|e| PluginError::Instantiate {
-                name: name.to_string(),
-                message: format!("{e:#}"),
-            })?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(|e| PluginError::Instantiate {
@@ -178,6 +194,9 @@ impl Engine {
             }
             PluginKind::Reward => {
                 Exports::Reward(reward_plugin::GuestIndices::new(&pre).map_err(load_err)?)
+            }
+            PluginKind::Aggregator => {
+                Exports::Aggregator(aggregator_plugin::GuestIndices::new(&pre).map_err(load_err)?)
             }
         };
         let digest = Sha256::digest(bytes);
@@ -382,6 +401,9 @@ impl PluginInstance {
                 Exports::Reward(i) => {
                     Guest::Reward(i.load(&mut store, &instance).map_err(inst_err)?)
                 }
+                Exports::Aggregator(i) => {
+                    Guest::Aggregator(i.load(&mut store, &instance).map_err(inst_err)?)
+                }
             };
             let settings: Vec<(String, String)> = self
                 .settings
@@ -393,6 +415,7 @@ impl PluginInstance {
                 Guest::Enricher(g) => g.call_init(&mut store, &settings),
                 Guest::Scorer(g) => g.call_init(&mut store, &settings),
                 Guest::Reward(g) => g.call_init(&mut store, &settings),
+                Guest::Aggregator(g) => g.call_init(&mut store, &settings),
             };
             self.live = Some(Live { store, guest });
             match result {
@@ -441,10 +464,36 @@ impl PluginInstance {
         }
     }
 
+    /// Calls into the guest: `call` gets the store, the guest's exports and
+    /// the reusable batch buffers.
+    ///
+    /// A trap is classified and discards the instance (the next call
+    /// recreates it from the pre-instantiated component and re-inits it);
+    /// the classified error is returned.
+    pub(crate) fn call_guest<T>(
+        &mut self,
+        call: impl FnOnce(&mut Store<HostState>, &Guest, &mut BatchBuffers) -> wasmtime::Result<T>,
+    ) -> Result<T, PluginError> {
+        let (live, buffers) = self.live_and_buffers()?;
+        let result = call(&mut live.store, &live.guest, buffers);
+        result.map_err(|e| self.trap(&e))
+    }
+
+    /// A [`PluginError::Contract`] naming this plugin.
+    pub(crate) fn contract(&self, message: String) -> PluginError {
+        PluginError::Contract {
+            name: self.plugin_name().to_string(),
+            message,
+        }
+    }
+
     /// Runs one batch through the plugin.
     ///
     /// Per-record errors fail only their records ([`Outcome::failed`]); a
     /// trap fails the call and hands the batch back in [`CallFailure`].
+    /// Aggregators have no `process` call: they fail with
+    /// [`PluginError::UnsupportedCall`] (use
+    /// [`accumulate`](Self::accumulate) and [`emit`](Self::emit)).
     pub fn process(&mut self, batch: Batch) -> Result<Outcome, Box<CallFailure>> {
         match outcome::process(self, &batch) {
             Ok(Some(out)) => Ok(out.apply(batch)),

@@ -17,15 +17,19 @@ pub enum PluginKind {
     Scorer,
     /// Computes a DeepRacer-style reward per step (world `reward`).
     Reward,
+    /// Folds records into event-time windows and emits records when a
+    /// window closes (world `aggregator`).
+    Aggregator,
 }
 
 impl PluginKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [PluginKind; 4] = [
+    pub const ALL: [PluginKind; 5] = [
         PluginKind::Filter,
         PluginKind::Enricher,
         PluginKind::Scorer,
         PluginKind::Reward,
+        PluginKind::Aggregator,
     ];
 
     /// The world name, e.g. `filter`.
@@ -35,6 +39,7 @@ impl PluginKind {
             PluginKind::Enricher => "enricher",
             PluginKind::Scorer => "scorer",
             PluginKind::Reward => "reward",
+            PluginKind::Aggregator => "aggregator",
         }
     }
 
@@ -45,6 +50,19 @@ impl PluginKind {
             PluginKind::Enricher => "enricher-plugin",
             PluginKind::Scorer => "scorer-plugin",
             PluginKind::Reward => "reward-plugin",
+            PluginKind::Aggregator => "aggregator-plugin",
+        }
+    }
+
+    /// The world name with its indefinite article, e.g. `a filter` or
+    /// `an aggregator`, for messages.
+    pub(crate) fn with_article(self) -> &'static str {
+        match self {
+            PluginKind::Filter => "a filter",
+            PluginKind::Enricher => "an enricher",
+            PluginKind::Scorer => "a scorer",
+            PluginKind::Reward => "a reward",
+            PluginKind::Aggregator => "an aggregator",
         }
     }
 
@@ -67,7 +85,9 @@ impl FromStr for PluginKind {
             .into_iter()
             .find(|k| k.world() == s)
             .ok_or_else(|| {
-                format!("unknown plugin kind `{s}` (expected filter, enricher, scorer or reward)")
+                format!(
+                    "unknown plugin kind `{s}` (expected filter, enricher, scorer, reward or aggregator)"
+                )
             })
     }
 }
@@ -141,6 +161,34 @@ mod tests {
             let got = detect("p", [export.as_str(), "wasi:cli/run@0.2.0"]);
             assert_eq!(got.ok(), Some(kind));
         }
+    }
+
+    #[test]
+    fn every_kind_parses_from_its_world_name() {
+        for kind in PluginKind::ALL {
+            assert_eq!(kind.world().parse::<PluginKind>(), Ok(kind));
+            assert_eq!(kind.to_string(), kind.world());
+        }
+        assert_eq!(
+            PluginKind::Aggregator.export_name(),
+            "weir:plugin/aggregator-plugin@0.1.0"
+        );
+        let err = "window".parse::<PluginKind>().err().unwrap_or_default();
+        assert!(err.contains("aggregator"), "{err}");
+    }
+
+    #[test]
+    fn detects_an_aggregator_among_other_exports() {
+        let got = detect(
+            "p",
+            ["weir:plugin/aggregator-plugin@0.1.0", "wasi:cli/run@0.2.0"],
+        );
+        assert_eq!(got.ok(), Some(PluginKind::Aggregator));
+        let msg = detect("p", ["weir:plugin/aggregator-plugin@0.2.0"])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(msg.contains("aggregator-plugin@0.1.0"), "{msg}");
     }
 
     #[test]

@@ -1,5 +1,10 @@
 //! The plugin engine: loading WebAssembly components and calling them.
 //!
+//! Filters, enrichers, scorers and reward functions are called with
+//! [`PluginInstance::process`]; aggregators with
+//! [`PluginInstance::accumulate`] and [`PluginInstance::emit`] (see
+//! [`WindowGroup`]).
+//!
 //! ```no_run
 //! use weir::plugin::{Engine, Grants, InstanceOptions};
 //! use weir::{Batch, Position, Record};
@@ -26,6 +31,7 @@ mod marshal;
 mod options;
 mod outcome;
 mod reward;
+mod window;
 
 pub use engine::{Engine, EngineConfig};
 pub use error::{PluginError, TrapKind};
@@ -33,6 +39,7 @@ pub use instance::{CallFailure, Plugin, PluginInfo, PluginInstance};
 pub use kind::PluginKind;
 pub use options::{Grants, InstanceOptions, Limits};
 pub use outcome::{FailedRecord, Outcome};
+pub use window::{Accumulated, ClosedWindow, WindowGroup, WindowOutput};
 
 /// The WIT package plugins are built against.
 pub const WIT_PACKAGE: &str = "weir:plugin";

@@ -1,9 +1,9 @@
 //! Calling a plugin on a batch and applying its decisions to the records.
 
 use super::bindings::{enricher_plugin, filter_plugin, scorer_plugin};
-use super::instance::{Guest, PluginInstance};
+use super::instance::{Guest, PluginInstance, wrong_guest};
 use super::marshal::{ColumnsReader, record_errors};
-use super::{PluginError, PluginKind, reward};
+use super::{PluginError, PluginKind, reward, window};
 use crate::record::{Batch, Header, Record};
 
 /// A record that a plugin failed, with the plugin's message.
@@ -55,36 +55,22 @@ pub(crate) fn process(
     batch: &Batch,
 ) -> Result<Option<Decision>, PluginError> {
     let n = batch.records.len();
-    if n == 0 {
-        return Ok(None);
+    match inst.plugin().kind() {
+        PluginKind::Aggregator => return Err(window::unsupported(inst, "process")),
+        _ if n == 0 => return Ok(None),
+        PluginKind::Reward => return reward::process(inst, batch).map(Some),
+        PluginKind::Filter | PluginKind::Enricher | PluginKind::Scorer => {}
     }
-    let name = inst.plugin_name().to_string();
-    let contract = |message: String| PluginError::Contract {
-        name: name.clone(),
-        message,
-    };
-    if inst.plugin().kind() == PluginKind::Reward {
-        return reward::process(inst, batch).map(Some);
-    }
-    let (live, buffers) = inst.live_and_buffers()?;
-    let wit = buffers.pack(&batch.origin, &batch.partition, &batch.records);
-    let result = match &live.guest {
-        Guest::Filter(g) => g.call_process(&mut live.store, wit).map(Raw::Filter),
-        Guest::Enricher(g) => g.call_process(&mut live.store, wit).map(Raw::Enricher),
-        Guest::Scorer(g) => g.call_process(&mut live.store, wit).map(Raw::Scorer),
-        Guest::Reward(_) => unreachable_reward(),
-    };
-    let raw = match result {
-        Ok(raw) => raw,
-        Err(e) => return Err(inst.trap(&e)),
-    };
-    decide(raw, n).map(Some).map_err(contract)
-}
-
-fn unreachable_reward<T>() -> Result<T, wasmtime::Error> {
-    Err(wasmtime::format_err!(
-        "reward plugins are called through the reward path"
-    ))
+    let raw = inst.call_guest(|store, guest, buffers| {
+        let wit = buffers.pack(&batch.origin, &batch.partition, &batch.records);
+        match guest {
+            Guest::Filter(g) => g.call_process(store, wit).map(Raw::Filter),
+            Guest::Enricher(g) => g.call_process(store, wit).map(Raw::Enricher),
+            Guest::Scorer(g) => g.call_process(store, wit).map(Raw::Scorer),
+            Guest::Reward(_) | Guest::Aggregator(_) => wrong_guest(),
+        }
+    })?;
+    decide(raw, n).map(Some).map_err(|m| inst.contract(m))
 }
 
 enum Raw {

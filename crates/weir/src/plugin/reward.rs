@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::PluginError;
 use super::bindings::reward_plugin::{Step, Track};
-use super::instance::{Guest, PluginInstance};
+use super::instance::{Guest, PluginInstance, wrong_guest};
 use super::marshal::record_errors;
 use super::outcome::{Decision, from_scores};
 use crate::record::Batch;
@@ -103,37 +103,21 @@ pub(crate) fn process(inst: &mut PluginInstance, batch: &Batch) -> Result<Decisi
     }
     for (track, steps) in runs {
         let (indices, steps): (Vec<usize>, Vec<Step>) = steps.into_iter().unzip();
-        let live = inst.ensure_live()?;
-        let Guest::Reward(g) = &live.guest else {
-            return Err(PluginError::Contract {
-                name: inst.plugin_name().to_string(),
-                message: "not a reward plugin".to_string(),
-            });
-        };
-        let result = g.call_process(&mut live.store, &track, &steps);
-        let rewards = match result {
-            Ok(r) => r,
-            Err(e) => return Err(inst.trap(&e)),
-        };
+        let rewards = inst.call_guest(|store, guest, _| match guest {
+            Guest::Reward(g) => g.call_process(store, &track, &steps),
+            _ => wrong_guest(),
+        })?;
         if rewards.rewards.len() != steps.len() {
-            return Err(PluginError::Contract {
-                name: inst.plugin_name().to_string(),
-                message: format!(
-                    "returned {} rewards for {} steps",
-                    rewards.rewards.len(),
-                    steps.len()
-                ),
-            });
+            return Err(inst.contract(format!(
+                "returned {} rewards for {} steps",
+                rewards.rewards.len(),
+                steps.len()
+            )));
         }
         for (j, r) in rewards.rewards.into_iter().enumerate() {
             scores[indices[j]] = r;
         }
-        let errs = record_errors(rewards.errors, steps.len()).map_err(|message| {
-            PluginError::Contract {
-                name: inst.plugin_name().to_string(),
-                message,
-            }
-        })?;
+        let errs = record_errors(rewards.errors, steps.len()).map_err(|m| inst.contract(m))?;
         errors.extend(errs.into_iter().map(|(j, m)| (indices[j], m)));
     }
     Ok(from_scores(scores, errors))

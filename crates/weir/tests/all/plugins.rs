@@ -1,10 +1,12 @@
-//! The plugin engine: world detection, the four example plugins, and
+//! The plugin engine: world detection, the example plugins, and
 //! hostile plugins (trap, endless loop, memory hog) that must not take the
 //! host down.
 
 use weir::plugin::{Grants, InstanceOptions, Limits, PluginError, PluginKind, TrapKind};
 
 use super::{TestResult, batch, engine, instance, load};
+
+mod windows;
 
 #[test]
 fn detects_the_world_of_each_example_plugin() {
@@ -17,6 +19,7 @@ fn detects_the_world_of_each_example_plugin() {
         ("test_chaos", PluginKind::Filter),
         ("test_bare", PluginKind::Filter),
         ("test_passthrough", PluginKind::Enricher),
+        ("vehicle_window", PluginKind::Aggregator),
     ] {
         let p = load(&e, name);
         assert_eq!(p.kind(), kind, "{name}");

@@ -1,0 +1,270 @@
+//! The aggregator calls: folding a batch into event-time windows, and
+//! turning closed windows into records.
+//!
+//! The caller (a windowed pipeline stage) owns the windows: it assigns
+//! records to windows, keeps every open window's accumulator and decides
+//! when a window closes. The plugin only folds records into accumulators
+//! ([`PluginInstance::accumulate`]) and reads closed ones out
+//! ([`PluginInstance::emit`]).
+
+use super::bindings::aggregator_plugin::{self as wit, Closed, Group};
+use super::instance::{Guest, PluginInstance, wrong_guest};
+use super::marshal::{ColumnsReader, record_errors};
+use super::{PluginError, PluginKind};
+use crate::record::{Batch, Header};
+
+/// The records of one batch that fall into one window, with the window's
+/// accumulator so far: one item of the input of
+/// [`PluginInstance::accumulate`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WindowGroup {
+    /// The window's key: the records' key, or empty for per-partition windows.
+    pub key: Vec<u8>,
+    /// Window start, ms since the Unix epoch (inclusive).
+    pub start: i64,
+    /// Window end, ms since the Unix epoch (exclusive).
+    pub end: i64,
+    /// The accumulator so far; `None` for the window's first records.
+    pub accumulator: Option<Vec<u8>>,
+    /// Indices in the batch of this window's records, ascending. Indices
+    /// outside the batch are ignored by the SDK's aggregators.
+    pub records: Vec<u32>,
+}
+
+/// A window whose end the watermark has passed, with its final
+/// accumulator: one item of the input of [`PluginInstance::emit`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClosedWindow {
+    /// The window's key, as in [`WindowGroup::key`].
+    pub key: Vec<u8>,
+    /// Window start, ms since the Unix epoch (inclusive).
+    pub start: i64,
+    /// Window end, ms since the Unix epoch (exclusive).
+    pub end: i64,
+    /// The window's final accumulator.
+    pub accumulator: Vec<u8>,
+}
+
+/// A record an aggregator made from a closed window.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WindowOutput {
+    /// Index, in the windows passed to [`PluginInstance::emit`], of the
+    /// window this record was made from.
+    pub window: usize,
+    /// The record key (`None`: no key).
+    pub key: Option<Vec<u8>>,
+    /// The record value.
+    pub value: Vec<u8>,
+    /// The record headers.
+    pub headers: Vec<Header>,
+}
+
+/// What an aggregator made of a batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accumulated {
+    /// The new accumulator of each group, in the order of the groups.
+    pub accumulators: Vec<Vec<u8>>,
+    /// Records that failed, as `(index in the batch, message)`; they were
+    /// not folded in and go to the failure destination.
+    pub errors: Vec<(usize, String)>,
+}
+
+/// The error for `call` on a plugin whose kind does not have it.
+pub(crate) fn unsupported(inst: &PluginInstance, call: &str) -> PluginError {
+    let kind = inst.plugin().kind();
+    let hint = if kind == PluginKind::Aggregator {
+        "aggregators fold records into event-time windows through `accumulate` and `emit`, \
+         which a windowed pipeline stage calls"
+    } else {
+        "only aggregator plugins fold records into windows; call `process`"
+    };
+    PluginError::UnsupportedCall {
+        name: inst.plugin_name().to_string(),
+        kind,
+        call: call.to_string(),
+        hint: hint.to_string(),
+    }
+}
+
+impl PluginInstance {
+    fn require_aggregator(&self, call: &str) -> Result<(), PluginError> {
+        match self.plugin().kind() {
+            PluginKind::Aggregator => Ok(()),
+            _ => Err(unsupported(self, call)),
+        }
+    }
+
+    /// Folds the records of `batch` into their windows; `groups` lists each
+    /// window, its accumulator so far and its records.
+    ///
+    /// Per-record errors fail only their records ([`Accumulated::errors`]);
+    /// every group still gets its new accumulator. A trap fails the call
+    /// (the caller keeps the previous accumulators) and the instance is
+    /// recreated on the next call. Plugins of other kinds fail with
+    /// [`PluginError::UnsupportedCall`].
+    pub fn accumulate(
+        &mut self,
+        batch: &Batch,
+        groups: &[WindowGroup],
+    ) -> Result<Accumulated, PluginError> {
+        self.require_aggregator("accumulate")?;
+        if groups.is_empty() {
+            return Ok(Accumulated::default());
+        }
+        let groups_wit: Vec<Group> = groups
+            .iter()
+            .map(|g| Group {
+                key: g.key.clone(),
+                start: g.start,
+                end: g.end,
+                accumulator: g.accumulator.clone(),
+                records: g.records.clone(),
+            })
+            .collect();
+        let raw = self.call_guest(|store, guest, buffers| {
+            let wit = buffers.pack(&batch.origin, &batch.partition, &batch.records);
+            match guest {
+                Guest::Aggregator(g) => g.call_accumulate(store, wit, &groups_wit),
+                _ => wrong_guest(),
+            }
+        })?;
+        check_accumulated(raw, groups.len(), batch.records.len()).map_err(|m| self.contract(m))
+    }
+
+    /// Turns closed windows into output records, each tagged with the index
+    /// of its window in `windows`.
+    ///
+    /// A trap fails the call and the instance is recreated on the next call.
+    /// Plugins of other kinds fail with [`PluginError::UnsupportedCall`].
+    pub fn emit(&mut self, windows: &[ClosedWindow]) -> Result<Vec<WindowOutput>, PluginError> {
+        self.require_aggregator("emit")?;
+        if windows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let closed: Vec<Closed> = windows
+            .iter()
+            .map(|w| Closed {
+                key: w.key.clone(),
+                start: w.start,
+                end: w.end,
+                accumulator: w.accumulator.clone(),
+            })
+            .collect();
+        let raw = self.call_guest(|store, guest, _| match guest {
+            Guest::Aggregator(g) => g.call_emit(store, &closed),
+            _ => wrong_guest(),
+        })?;
+        read_results(&raw, windows.len()).map_err(|m| self.contract(m))
+    }
+}
+
+/// Validates `accumulate`'s answer against `groups` groups and a batch of
+/// `records` records.
+fn check_accumulated(
+    raw: wit::Accumulated,
+    groups: usize,
+    records: usize,
+) -> Result<Accumulated, String> {
+    if raw.accumulators.len() != groups {
+        return Err(format!(
+            "returned {} accumulators for {groups} window groups",
+            raw.accumulators.len()
+        ));
+    }
+    Ok(Accumulated {
+        accumulators: raw.accumulators,
+        errors: record_errors(raw.errors, records)?,
+    })
+}
+
+/// Reads `emit`'s answer for `windows` closed windows, checking every index
+/// and offset.
+fn read_results(raw: &wit::Results, windows: usize) -> Result<Vec<WindowOutput>, String> {
+    let reader = ColumnsReader::new(&raw.records);
+    if reader.len() != raw.windows.len() {
+        return Err(format!(
+            "emitted {} records but {} window indices",
+            reader.len(),
+            raw.windows.len()
+        ));
+    }
+    raw.windows
+        .iter()
+        .enumerate()
+        .map(|(j, &window)| {
+            let window = window as usize;
+            if window >= windows {
+                return Err(format!(
+                    "emitted a record for window {window}, but {windows} windows were closed"
+                ));
+            }
+            let (key, value, headers) = reader.record(j)?;
+            Ok(WindowOutput {
+                window,
+                key,
+                value,
+                headers,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::bindings::types::RecordError;
+    use crate::plugin::marshal::{empty_columns, push_record};
+
+    fn accumulated(accumulators: usize, error_at: Option<u32>) -> wit::Accumulated {
+        wit::Accumulated {
+            accumulators: vec![vec![1]; accumulators],
+            errors: error_at
+                .map(|index| RecordError {
+                    index,
+                    message: "bad".into(),
+                })
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn accumulators_must_match_the_groups() {
+        let ok = check_accumulated(accumulated(2, Some(3)), 2, 4);
+        assert_eq!(
+            ok.map(|a| (a.accumulators.len(), a.errors)),
+            Ok((2, vec![(3, "bad".to_string())]))
+        );
+        let err = check_accumulated(accumulated(1, None), 2, 4).err();
+        assert_eq!(
+            err.as_deref(),
+            Some("returned 1 accumulators for 2 window groups")
+        );
+        let err = check_accumulated(accumulated(2, Some(4)), 2, 4).err();
+        assert!(err.unwrap_or_default().contains("record 4"));
+    }
+
+    #[test]
+    fn results_must_name_closed_windows() {
+        let mut records = empty_columns();
+        push_record(&mut records, Some(b"v-1"), b"{}", &[]);
+        push_record(&mut records, None, b"[]", &[]);
+        let mut raw = wit::Results {
+            records,
+            windows: vec![1, 0],
+        };
+        let out = read_results(&raw, 2);
+        let out = out.unwrap_or_default();
+        assert_eq!(out.len(), 2);
+        assert_eq!(
+            (out[0].window, out[0].key.as_deref()),
+            (1, Some(&b"v-1"[..]))
+        );
+        assert_eq!((out[1].window, out[1].value.as_slice()), (0, &b"[]"[..]));
+        let err = read_results(&raw, 1).err().unwrap_or_default();
+        assert!(err.contains("window 1, but 1 windows"), "{err}");
+        raw.windows.pop();
+        let err = read_results(&raw, 2).err().unwrap_or_default();
+        assert!(err.contains("2 records but 1 window indices"), "{err}");
+    }
+}
