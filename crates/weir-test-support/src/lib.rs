@@ -12,12 +12,29 @@ use std::sync::OnceLock;
 
 pub mod native;
 
-/// The repository root.
+/// The repository root: the nearest directory holding `plugins/build.sh`
+/// above the crate being tested (cargo sets `CARGO_MANIFEST_DIR` when it
+/// runs tests and benches), else above this crate as it was compiled.
+///
+/// The run-time lookup matters when clones share a `CARGO_TARGET_DIR`:
+/// cargo may then reuse this crate compiled in another clone, with that
+/// clone's path baked in.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    let candidates = [
+        std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from),
+        std::env::current_dir().ok(),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find_map(|start| {
+            start
+                .ancestors()
+                .find(|d| d.join("plugins").join("build.sh").is_file())
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn build_plugins() -> Result<(), String> {

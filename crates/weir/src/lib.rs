@@ -2,10 +2,10 @@
 //!
 //! weir pulls records from a stream (Kafka, Kinesis, files, stdin or a
 //! built-in generator), runs them through sandboxed WebAssembly component
-//! plugins — filters, enrichers, scorers, reward functions — and sends what
-//! they produce to sinks. This crate is the whole runtime as a library: the
-//! plugin engine, the pipeline runtime, the built-in connectors and the
-//! state store. The `weir` binary and the Kafka/Kinesis connector crates sit
+//! plugins — filters, enrichers, scorers, reward functions, window
+//! aggregators — and sends what they produce to sinks. This crate is the
+//! whole runtime as a library: the plugin engine, the pipeline runtime, the
+//! built-in connectors and the state store. The `weir` binary and the Kafka/Kinesis connector crates sit
 //! on top of it.
 //!
 //! ## Call a plugin directly
@@ -44,7 +44,9 @@
 //!
 //! - **Plugins** are WebAssembly components implementing one world of the
 //!   `weir:plugin@0.1.0` WIT package (`wit/` in the repository): `filter`,
-//!   `enricher`, `scorer` or `reward`. The host detects the world from the
+//!   `enricher`, `scorer`, `reward` or `aggregator` (event-time windows:
+//!   the host keeps the windows, the plugin folds records into their
+//!   accumulators and turns closed windows into records). The host detects the world from the
 //!   component's exports and refuses other versions. Each call takes a whole
 //!   batch in a columnar form (each field one list of bytes or integers), so the
 //!   boundary cost is paid per batch, not per record. Plugins import only

@@ -29,6 +29,16 @@ pub mod names {
     pub const DEAD_LETTERS: &str = "weir_dead_letter_records_total";
     /// Batch sizes in records (histogram summary).
     pub const BATCH_RECORDS: &str = "weir_batch_records";
+    /// Retries of failed plugin calls, per stage.
+    pub const STAGE_RETRIES: &str = "weir_stage_retries_total";
+    /// Failed batches split in two to isolate failing records, per stage.
+    pub const STAGE_SPLITS: &str = "weir_stage_splits_total";
+    /// Retries of failed sink writes, per sink.
+    pub const SINK_RETRIES: &str = "weir_sink_retries_total";
+    /// Records older than `max_record_age`, sent to the failure destination unprocessed.
+    pub const RECORDS_EXPIRED: &str = "weir_records_expired_total";
+    /// Windows closed by aggregator stages.
+    pub const WINDOWS_CLOSED: &str = "weir_windows_closed_total";
 }
 
 type Labels = Vec<(String, String)>;

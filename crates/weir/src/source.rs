@@ -28,6 +28,15 @@ impl Default for BatchLimits {
     }
 }
 
+impl BatchLimits {
+    /// Whether a batch of `records` records and `bytes` bytes may take one
+    /// more record of `size` bytes. A record larger than `max_bytes` still
+    /// makes a batch on its own.
+    pub fn admits(&self, records: usize, bytes: usize, size: usize) -> bool {
+        records < self.max_records && (records == 0 || bytes.saturating_add(size) <= self.max_bytes)
+    }
+}
+
 /// An error of a source.
 #[derive(Debug, thiserror::Error)]
 #[error("source `{source_name}`: {message}")]

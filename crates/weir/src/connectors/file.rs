@@ -1,7 +1,9 @@
 //! The `file` source and sink: JSON lines.
 //!
 //! Source options: `path` (required, relative to the config file),
-//! `key_field` (optional top-level JSON field used as the record key).
+//! `key_field` (optional top-level JSON field used as the record key),
+//! `timestamp_field` (optional top-level JSON field with the event time in
+//! milliseconds since the Unix epoch; default: when the line was read).
 //!
 //! Sink options: `path` (required), `format` (`value`: the record value as
 //! one line, the default; `json`: a JSON envelope with key, value, headers,
@@ -17,7 +19,7 @@ use serde::Deserialize;
 use tokio::io::{BufReader, BufWriter};
 
 use super::ConnectorContext;
-pub use super::lines::Format;
+pub use super::lines::{Format, LineFields};
 use super::lines::{LineBatcher, LineWriter};
 use crate::pipeline::ConnectorConfig;
 use crate::record::{Batch, Position, Record};
@@ -30,6 +32,8 @@ struct SourceOptions {
     path: PathBuf,
     #[serde(default)]
     key_field: Option<String>,
+    #[serde(default)]
+    timestamp_field: Option<String>,
 }
 
 /// Reads JSON lines from a file.
@@ -39,8 +43,8 @@ pub struct FileSource {
 }
 
 impl FileSource {
-    /// Opens `path`; `key_field` names a JSON field to use as the key.
-    pub fn open(path: &Path, key_field: Option<String>) -> Result<Self, String> {
+    /// Opens `path`; `fields` name the JSON fields of the key and timestamp.
+    pub fn open(path: &Path, fields: LineFields) -> Result<Self, String> {
         let file = std::fs::File::open(path)
             .map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
         let name = format!("file {}", path.display());
@@ -53,7 +57,7 @@ impl FileSource {
                 BufReader::new(tokio::fs::File::from_std(file)),
                 name,
                 &origin,
-                key_field,
+                fields,
             ),
             path: path.to_path_buf(),
         })
@@ -92,7 +96,10 @@ pub(crate) fn build_source(
     let o: SourceOptions = config.parse()?;
     Ok(Box::new(FileSource::open(
         &ctx.config.resolve(&o.path),
-        o.key_field,
+        LineFields {
+            key_field: o.key_field,
+            timestamp_field: o.timestamp_field,
+        },
     )?))
 }
 

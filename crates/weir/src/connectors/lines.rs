@@ -18,6 +18,22 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// Which top-level JSON fields of a line give the record its key and
+/// timestamp (source options `key_field` and `timestamp_field`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineFields {
+    /// The field whose value is the record key (strings as they are, other
+    /// values as JSON text). Example: `key_field = "card_id"`.
+    #[serde(default)]
+    pub key_field: Option<String>,
+    /// The field holding the record's event time in milliseconds since the
+    /// Unix epoch; without it (or when a line lacks it) the time the line
+    /// was read. Example: `timestamp_field = "ts"`.
+    #[serde(default)]
+    pub timestamp_field: Option<String>,
+}
+
 /// Cuts a stream of lines into batches. Each non-empty line is one record
 /// whose value is the line's bytes, untouched (only the line terminator is
 /// removed), JSON or not. Positions are 0-based line numbers.
@@ -27,19 +43,22 @@ pub(crate) struct LineBatcher<R> {
     origin: Arc<str>,
     pending: Vec<u8>,
     line: u64,
-    key_field: Option<String>,
+    fields: LineFields,
+    /// A record read but left for the next batch (it did not fit).
+    held: Option<Record>,
     eof: bool,
 }
 
 impl<R: AsyncBufRead + Unpin + Send> LineBatcher<R> {
-    pub(crate) fn new(reader: R, name: String, origin: &str, key_field: Option<String>) -> Self {
+    pub(crate) fn new(reader: R, name: String, origin: &str, fields: LineFields) -> Self {
         LineBatcher {
             reader,
             name,
             origin: Arc::from(origin),
             pending: Vec::new(),
             line: 0,
-            key_field,
+            fields,
+            held: None,
             eof: false,
         }
     }
@@ -51,15 +70,23 @@ impl<R: AsyncBufRead + Unpin + Send> LineBatcher<R> {
                 bytes.pop();
             }
         }
-        let key = self.key_field.as_deref().and_then(|f| {
-            let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-            match v.get(f)? {
-                serde_json::Value::String(s) => Some(s.clone().into_bytes()),
-                serde_json::Value::Null => None,
-                other => Some(other.to_string().into_bytes()),
-            }
-        });
-        let mut r = Record::new(bytes, Position::Offset(line), now_ms());
+        let (mut key, mut timestamp) = (None, None);
+        if self.fields.key_field.is_some() || self.fields.timestamp_field.is_some() {
+            let v: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+            let field = |f: &Option<String>| v.as_ref().and_then(|v| v.get(f.as_deref()?));
+            key = match field(&self.fields.key_field) {
+                Some(serde_json::Value::String(s)) => Some(s.clone().into_bytes()),
+                None | Some(serde_json::Value::Null) => None,
+                Some(other) => Some(other.to_string().into_bytes()),
+            };
+            timestamp = field(&self.fields.timestamp_field)
+                .and_then(|t| t.as_i64().or_else(|| t.as_f64().map(|f| f as i64)));
+        }
+        let mut r = Record::new(
+            bytes,
+            Position::Offset(line),
+            timestamp.unwrap_or_else(now_ms),
+        );
         r.key = key;
         r
     }
@@ -87,13 +114,17 @@ impl<R: AsyncBufRead + Unpin + Send> LineBatcher<R> {
         &mut self,
         limits: &BatchLimits,
     ) -> Result<Option<Batch>, SourceError> {
-        if self.eof {
-            return Ok(None);
-        }
         let mut records = Vec::new();
         let mut bytes = 0usize;
+        if let Some(r) = self.held.take() {
+            bytes += r.size();
+            records.push(r);
+        }
+        if self.eof && records.is_empty() {
+            return Ok(None);
+        }
         let deadline = tokio::time::Instant::now() + Duration::from_millis(limits.max_wait_ms);
-        while records.len() < limits.max_records && bytes < limits.max_bytes {
+        while !self.eof && records.len() < limits.max_records {
             let read = if records.is_empty() {
                 // Nothing yet: wait as long as it takes for the first record.
                 self.reader.read_until(b'\n', &mut self.pending).await
@@ -123,11 +154,12 @@ impl<R: AsyncBufRead + Unpin + Send> LineBatcher<R> {
             let raw = std::mem::take(&mut self.pending);
             if !raw.iter().all(u8::is_ascii_whitespace) {
                 let record = self.record(raw, line_no);
+                if !limits.admits(records.len(), bytes, record.size()) {
+                    self.held = Some(record);
+                    break;
+                }
                 bytes += record.size();
                 records.push(record);
-            }
-            if self.eof {
-                break;
             }
         }
         if records.is_empty() {
@@ -209,8 +241,13 @@ mod tests {
 
     #[tokio::test]
     async fn batches_lines_and_keeps_bytes() -> Result<(), SourceError> {
-        let input: &[u8] = b"{\"a\":1,\"id\":\"x\"}\nnot json\r\n\n\xff\xfe\nlast-without-newline";
-        let mut b = LineBatcher::new(input, "test".into(), "in", Some("id".into()));
+        let input: &[u8] =
+            b"{\"a\":1,\"id\":\"x\",\"ts\":42}\nnot json\r\n\n\xff\xfe\nlast-without-newline";
+        let fields = LineFields {
+            key_field: Some("id".into()),
+            timestamp_field: Some("ts".into()),
+        };
+        let mut b = LineBatcher::new(input, "test".into(), "in", fields);
         let limits = BatchLimits {
             max_records: 2,
             ..BatchLimits::default()
@@ -222,6 +259,11 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(first.len(), 2);
         assert_eq!(first[0].key.as_deref(), Some(&b"x"[..]));
+        assert_eq!(first[0].timestamp_ms, 42);
+        assert!(
+            first[1].timestamp_ms > 42,
+            "no timestamp field: the time read"
+        );
         assert_eq!(first[1].value, b"not json");
         let second = b
             .next_batch(&limits)
@@ -233,6 +275,29 @@ mod tests {
         assert_eq!(second[0].position, Position::Offset(3));
         assert_eq!(second[1].value, b"last-without-newline");
         assert!(b.next_batch(&limits).await?.is_none());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_record_that_would_overflow_max_bytes_waits_for_the_next_batch()
+    -> Result<(), SourceError> {
+        let input: &[u8] = b"aaaa\nbbbb\ncccccccccc\nd\n";
+        let mut b = LineBatcher::new(input, "test".into(), "in", LineFields::default());
+        let limits = BatchLimits {
+            max_bytes: 9,
+            ..BatchLimits::default()
+        };
+        let mut sizes = Vec::new();
+        while let Some(batch) = b.next_batch(&limits).await? {
+            sizes.push(
+                batch
+                    .records
+                    .iter()
+                    .map(|r| r.value.len())
+                    .collect::<Vec<_>>(),
+            );
+        }
+        assert_eq!(sizes, vec![vec![4, 4], vec![10], vec![1]]);
         Ok(())
     }
 }

@@ -12,7 +12,7 @@
 
 pub mod file;
 pub mod generator;
-mod lines;
+pub(crate) mod lines;
 pub mod stdio;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
 //! The `stdin` source and `stdout` sink: JSON lines.
 //!
-//! Source options: `key_field` (optional). Sink options: `format`
+//! Source options: `key_field` and `timestamp_field` (optional, as for `file`). Sink options: `format`
 //! (`value` or `json`, see [`super::file::Format`]).
 
 use std::sync::Arc;
@@ -11,18 +11,11 @@ use tokio::io::BufReader;
 
 use super::ConnectorContext;
 use super::file::Format;
-use super::lines::{LineBatcher, LineWriter};
+use super::lines::{LineBatcher, LineFields, LineWriter};
 use crate::pipeline::ConnectorConfig;
 use crate::record::{Batch, Position, Record};
 use crate::sink::{Sink, SinkError};
 use crate::source::{BatchLimits, Source, SourceError};
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SourceOptions {
-    #[serde(default)]
-    key_field: Option<String>,
-}
 
 /// Reads JSON lines from standard input until it closes.
 pub struct StdinSource {
@@ -31,13 +24,13 @@ pub struct StdinSource {
 
 impl StdinSource {
     /// A source over this process's stdin.
-    pub fn new(key_field: Option<String>) -> Self {
+    pub fn new(fields: LineFields) -> Self {
         StdinSource {
             lines: LineBatcher::new(
                 BufReader::new(tokio::io::stdin()),
                 "stdin".into(),
                 "stdin",
-                key_field,
+                fields,
             ),
         }
     }
@@ -62,8 +55,8 @@ pub(crate) fn build_source(
     config: &ConnectorConfig,
     _ctx: &ConnectorContext<'_>,
 ) -> Result<Box<dyn Source>, String> {
-    let o: SourceOptions = config.parse()?;
-    Ok(Box::new(StdinSource::new(o.key_field)))
+    let fields: LineFields = config.parse()?;
+    Ok(Box::new(StdinSource::new(fields)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -108,7 +101,7 @@ pub(crate) fn build_sink(
 }
 
 pub(crate) fn check_source(config: &ConnectorConfig) -> Result<(), String> {
-    config.parse::<SourceOptions>().map(drop)
+    config.parse::<LineFields>().map(drop)
 }
 
 pub(crate) fn check_sink(config: &ConnectorConfig) -> Result<(), String> {

@@ -134,7 +134,7 @@
 
 mod case;
 mod compile;
-mod hash;
+pub(crate) mod hash;
 mod index;
 mod json;
 mod matcher;

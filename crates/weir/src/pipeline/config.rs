@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::duration::ConfigDuration;
 use crate::plugin::{Grants, Limits, PluginKind};
 use crate::source::BatchLimits;
 
@@ -102,6 +103,9 @@ pub struct StageConfig {
     /// Capabilities granted beyond the host services.
     #[serde(default)]
     pub grants: Grants,
+    /// Tumbling windows; required for aggregator plugins, refused for others.
+    #[serde(default)]
+    pub window: Option<WindowConfig>,
 }
 
 impl StageConfig {
@@ -150,13 +154,76 @@ pub struct FilterConfig {
 }
 
 /// What happens to records that fail.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// A plugin call that fails as a whole (trap, deadline, memory cap) is
+/// retried on the same records up to `max_retries` times, waiting
+/// `retry_backoff` and twice as long each time (at most 30 s). With
+/// `bisect_on_error` a failed call on more than one record is first split
+/// in two halves, each processed on its own, recursively, until the
+/// failing records are alone; splitting does not use up retries. Records
+/// whose last attempt failed go to `on_failure` and the partition moves
+/// on: a bad record holds up its partition for at most its retry budget.
+/// Records a plugin reports as failed (per-record errors) are not retried:
+/// only they go to `on_failure`, the rest of the batch continues.
+/// A sink write that fails is retried the same way; then its records go to
+/// `on_failure` too. If `on_failure` itself cannot be written, the pipeline
+/// stops without committing past those records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct ErrorsConfig {
     /// Sink that receives failed records with their error context. Default:
     /// a file `dead-letters.jsonl` in the data directory.
-    #[serde(default)]
     pub on_failure: Option<String>,
+    /// Retries of a failed plugin call or sink write. Example: `max_retries = 2`.
+    pub max_retries: u32,
+    /// Wait before the first retry; doubles each retry. Example: `retry_backoff = "100ms"`.
+    pub retry_backoff: ConfigDuration,
+    /// Split failed batches in two to isolate the failing records.
+    /// Example: `bisect_on_error = true`.
+    pub bisect_on_error: bool,
+    /// Records older than this (by their timestamp) when they are read go
+    /// to `on_failure` unprocessed. Example: `max_record_age = "1h"`.
+    pub max_record_age: Option<ConfigDuration>,
+}
+
+impl Default for ErrorsConfig {
+    fn default() -> Self {
+        ErrorsConfig {
+            on_failure: None,
+            max_retries: 2,
+            retry_backoff: ConfigDuration(std::time::Duration::from_millis(100)),
+            bisect_on_error: false,
+            max_record_age: None,
+        }
+    }
+}
+
+/// Event-time tumbling windows of an aggregator stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowConfig {
+    /// Window length. Windows start at multiples of it since the Unix
+    /// epoch. Example: `size = "60s"`.
+    pub size: ConfigDuration,
+    /// Windows per record key (`key`, the default) or per partition/shard
+    /// (`partition`).
+    #[serde(default)]
+    pub by: WindowBy,
+    /// How far behind the newest timestamp seen in a partition a window
+    /// stays open for late records. Example: `allowed_lateness = "5s"`.
+    #[serde(default)]
+    pub allowed_lateness: Option<ConfigDuration>,
+}
+
+/// What windows are kept per.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WindowBy {
+    /// One window per record key (records without a key share one).
+    #[default]
+    Key,
+    /// One window per partition or shard.
+    Partition,
 }
 
 /// Settings of the plugin engine a pipeline runs on.
@@ -208,13 +275,20 @@ pub struct PipelineConfig {
     /// Batching limits.
     #[serde(default)]
     pub batch: BatchLimits,
+    /// How many batches of one partition are processed at once (1 to 64).
+    /// Records are spread over that many lanes by a hash of their key, so
+    /// records with the same key stay in order; checkpoints only move past
+    /// batches whose every lane is done. Example: `parallelization_factor = 4`.
+    #[serde(default = "one")]
+    pub parallelization_factor: usize,
     /// Record filtering by event patterns, before any stage.
     #[serde(default)]
     pub filter: FilterConfig,
     /// Plugin stages, in order.
     #[serde(default)]
     pub stages: Vec<StageConfig>,
-    /// Routing rules, in order. Without routes every output goes to every sink.
+    /// Routing rules, in order. Without routes every output goes to every
+    /// sink except the `errors.on_failure` one.
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
     /// Named sinks.
@@ -303,6 +377,9 @@ impl PipelineConfig {
         if self.batch.max_records == 0 {
             return Err(self.error("batch.max_records", "must be at least 1"));
         }
+        if !(1..=64).contains(&self.parallelization_factor) {
+            return Err(self.error("parallelization_factor", "must be between 1 and 64"));
+        }
         if self.sinks.is_empty() {
             return Err(self.error("sinks", "at least one sink is required"));
         }
@@ -313,6 +390,20 @@ impl PipelineConfig {
                     &format!("stages[{i}].name"),
                     format!("duplicate stage name `{}`", stage.name),
                 ));
+            }
+            if let Some(w) = &stage.window {
+                if w.size.as_millis() == 0 {
+                    return Err(self.error(&format!("stages[{i}].window.size"), "must be positive"));
+                }
+                if self.parallelization_factor > 1 {
+                    return Err(self.error(
+                        "parallelization_factor",
+                        format!(
+                            "stage `{}` aggregates windows, which needs every record of a partition in one lane: use parallelization_factor = 1",
+                            stage.name
+                        ),
+                    ));
+                }
             }
             if stage.limits.deadline_ms == 0 || stage.limits.memory_mb == 0 {
                 return Err(self.error(
@@ -355,6 +446,10 @@ impl PipelineConfig {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+fn one() -> usize {
+    1
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::plugin::Plugin;
-use crate::record::{Batch, Position, Record};
+use crate::record::{Position, Record};
 
 use super::stages::Stage;
 
@@ -14,12 +14,13 @@ pub struct DeadLetter {
     pub record: Record,
     /// The error.
     pub error: String,
-    /// The stage that failed it.
+    /// Where it failed: a stage name, `sink:<name>` for a sink that did not
+    /// take it, or `source` for a record too old to process.
     pub stage: String,
-    /// The plugin name.
-    pub plugin: String,
-    /// The plugin version (digest of its component).
-    pub plugin_version: String,
+    /// The plugin name, when a plugin failed it.
+    pub plugin: Option<String>,
+    /// The plugin version (digest of its component), when a plugin failed it.
+    pub plugin_version: Option<String>,
     /// Source topic/stream/file.
     pub origin: String,
     /// Source partition/shard.
@@ -42,29 +43,34 @@ impl DeadLetter {
             record,
             error,
             stage: stage.name.clone(),
-            plugin: plugin.name().to_string(),
-            plugin_version: plugin.info().digest.clone(),
+            plugin: Some(plugin.name().to_string()),
+            plugin_version: Some(plugin.info().digest.clone()),
             origin: origin.to_string(),
             partition: partition.to_string(),
             attempts,
         }
     }
 
-    pub(crate) fn all(
-        batch: Batch,
-        stage: &Stage,
-        plugin: &Plugin,
-        error: &str,
-    ) -> Vec<DeadLetter> {
-        let Batch {
-            origin,
-            partition,
-            records,
-        } = batch;
-        records
-            .into_iter()
-            .map(|r| DeadLetter::new(r, &origin, &partition, stage, plugin, error.to_string(), 1))
-            .collect()
+    /// A record that failed outside any plugin: in a sink, or before any
+    /// stage.
+    pub(crate) fn outside(
+        record: Record,
+        origin: &str,
+        partition: &str,
+        stage: &str,
+        error: String,
+        attempts: u32,
+    ) -> Self {
+        DeadLetter {
+            record,
+            error,
+            stage: stage.to_string(),
+            plugin: None,
+            plugin_version: None,
+            origin: origin.to_string(),
+            partition: partition.to_string(),
+            attempts,
+        }
     }
 
     /// The record written to the failure destination: the original key and

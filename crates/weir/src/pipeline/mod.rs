@@ -6,17 +6,24 @@
 
 mod config;
 mod dead_letter;
+mod deliver;
+mod duration;
 pub mod envelope;
 pub mod filter;
+mod lanes;
+mod retry;
 mod route;
 mod run;
 mod stages;
+mod tickets;
+mod window;
 
 pub use config::{
     ConfigError, ConnectorConfig, EngineSettings, ErrorsConfig, FilterConfig, PipelineConfig,
-    RouteConfig, StageConfig,
+    RouteConfig, StageConfig, WindowBy, WindowConfig,
 };
 pub use dead_letter::DeadLetter;
+pub use duration::ConfigDuration;
 pub use route::Condition;
 pub use run::{Pipeline, RunSummary};
 

@@ -157,7 +157,8 @@ impl Router {
         })
     }
 
-    /// The sinks `record` goes to (each at most once).
+    /// The sinks `record` goes to (each at most once). Without routes:
+    /// every sink given to [`Router::new`].
     pub(crate) fn sinks_for<'a>(&'a self, record: &Record, out: &mut Vec<&'a str>) {
         out.clear();
         if self.routes.is_empty() {

@@ -4,9 +4,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+
+use crate::connectors::lines::now_ms;
 use crate::connectors::{ConnectorContext, Registry};
 use crate::metrics::{Metrics, names};
-use crate::plugin::{Engine, InstanceOptions};
+use crate::plugin::{Engine, InstanceOptions, PluginKind};
 use crate::record::{Batch, Record};
 use crate::sink::Sink;
 use crate::source::Source;
@@ -14,9 +17,15 @@ use crate::state::{Checkpoint, StateHandle, StateStore};
 
 use super::PipelineError;
 use super::config::{ConfigError, PipelineConfig};
+use super::dead_letter::DeadLetter;
+use super::deliver::Delivery;
 use super::filter::RecordFilter;
+use super::lanes::{Done, Lanes, Shared, Work, split};
+use super::retry::RetryPolicy;
 use super::route::Router;
 use super::stages::{Stage, StageChain};
+use super::tickets::{Advance, Tickets};
+use super::window::Windows;
 
 /// Counts of one run, for the summary line and for tests.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -77,10 +86,9 @@ pub struct Pipeline {
     filter: Option<RecordFilter>,
     /// The source's description, which also keys its checkpoints.
     source_name: String,
-    chain: Arc<StageChain>,
-    router: Router,
-    sinks: BTreeMap<String, Arc<dyn Sink>>,
-    dead_letters: (String, Arc<dyn Sink>),
+    lanes: usize,
+    max_age_ms: Option<i64>,
+    shared: Arc<Shared>,
     metrics: Metrics,
     store: StateStore,
     state_handles: Vec<StateHandle>,
@@ -91,6 +99,35 @@ impl std::fmt::Debug for Pipeline {
         f.debug_struct("Pipeline")
             .field("name", &self.name)
             .finish()
+    }
+}
+
+/// The window operator of stage `i`, checked against its plugin's kind.
+fn stage_windows(
+    config: &PipelineConfig,
+    i: usize,
+    plugin: &crate::plugin::Plugin,
+    store: &StateStore,
+) -> Result<Option<Windows>, ConfigError> {
+    let s = &config.stages[i];
+    match (plugin.kind() == PluginKind::Aggregator, &s.window) {
+        (true, Some(w)) => Ok(Some(Windows::new(
+            w,
+            store.namespace(&format!("{}\u{1}windows", s.name)),
+        ))),
+        (true, None) => Err(config.error(
+            &format!("stages[{i}]"),
+            "aggregator plugins need a window, e.g. `window = { size = \"60s\" }`",
+        )),
+        (false, Some(_)) => Err(config.error(
+            &format!("stages[{i}].window"),
+            format!(
+                "only aggregator plugins take a window; `{}` is a {}",
+                plugin.name(),
+                plugin.kind()
+            ),
+        )),
+        (false, None) => Ok(None),
     }
 }
 
@@ -140,20 +177,38 @@ impl Pipeline {
         let mut stages = Vec::new();
         for (i, s) in config.stages.iter().enumerate() {
             let plugin = load_stage_plugin(config, engine, i)?;
+            let windows = stage_windows(config, i, &plugin, &store)?;
             let options = InstanceOptions {
                 settings: s.settings_strings(),
                 limits: s.limits,
                 state: Some(store.namespace(&s.name)),
                 metrics: Some(metrics.clone()),
             };
-            let stage = Stage::new(s.name.clone(), plugin, options)
+            let stage = Stage::new(s.name.clone(), plugin, options, windows)
                 .map_err(|e| config.error(&format!("stages[{i}]"), e))?;
             stages.push(stage);
         }
-        let router = Router::new(&config.routes, config.sinks.keys().cloned().collect())
-            .map_err(|e| config.error("routes", e))?;
-        let state_handles = stages.iter().filter_map(|s| s.state().cloned()).collect();
+        // Without routes, outputs go to every sink but the failure
+        // destination.
+        let outputs = config
+            .sinks
+            .keys()
+            .filter(|s| config.errors.on_failure.as_ref() != Some(*s))
+            .cloned()
+            .collect();
+        let router = Router::new(&config.routes, outputs).map_err(|e| config.error("routes", e))?;
+        let policy = RetryPolicy::new(&config.errors);
+        let chain = StageChain::new(stages, metrics.clone(), policy);
+        let state_handles = chain.state_handles();
         let filter = RecordFilter::new(config)?;
+        let delivery = Delivery {
+            pipeline: config.name.clone(),
+            router,
+            sinks,
+            dead_letters,
+            metrics: metrics.clone(),
+            policy,
+        };
         Ok(Pipeline {
             filter,
             source_name: source.describe(),
@@ -162,10 +217,15 @@ impl Pipeline {
             state_handles,
             source,
             limits: config.batch,
-            chain: Arc::new(StageChain::new(stages, metrics.clone())),
-            router,
-            sinks,
-            dead_letters,
+            lanes: config.parallelization_factor.max(1),
+            max_age_ms: config
+                .errors
+                .max_record_age
+                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+            shared: Arc::new(Shared {
+                chain: Arc::new(chain),
+                delivery,
+            }),
             metrics,
         })
     }
@@ -183,8 +243,10 @@ impl Pipeline {
         for (name, sink) in &config.sinks {
             registry.check_sink(config, name, sink)?;
         }
+        let scratch = StateStore::in_memory();
         for (i, s) in config.stages.iter().enumerate() {
             let plugin = load_stage_plugin(config, engine, i)?;
+            stage_windows(config, i, &plugin, &scratch)?;
             let options = InstanceOptions {
                 settings: s.settings_strings(),
                 limits: s.limits,
@@ -198,34 +260,49 @@ impl Pipeline {
     }
 
     /// Runs until the source is exhausted or `shutdown` resolves, then
-    /// flushes and closes the sinks.
+    /// finishes the batches in flight, commits and closes the sinks.
     ///
-    /// Each batch is processed by the stages, its outputs routed and written,
-    /// and only after every sink acknowledged them (and the failure
-    /// destination took the failed records) are the plugins' state changes
-    /// persisted and the source position committed.
+    /// Each batch is processed by the stages, its outputs routed and
+    /// written, its failures written to the failure destination; only then,
+    /// and only once every earlier batch of its partition is done too, are
+    /// the plugins' state changes for it persisted together with the new
+    /// source position, and the source told.
     pub async fn run(
         mut self,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<RunSummary, PipelineError> {
         let started = Instant::now();
-        let mut summary = RunSummary::default();
-        let source_name = self.source_name.clone();
+        let mut run = RunState {
+            summary: RunSummary::default(),
+            tickets: Tickets::default(),
+            error: None,
+        };
         let checkpoints = self
             .store
-            .checkpoints(&source_name)
+            .checkpoints(&self.source_name)
             .map_err(|e| PipelineError::State(e.to_string()))?;
         for c in &checkpoints {
-            tracing::info!(pipeline = %self.name, source = %source_name, partition = %c.partition, position = %c.position, "resuming after checkpoint");
+            tracing::info!(pipeline = %self.name, source = %self.source_name, partition = %c.partition, position = %c.position, "resuming after checkpoint");
             self.source.resume(&c.partition, &c.position).await?;
         }
-        tracing::info!(pipeline = %self.name, source = %source_name, "pipeline started");
+        tracing::info!(pipeline = %self.name, source = %self.source_name, lanes = self.lanes, "pipeline started");
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let mut lanes = Lanes::new(self.shared.clone(), done_tx);
+        // Batches in flight at once, over all partitions: enough for every
+        // lane to have one queued behind the one it works on.
+        let permits = Arc::new(Semaphore::new(self.lanes * 8));
         tokio::pin!(shutdown);
         loop {
+            while let Ok(done) = done_rx.try_recv() {
+                self.finish(done, &mut run).await?;
+            }
+            if run.error.is_some() {
+                break;
+            }
             let batch = tokio::select! {
                 biased;
                 () = &mut shutdown => {
-                    tracing::info!(pipeline = %self.name, "shutdown requested");
+                    tracing::info!(pipeline = %self.name, "shutdown requested: finishing the batches in flight");
                     break;
                 }
                 b = self.source.next_batch(&self.limits) => b?,
@@ -234,13 +311,37 @@ impl Pipeline {
             if batch.records.is_empty() {
                 continue;
             }
-            self.process(batch, &mut summary).await?;
+            let permit = loop {
+                tokio::select! {
+                    p = permits.clone().acquire_owned() => {
+                        break p.map_err(|e| PipelineError::Internal(e.to_string()))?;
+                    }
+                    Some(done) = done_rx.recv() => self.finish(done, &mut run).await?,
+                }
+            };
+            if let Some(advance) = self.dispatch(batch, permit, &mut lanes, &mut run) {
+                self.commit(advance).await?;
+            }
         }
-        for sink in self.sinks.values() {
-            sink.close().await?;
+        let closing = lanes.close();
+        tokio::pin!(closing);
+        while run.tickets.pending() > 0 {
+            tokio::select! {
+                Some(done) = done_rx.recv() => self.finish(done, &mut run).await?,
+                () = &mut closing => {
+                    while let Ok(done) = done_rx.try_recv() {
+                        self.finish(done, &mut run).await?;
+                    }
+                    break;
+                }
+            }
         }
-        self.dead_letters.1.close().await?;
-        summary.elapsed = started.elapsed();
+        self.shared.delivery.close().await?;
+        run.summary.elapsed = started.elapsed();
+        if let Some(e) = run.error {
+            return Err(e);
+        }
+        let summary = run.summary;
         tracing::info!(
             pipeline = %self.name,
             records_in = summary.records_in,
@@ -252,83 +353,150 @@ impl Pipeline {
         Ok(summary)
     }
 
-    async fn process(
-        &mut self,
+    /// Splits a batch into lane shares and queues them. Returns a checkpoint
+    /// advance when nothing of the batch needs a lane.
+    fn dispatch(
+        &self,
         batch: Batch,
-        summary: &mut RunSummary,
-    ) -> Result<(), PipelineError> {
+        permit: OwnedSemaphorePermit,
+        lanes: &mut Lanes,
+        run: &mut RunState,
+    ) -> Option<Advance> {
         let pl = [("pipeline", self.name.as_str())];
         let n = batch.records.len() as u64;
-        let partition = batch.partition.clone();
-        let Some(last) = batch.records.last().map(|r| r.position.clone()) else {
-            return Ok(());
-        };
-        summary.records_in += n;
-        summary.batches += 1;
+        let last = batch.records.last()?.position.clone();
+        run.summary.records_in += n;
+        run.summary.batches += 1;
         self.metrics.counter_add(names::RECORDS_IN, &pl, n);
         self.metrics.observe(names::BATCH_RECORDS, &pl, n as f64);
+        let Batch {
+            origin,
+            partition,
+            mut records,
+        } = batch;
 
-        let mut batch = batch;
+        let mut expired = Vec::new();
+        if let Some(max_age) = self.max_age_ms {
+            let now = now_ms();
+            let (old, fresh): (Vec<Record>, Vec<Record>) = records
+                .into_iter()
+                .partition(|r| now.saturating_sub(r.timestamp_ms) > max_age);
+            records = fresh;
+            if !old.is_empty() {
+                tracing::warn!(pipeline = %self.name, partition = %partition, records = old.len(), "records older than max_record_age go to the failure destination");
+                self.metrics
+                    .counter_add(names::RECORDS_EXPIRED, &pl, old.len() as u64);
+            }
+            expired = old
+                .into_iter()
+                .map(|r| {
+                    let age = now.saturating_sub(r.timestamp_ms);
+                    DeadLetter::outside(
+                        r,
+                        &origin,
+                        &partition,
+                        "source",
+                        format!("record is {age} ms old, older than max_record_age ({max_age} ms)"),
+                        0,
+                    )
+                })
+                .collect();
+        }
         if let Some(filter) = &self.filter {
-            let (origin, part) = (batch.origin.clone(), batch.partition.clone());
-            batch.records.retain(|r| filter.keeps(r, &origin, &part));
-            let skipped = n - batch.records.len() as u64;
-            summary.filtered += skipped;
+            let before = records.len();
+            records.retain(|r| filter.keeps(r, &origin, &partition));
+            let skipped = (before - records.len()) as u64;
+            run.summary.filtered += skipped;
             self.metrics
                 .counter_add(names::RECORDS_FILTERED, &pl, skipped);
         }
-        // Records the patterns skipped count as done: the checkpoint below
-        // still moves past them.
-        let chain = self.chain.clone();
-        let out = tokio::task::spawn_blocking(move || chain.run(batch))
-            .await
-            .map_err(|e| PipelineError::Internal(format!("stage worker failed: {e}")))?;
+        // Records the patterns skipped count as done: the checkpoint still
+        // moves past them.
+        let mut shares: Vec<(usize, Vec<Record>)> = split(records, self.lanes)
+            .into_iter()
+            .enumerate()
+            .filter(|(_, s)| !s.is_empty())
+            .collect();
+        if shares.is_empty() && !expired.is_empty() {
+            shares.push((0, Vec::new()));
+        }
+        let seq = run
+            .tickets
+            .open(&partition, last, shares.len(), Some(permit));
+        if shares.is_empty() {
+            return run.tickets.retire(&partition);
+        }
+        for (i, (lane, records)) in shares.into_iter().enumerate() {
+            let failed = if i == 0 {
+                std::mem::take(&mut expired)
+            } else {
+                Vec::new()
+            };
+            lanes.send(
+                lane,
+                Work {
+                    seq,
+                    batch: Batch {
+                        origin: origin.clone(),
+                        partition: partition.clone(),
+                        records,
+                    },
+                    failed,
+                },
+            );
+        }
+        None
+    }
 
-        summary.dropped += out.dropped as u64;
-        summary.records_out += out.records.len() as u64;
-        summary.scored += out.records.iter().filter(|r| r.score.is_some()).count() as u64;
-
-        // Route.
-        let mut per_sink: BTreeMap<&str, Vec<Record>> = BTreeMap::new();
-        let mut targets = Vec::new();
-        for record in out.records {
-            self.router.sinks_for(&record, &mut targets);
-            if let Some((last_sink, rest)) = targets.split_last() {
-                for s in rest {
-                    per_sink.entry(s).or_default().push(record.clone());
+    /// Takes a lane's report; commits when its partition's checkpoint can move.
+    async fn finish(&mut self, done: Done, run: &mut RunState) -> Result<(), PipelineError> {
+        match done.result {
+            Ok(c) => {
+                let s = &mut run.summary;
+                s.dropped += c.dropped;
+                s.records_out += c.records_out;
+                s.scored += c.scored;
+                s.failed += c.failed;
+                for (sink, n) in c.written {
+                    *s.written.entry(sink).or_default() += n;
                 }
-                per_sink.entry(last_sink).or_default().push(record);
+                if let Some(advance) = run.tickets.finish(&done.partition, done.seq, done.tags) {
+                    self.commit(advance).await?;
+                }
+            }
+            Err(e) => {
+                // The batch never completes: the checkpoint stays before it.
+                tracing::error!(pipeline = %self.name, partition = %done.partition, "stopping: {e}");
+                if run.error.is_none() {
+                    run.error = Some(e);
+                }
             }
         }
-        // Write to every sink concurrently and wait for all acknowledgements.
-        let writes = per_sink.iter().filter_map(|(name, records)| {
-            self.sinks.get(*name).map(|sink| async move {
-                sink.write(records).await.map(|()| (*name, records.len()))
-            })
-        });
-        for (name, count) in futures::future::try_join_all(writes).await? {
-            *summary.written.entry(name.to_string()).or_default() += count as u64;
-            self.metrics
-                .counter_add(names::SINK_RECORDS, &[("sink", name)], count as u64);
-        }
-        if !out.failed.is_empty() {
-            let letters: Vec<Record> = out.failed.iter().map(|d| d.to_record()).collect();
-            self.dead_letters.1.write(&letters).await?;
-            summary.failed += letters.len() as u64;
-            self.metrics
-                .counter_add(names::DEAD_LETTERS, &pl, letters.len() as u64);
-        }
-        // Everything is acknowledged: persist the plugins' state and the
-        // checkpoint together, then tell the source.
-        let checkpoint = Checkpoint {
-            source: self.source_name.clone(),
-            partition: partition.to_string(),
-            position: last.clone(),
-        };
-        self.store
-            .commit(&self.state_handles, Some(&checkpoint))
-            .map_err(|e| PipelineError::State(e.to_string()))?;
-        self.source.commit(&partition, &last).await?;
         Ok(())
     }
+
+    /// Persists the plugins' state changes of the retired batches and the
+    /// new position in one transaction, then tells the source.
+    async fn commit(&mut self, advance: Advance) -> Result<(), PipelineError> {
+        let checkpoint = Checkpoint {
+            source: self.source_name.clone(),
+            partition: advance.partition.to_string(),
+            position: advance.position.clone(),
+        };
+        self.store
+            .commit(&self.state_handles, &advance.tags, &[checkpoint])
+            .map_err(|e| PipelineError::State(e.to_string()))?;
+        self.source
+            .commit(&advance.partition, &advance.position)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The bookkeeping of one run.
+struct RunState {
+    summary: RunSummary,
+    tickets: Tickets,
+    /// The first lane failure; the run stops reading when it is set.
+    error: Option<PipelineError>,
 }

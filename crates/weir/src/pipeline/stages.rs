@@ -1,20 +1,26 @@
-//! The chain of plugin stages a batch runs through.
+//! The chain of plugin stages a batch runs through, with retries and
+//! bisection of failed calls.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use crate::metrics::{Metrics, names};
-use crate::plugin::{InstanceOptions, Plugin, PluginError, PluginInstance};
+use crate::plugin::{CallFailure, InstanceOptions, Outcome, Plugin, PluginError, PluginInstance};
 use crate::record::{Batch, Record};
+use crate::state::{StateHandle, next_tag, with_write_tag};
 
 use super::dead_letter::DeadLetter;
+use super::retry::RetryPolicy;
+use super::window::Windows;
 
-/// One stage: a plugin and a pool of ready instances.
+/// One stage: a plugin, a pool of ready instances and, for aggregators,
+/// the window operator.
 pub(crate) struct Stage {
     pub(crate) name: String,
-    plugin: Plugin,
+    pub(crate) plugin: Plugin,
     options: InstanceOptions,
     pool: Mutex<Vec<PluginInstance>>,
+    windows: Option<Windows>,
 }
 
 impl Stage {
@@ -23,6 +29,7 @@ impl Stage {
         name: String,
         plugin: Plugin,
         options: InstanceOptions,
+        windows: Option<Windows>,
     ) -> Result<Self, PluginError> {
         let first = plugin.instantiate(options.clone())?;
         Ok(Stage {
@@ -30,6 +37,7 @@ impl Stage {
             plugin,
             options,
             pool: Mutex::new(vec![first]),
+            windows,
         })
     }
 
@@ -52,9 +60,26 @@ impl Stage {
             .push(instance);
     }
 
-    /// The stage's state, if it has a persistent one.
-    pub(crate) fn state(&self) -> Option<&crate::state::StateHandle> {
-        self.options.state.as_ref()
+    /// The stage's persistent state: the plugin's and its windows'.
+    pub(crate) fn state_handles(&self) -> impl Iterator<Item = &StateHandle> {
+        self.options
+            .state
+            .iter()
+            .chain(self.windows.as_ref().map(Windows::state))
+    }
+
+    /// One call on `batch`, with an instance from the pool.
+    fn call(&self, batch: Batch) -> Result<Outcome, Box<CallFailure>> {
+        let mut instance = match self.take() {
+            Ok(i) => i,
+            Err(error) => return Err(Box::new(CallFailure { error, batch })),
+        };
+        let result = match &self.windows {
+            Some(w) => w.process(&mut instance, batch),
+            None => instance.process(batch),
+        };
+        self.give_back(instance);
+        result
     }
 }
 
@@ -64,17 +89,33 @@ pub(crate) struct ChainOutput {
     pub(crate) records: Vec<Record>,
     pub(crate) failed: Vec<DeadLetter>,
     pub(crate) dropped: usize,
+    /// State-write tags of the successful calls, committed with the batch.
+    pub(crate) tags: Vec<u64>,
 }
 
 /// The ordered stages of a pipeline.
 pub(crate) struct StageChain {
     pub(crate) stages: Vec<Stage>,
     metrics: Metrics,
+    policy: RetryPolicy,
 }
 
 impl StageChain {
-    pub(crate) fn new(stages: Vec<Stage>, metrics: Metrics) -> Self {
-        StageChain { stages, metrics }
+    pub(crate) fn new(stages: Vec<Stage>, metrics: Metrics, policy: RetryPolicy) -> Self {
+        StageChain {
+            stages,
+            metrics,
+            policy,
+        }
+    }
+
+    /// Every state handle of every stage.
+    pub(crate) fn state_handles(&self) -> Vec<StateHandle> {
+        self.stages
+            .iter()
+            .flat_map(Stage::state_handles)
+            .cloned()
+            .collect()
     }
 
     /// Runs `batch` through every stage (blocking: call off the async runtime).
@@ -92,89 +133,132 @@ impl StageChain {
             if out.records.is_empty() {
                 break;
             }
-            let labels = [("stage", stage.name.as_str())];
             let input = Batch {
                 origin: origin.clone(),
                 partition: partition.clone(),
                 records: std::mem::take(&mut out.records),
             };
-            let mut instance = match stage.take() {
-                Ok(i) => i,
-                Err(error) => {
-                    tracing::error!(stage = %stage.name, "cannot instantiate plugin: {error}");
-                    out.failed.extend(DeadLetter::all(
-                        input,
-                        stage,
-                        &stage.plugin,
-                        &error.to_string(),
-                    ));
-                    continue;
-                }
-            };
+            out.records = self.attempt(stage, input, 0, &mut out);
+        }
+        out
+    }
+
+    /// Calls `stage` on `batch` until it succeeds, the retries are used up,
+    /// or (with bisection) the batch is split; returns the stage's output
+    /// records, in input order. `retries` were already used on these records.
+    fn attempt(
+        &self,
+        stage: &Stage,
+        mut batch: Batch,
+        mut retries: u32,
+        out: &mut ChainOutput,
+    ) -> Vec<Record> {
+        let labels = [("stage", stage.name.as_str())];
+        loop {
+            let tag = next_tag();
+            let from = (batch.origin.clone(), batch.partition.clone());
             let started = Instant::now();
-            let result = instance.process(input);
+            let result = with_write_tag(tag, || stage.call(batch));
             self.metrics.observe(
                 names::STAGE_CALL_SECONDS,
                 &labels,
                 started.elapsed().as_secs_f64(),
             );
-            stage.give_back(instance);
-            match result {
+            let failure = match result {
                 Ok(outcome) => {
-                    self.metrics.counter_add(
-                        names::STAGE_RECORDS_OUT,
-                        &labels,
-                        outcome.records.len() as u64,
-                    );
-                    self.metrics.counter_add(
-                        names::RECORDS_DROPPED,
-                        &labels,
-                        outcome.dropped as u64,
-                    );
-                    self.metrics.counter_add(
-                        names::STAGE_RECORDS_FAILED,
-                        &labels,
-                        outcome.failed.len() as u64,
-                    );
-                    for f in &outcome.failed {
-                        tracing::warn!(stage = %stage.name, position = %f.record.position, "record failed: {}", f.error);
-                    }
-                    out.dropped += outcome.dropped;
-                    out.failed.extend(outcome.failed.into_iter().map(|f| {
-                        DeadLetter::new(
-                            f.record,
-                            &origin,
-                            &partition,
-                            stage,
-                            &stage.plugin,
-                            f.error,
-                            1,
-                        )
-                    }));
-                    out.records = outcome.records;
+                    out.tags.push(tag);
+                    return self.accept(stage, outcome, &from, retries + 1, out);
                 }
-                Err(failure) => {
-                    self.metrics.counter_add(names::STAGE_TRAPS, &labels, 1);
-                    self.metrics.counter_add(
-                        names::STAGE_RECORDS_FAILED,
-                        &labels,
-                        failure.batch.records.len() as u64,
-                    );
-                    tracing::error!(
-                        stage = %stage.name,
-                        partition = %failure.batch.partition,
-                        records = failure.batch.records.len(),
-                        "batch failed: {}", failure.error
-                    );
-                    out.failed.extend(DeadLetter::all(
-                        failure.batch,
-                        stage,
-                        &stage.plugin,
-                        &failure.error.to_string(),
-                    ));
-                }
+                Err(failure) => failure,
+            };
+            // Nothing of a failed call may persist.
+            for handle in stage.state_handles() {
+                handle.rollback(tag);
             }
+            self.metrics.counter_add(names::STAGE_TRAPS, &labels, 1);
+            let CallFailure { error, batch: b } = *failure;
+            batch = b;
+            let n = batch.records.len();
+            if self.policy.bisect && n > 1 {
+                tracing::warn!(stage = %stage.name, partition = %batch.partition, records = n, "call failed, splitting the batch: {error}");
+                self.metrics.counter_add(names::STAGE_SPLITS, &labels, 1);
+                let right = Batch {
+                    origin: batch.origin.clone(),
+                    partition: batch.partition.clone(),
+                    records: batch.records.split_off(n / 2),
+                };
+                let mut records = self.attempt(stage, batch, retries, out);
+                records.extend(self.attempt(stage, right, retries, out));
+                return records;
+            }
+            if retries < self.policy.max_retries {
+                retries += 1;
+                let delay = self.policy.delay(retries);
+                tracing::warn!(stage = %stage.name, partition = %batch.partition, records = n, retry = retries, delay_ms = delay.as_millis() as u64, "call failed, retrying: {error}");
+                self.metrics.counter_add(names::STAGE_RETRIES, &labels, 1);
+                std::thread::sleep(delay);
+                continue;
+            }
+            tracing::error!(stage = %stage.name, partition = %batch.partition, records = n, attempts = retries + 1, "call failed, sending its records to the failure destination: {error}");
+            self.metrics
+                .counter_add(names::STAGE_RECORDS_FAILED, &labels, n as u64);
+            let error = error.to_string();
+            let Batch {
+                origin,
+                partition,
+                records,
+            } = batch;
+            out.failed.extend(records.into_iter().map(|r| {
+                DeadLetter::new(
+                    r,
+                    &origin,
+                    &partition,
+                    stage,
+                    &stage.plugin,
+                    error.clone(),
+                    retries + 1,
+                )
+            }));
+            return Vec::new();
         }
-        out
+    }
+
+    /// Takes a successful call's outcome: counts, and per-record failures
+    /// to the failure destination.
+    fn accept(
+        &self,
+        stage: &Stage,
+        outcome: Outcome,
+        (origin, partition): &(std::sync::Arc<str>, std::sync::Arc<str>),
+        attempts: u32,
+        out: &mut ChainOutput,
+    ) -> Vec<Record> {
+        let labels = [("stage", stage.name.as_str())];
+        let m = &self.metrics;
+        m.counter_add(
+            names::STAGE_RECORDS_OUT,
+            &labels,
+            outcome.records.len() as u64,
+        );
+        m.counter_add(names::RECORDS_DROPPED, &labels, outcome.dropped as u64);
+        m.counter_add(
+            names::STAGE_RECORDS_FAILED,
+            &labels,
+            outcome.failed.len() as u64,
+        );
+        out.dropped += outcome.dropped;
+        for f in outcome.failed {
+            tracing::warn!(stage = %stage.name, position = %f.record.position, "record failed: {}", f.error);
+            out.failed.push(DeadLetter::new(
+                f.record,
+                origin,
+                partition,
+                stage,
+                &stage.plugin,
+                f.error,
+                attempts,
+            ));
+        }
+        outcome.records
     }
 }

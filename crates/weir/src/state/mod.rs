@@ -7,9 +7,16 @@
 //! which writes the plugins' changes and the new source position in ONE
 //! transaction. After a crash, state and position therefore always agree:
 //! the replayed records were never counted in the state.
+//!
+//! Every write carries the tag of the plugin call that made it, so the
+//! writes of a call that failed are rolled back before it is retried, and
+//! with several batches of a partition in flight only the writes of the
+//! batches being checkpointed are committed.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use redb::{ReadableDatabase as _, ReadableTable as _, TableDefinition};
@@ -96,12 +103,19 @@ impl StateStore {
     }
 }
 
+/// One uncommitted write: its tag and the value (`None`: deleted).
+type Write = (u64, Option<Vec<u8>>);
+
 #[derive(Debug, Default)]
 struct Cache {
-    /// Every key read or written so far; `None` means absent.
-    values: HashMap<String, Option<Vec<u8>>>,
-    /// Keys written since the last flush.
-    dirty: Vec<String>,
+    /// Values as the database holds them, for keys read or committed so
+    /// far; `None` means absent.
+    committed: HashMap<String, Option<Vec<u8>>>,
+    /// Writes not yet committed, per key in the order they were made, each
+    /// with the tag of the call that made it.
+    journal: HashMap<String, Vec<Write>>,
+    /// The keys each tag wrote.
+    by_tag: HashMap<u64, Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -112,14 +126,46 @@ struct Inner {
 }
 
 /// One plugin's view of the state store. Clones share the same state.
+///
+/// Reads see every write made so far, committed or not. Writes are tagged
+/// with the tag of the call making them (see [`with_write_tag`]; `0`
+/// outside any call) and stay in memory until a commit of their tag makes
+/// them durable, or a rollback of their tag discards them (a failed call
+/// leaves no trace).
 #[derive(Debug, Clone)]
 pub struct StateHandle {
     inner: Arc<Inner>,
 }
 
+thread_local! {
+    static WRITE_TAG: Cell<u64> = const { Cell::new(0) };
+}
+
+static NEXT_TAG: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh write tag, never returned before in this process.
+pub fn next_tag() -> u64 {
+    NEXT_TAG.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Runs `f` with state writes made on this thread tagged `tag`.
+pub fn with_write_tag<R>(tag: u64, f: impl FnOnce() -> R) -> R {
+    let previous = WRITE_TAG.with(|t| t.replace(tag));
+    let result = f();
+    WRITE_TAG.with(|t| t.set(previous));
+    result
+}
+
 impl StateHandle {
     fn err(&self, message: impl ToString) -> StateError {
         self.inner.store.err(message)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.inner
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn read_db(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
@@ -137,65 +183,98 @@ impl StateHandle {
         Ok(value.map(|v| v.value().to_vec()))
     }
 
-    /// The value of `key`.
+    /// The value of `key`: the latest write, committed or not.
     pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
-        let mut cache = self
-            .inner
-            .cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(v) = cache.values.get(key) {
+        let mut cache = self.lock();
+        if let Some((_, v)) = cache.journal.get(key).and_then(|w| w.last()) {
+            return Ok(v.clone());
+        }
+        if let Some(v) = cache.committed.get(key) {
             return Ok(v.clone());
         }
         let value = self.read_db(key)?;
-        cache.values.insert(key.to_string(), value.clone());
+        cache.committed.insert(key.to_string(), value.clone());
         Ok(value)
     }
 
-    /// Sets `key` (visible at once, durable at the next flush).
+    fn write(&self, key: &str, value: Option<Vec<u8>>) {
+        let tag = WRITE_TAG.with(Cell::get);
+        let mut cache = self.lock();
+        cache
+            .journal
+            .entry(key.to_string())
+            .or_default()
+            .push((tag, value));
+        cache.by_tag.entry(tag).or_default().push(key.to_string());
+    }
+
+    /// Sets `key` (visible at once, durable when its tag is committed).
     pub fn set(&self, key: &str, value: Vec<u8>) {
-        let mut cache = self
-            .inner
-            .cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        cache.values.insert(key.to_string(), Some(value));
-        cache.dirty.push(key.to_string());
+        self.write(key, Some(value));
     }
 
-    /// Removes `key` (durable at the next flush).
+    /// Removes `key` (durable when its tag is committed).
     pub fn delete(&self, key: &str) {
-        let mut cache = self
-            .inner
-            .cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        cache.values.insert(key.to_string(), None);
-        cache.dirty.push(key.to_string());
+        self.write(key, None);
     }
 
-    /// Takes the changes since the last commit: `(full key, value or None)`.
-    fn drain(&self) -> Vec<(String, Option<Vec<u8>>)> {
-        let mut cache = self
-            .inner
-            .cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let mut dirty = std::mem::take(&mut cache.dirty);
-        dirty.sort_unstable();
-        dirty.dedup();
-        dirty
-            .into_iter()
-            .map(|key| {
-                let value = cache.values.get(&key).cloned().flatten();
-                (format!("{}{key}", self.inner.prefix), value)
-            })
-            .collect()
+    /// Discards the writes tagged `tag`.
+    pub fn rollback(&self, tag: u64) {
+        let mut cache = self.lock();
+        let Some(keys) = cache.by_tag.remove(&tag) else {
+            return;
+        };
+        for key in keys {
+            if let Some(writes) = cache.journal.get_mut(&key) {
+                writes.retain(|(t, _)| *t != tag);
+                if writes.is_empty() {
+                    cache.journal.remove(&key);
+                }
+            }
+        }
     }
 
-    /// Persists this handle's changes since the last commit.
+    /// Takes the writes tagged with any of `tags`: per key, the value of the
+    /// last of them, as `(full key, value or None)`.
+    fn drain(&self, tags: &[u64]) -> Vec<(String, Option<Vec<u8>>)> {
+        let mut cache = self.lock();
+        let mut keys: Vec<String> = tags
+            .iter()
+            .filter_map(|t| cache.by_tag.remove(t))
+            .flatten()
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let Some(writes) = cache.journal.get_mut(&key) else {
+                continue;
+            };
+            let mut value = None;
+            writes.retain_mut(|(t, v)| {
+                if tags.contains(t) {
+                    value = Some(v.take());
+                    false
+                } else {
+                    true
+                }
+            });
+            if writes.is_empty() {
+                cache.journal.remove(&key);
+            }
+            if let Some(value) = value {
+                cache.committed.insert(key.clone(), value.clone());
+                out.push((format!("{}{key}", self.inner.prefix), value));
+            }
+        }
+        out
+    }
+
+    /// Persists this handle's writes made outside any tagged call.
     pub fn flush(&self) -> Result<(), StateError> {
-        self.inner.store.commit(std::slice::from_ref(self), None)
+        self.inner
+            .store
+            .commit(std::slice::from_ref(self), &[0], &[])
     }
 }
 
@@ -207,19 +286,21 @@ impl StateStore {
         }
     }
 
-    /// Writes the changes of `handles` and, if given, a source checkpoint,
-    /// in one transaction: either all of it is durable or none of it.
+    /// Writes the changes tagged with `tags` of every handle and the source
+    /// `checkpoints` in one transaction: either all of it is durable or none
+    /// of it.
     pub fn commit(
         &self,
         handles: &[StateHandle],
-        checkpoint: Option<&Checkpoint>,
+        tags: &[u64],
+        checkpoints: &[Checkpoint],
     ) -> Result<(), StateError> {
         let changes: Vec<(String, Option<Vec<u8>>)> =
-            handles.iter().flat_map(StateHandle::drain).collect();
+            handles.iter().flat_map(|h| h.drain(tags)).collect();
         let Some(db) = &self.db else {
             return Ok(());
         };
-        if changes.is_empty() && checkpoint.is_none() {
+        if changes.is_empty() && checkpoints.is_empty() {
             return Ok(());
         }
         let txn = db.begin_write().map_err(|e| self.err(e))?;
@@ -232,8 +313,8 @@ impl StateStore {
                 }
                 .map_err(|e| self.err(e))?;
             }
-            if let Some(c) = checkpoint {
-                let mut cps = txn.open_table(CHECKPOINTS).map_err(|e| self.err(e))?;
+            let mut cps = txn.open_table(CHECKPOINTS).map_err(|e| self.err(e))?;
+            for c in checkpoints {
                 let key = format!("{}\u{0}{}", c.source, c.partition);
                 cps.insert(key.as_str(), encode_position(&c.position).as_str())
                     .map_err(|e| self.err(e))?;
@@ -304,7 +385,7 @@ mod tests {
                 partition: "0".into(),
                 position: Position::Offset(41),
             };
-            store.commit(&[a], Some(&cp))?;
+            store.commit(&[a], &[0], &[cp])?;
         }
         let store = StateStore::open(dir.path())?;
         assert_eq!(store.namespace("a").get("k")?, Some(b"v".to_vec()));
@@ -327,6 +408,31 @@ mod tests {
         drop((a, store));
         let store = StateStore::open(dir.path())?;
         assert_eq!(store.namespace("a").get("k")?, None);
+        Ok(())
+    }
+
+    #[test]
+    fn tagged_writes_commit_or_roll_back_by_tag() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        {
+            let store = StateStore::open(dir.path())?;
+            let a = store.namespace("a");
+            let (t1, t2, t3) = (next_tag(), next_tag(), next_tag());
+            with_write_tag(t1, || a.set("k", b"1".to_vec()));
+            with_write_tag(t2, || a.set("k", b"2".to_vec()));
+            with_write_tag(t3, || a.set("j", b"x".to_vec()));
+            assert_eq!(a.get("k")?, Some(b"2".to_vec()));
+            a.rollback(t2);
+            assert_eq!(a.get("k")?, Some(b"1".to_vec()));
+            with_write_tag(t2, || a.set("k", b"2b".to_vec()));
+            // Commit t1 only: t2's and t3's writes stay pending.
+            store.commit(std::slice::from_ref(&a), &[t1], &[])?;
+            assert_eq!(a.get("k")?, Some(b"2b".to_vec()));
+        }
+        let store = StateStore::open(dir.path())?;
+        let a = store.namespace("a");
+        assert_eq!(a.get("k")?, Some(b"1".to_vec()));
+        assert_eq!(a.get("j")?, None);
         Ok(())
     }
 }

@@ -3,8 +3,10 @@
 //! The record value selects the behaviour (first match wins):
 //! `trap` → panic (a wasm trap); `loop` → spin forever; `grow` → allocate
 //! 16 MiB chunks until allocation fails (then trap); `fail` → per-record
-//! error `chaos: asked to fail`; anything else → keep. The setting
-//! `fail_init = "true"` makes `init` fail.
+//! error `chaos: asked to fail`; `"flaky_until":T` (T in ms since the Unix
+//! epoch) → panic while the wall clock (WASI, so the stage must grant
+//! `wasi = true`) is before T, keep after: a transient failure; anything
+//! else → keep. The setting `fail_init = "true"` makes `init` fail.
 
 use std::hint::black_box;
 use weir_plugin::{Filter, Record, Settings};
@@ -17,6 +19,19 @@ struct Chaos;
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The `T` of a `"flaky_until":T` in the value.
+fn flaky_until(value: &[u8]) -> Option<u128> {
+    const NEEDLE: &[u8] = b"\"flaky_until\":";
+    let at = value.windows(NEEDLE.len()).position(|w| w == NEEDLE)? + NEEDLE.len();
+    let digits: Vec<u8> = value[at..]
+        .iter()
+        .copied()
+        .skip_while(u8::is_ascii_whitespace)
+        .take_while(u8::is_ascii_digit)
+        .collect();
+    std::str::from_utf8(&digits).ok()?.parse().ok()
 }
 
 /// Spins until the host interrupts the call (fuel or epoch deadline).
@@ -60,6 +75,19 @@ impl Filter for Chaos {
         }
         if contains(value, b"grow") {
             grow();
+        }
+        if let Some(until) = flaky_until(value) {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            if now < until {
+                panic!(
+                    "chaos: flaky record {} fails for {} ms more",
+                    record.index(),
+                    until - now
+                );
+            }
+            return Ok(true);
         }
         if contains(value, b"fail") {
             return Err("chaos: asked to fail".to_owned());

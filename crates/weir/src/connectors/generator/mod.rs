@@ -78,6 +78,8 @@ pub struct GeneratorSource {
     rate: f64,
     seed: u64,
     started: Option<tokio::time::Instant>,
+    /// A record made but left for the next batch (it did not fit).
+    held: Option<Record>,
 }
 
 impl GeneratorSource {
@@ -93,6 +95,7 @@ impl GeneratorSource {
             generator: generator(workload, seed),
             origin: Arc::from(origin),
             next: 0,
+            held: None,
             count,
             rate,
             seed,
@@ -110,19 +113,32 @@ impl Source for GeneratorSource {
         let started = *self.started.get_or_insert_with(tokio::time::Instant::now);
         let mut want = (self.count - self.next).min(limits.max_records as u64);
         if self.rate > 0.0 {
-            // Hand over what is due by now, waiting for at least one record.
+            // Wait for the first record, then until the batch is full or
+            // the batching window closes, whichever comes first.
             let due_at = |n: u64| started + Duration::from_secs_f64(n as f64 / self.rate);
-            tokio::time::sleep_until(due_at(self.next + 1)).await;
+            let first = due_at(self.next + 1);
+            tokio::time::sleep_until(first).await;
+            let window = first + Duration::from_millis(limits.max_wait_ms);
+            tokio::time::sleep_until(due_at(self.next + want).min(window)).await;
             let elapsed = started.elapsed().as_secs_f64();
             let due = ((elapsed * self.rate) as u64).max(self.next + 1);
             want = want.min(due - self.next);
         }
         let mut records = Vec::with_capacity(want as usize);
         let mut bytes = 0usize;
-        while (records.len() as u64) < want && bytes < limits.max_bytes {
-            let g = self.generator.next_record();
-            let r =
-                Record::new(g.value, Position::Offset(self.next), g.timestamp_ms).with_key(g.key);
+        while (records.len() as u64) < want {
+            let r = match self.held.take() {
+                Some(r) => r,
+                None => {
+                    let g = self.generator.next_record();
+                    Record::new(g.value, Position::Offset(self.next), g.timestamp_ms)
+                        .with_key(g.key)
+                }
+            };
+            if !limits.admits(records.len(), bytes, r.size()) {
+                self.held = Some(r);
+                break;
+            }
             bytes += r.size();
             records.push(r);
             self.next += 1;
