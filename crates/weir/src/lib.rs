@@ -61,10 +61,27 @@
 //!   after the plugins' state changes for those records were persisted:
 //!   delivery is at-least-once, and a restart repeats at most the
 //!   unacknowledged tail.
+//! - **Batches and lanes**: a source hands over a batch of one partition
+//!   when `max_records`, `max_bytes` or the `max_wait_ms` batching window
+//!   is reached. With `parallelization_factor = N` each partition's batches
+//!   are split by key hash into N lanes processed concurrently: records of
+//!   one key stay in order, and a partition's checkpoint only moves over
+//!   batches whose every lane is done.
+//! - **Failures** (see [`pipeline::ErrorsConfig`]): a plugin call that traps
+//!   is retried with backoff (`max_retries`), or split in halves until the
+//!   failing records are alone (`bisect_on_error`); records a plugin fails
+//!   one by one fail alone (partial batch failure); records older than
+//!   `max_record_age` skip the stages. All of them go to the failure
+//!   destination (any sink) with their error, stage, plugin name and
+//!   version, source position and attempt count, and the partition moves
+//!   on. A failed call's state writes are rolled back before its retry.
 //! - **Routes** send outputs to named sinks by rule (`score >= 0.9`,
-//!   `label == "velocity"`, `header.NAME == "v"`, `otherwise`). Records that
-//!   fail go, with their error, stage, plugin version and source position,
-//!   to the failure destination.
+//!   `label == "velocity"`, `header.NAME == "v"`, `otherwise`); a record
+//!   goes to every sink whose rule it matches.
+//! - **Windows**: an aggregator stage keeps event-time tumbling windows per
+//!   key or per partition (`window = { size = "60s" }`); open windows are
+//!   stage state, committed with the checkpoint, and close when the
+//!   partition's newest timestamp passes their end.
 //! - **State**: each plugin has a key-value namespace in an embedded store
 //!   ([`state`]) under the pipeline's data directory; it survives restarts.
 //!

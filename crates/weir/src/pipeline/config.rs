@@ -90,8 +90,9 @@ pub struct StageConfig {
     pub name: String,
     /// Path of the `.wasm` component, relative to the config file.
     pub plugin: PathBuf,
-    /// The kind the stage expects; checked against the component's world.
-    /// Optional: by default whatever the component implements.
+    /// The kind the stage expects (`filter`, `enricher`, `scorer`, `reward`
+    /// or `aggregator`); checked against the component's world. Optional:
+    /// by default whatever the component implements.
     #[serde(default)]
     pub kind: Option<PluginKind>,
     /// Settings passed to the plugin's `init` (values become strings).

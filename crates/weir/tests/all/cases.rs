@@ -368,4 +368,6 @@ cases! {
     partial_failure => "partial-failure",
     parallel_per_key => "parallel-per-key",
     routes => "routes",
+    window_restart => "window-restart",
+    window_late => "window-late",
 }

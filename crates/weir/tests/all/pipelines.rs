@@ -44,8 +44,20 @@ fn lines(path: PathBuf) -> Result<Vec<serde_json::Value>, Box<dyn std::error::Er
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fraud_detection_alerts_exactly_what_the_rules_say() -> TestResult {
+    fraud_detection_alerts(1).await
+}
+
+/// Four lanes keep each card's transactions in order, so the stateful
+/// scorer decides exactly as with one.
+#[tokio::test(flavor = "multi_thread")]
+async fn fraud_detection_in_four_lanes_alerts_the_same() -> TestResult {
+    fraud_detection_alerts(4).await
+}
+
+async fn fraud_detection_alerts(lanes: usize) -> TestResult {
     let dir = tempfile::tempdir()?;
-    let config = example("fraud-detection/pipeline.toml", dir.path())?;
+    let mut config = example("fraud-detection/pipeline.toml", dir.path())?;
+    config.parallelization_factor = lanes;
     let summary = run(&config).await?;
     assert_eq!(summary.records_in, 20_000);
     assert_eq!(summary.scored, 20_000);
@@ -157,6 +169,59 @@ async fn connected_vehicles_routes_events() -> TestResult {
         telemetry.iter().any(|t| t["zone"] == "mitte"),
         "some readings fall in the mitte geofence"
     );
+    Ok(())
+}
+
+/// Per (vehicle, window start): readings, top speed, harsh brakings.
+type WindowStats = BTreeMap<(String, i64), (u64, f64, u64)>;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn vehicle_windows_summarise_exactly_the_closed_minutes() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let config = example("connected-vehicles/windows.toml", dir.path())?;
+    let summary = run(&config).await?;
+    assert_eq!(summary.records_in, 30_000);
+    assert_eq!(summary.failed, 0);
+
+    // The same readings, windowed here.
+    let mut g = generator(Workload::Telemetry, 7);
+    let mut want = WindowStats::new();
+    let mut watermark = i64::MIN;
+    for _ in 0..30_000 {
+        let r = g.next_record();
+        let v: serde_json::Value = serde_json::from_slice(&r.value)?;
+        let start = r.timestamp_ms.div_euclid(60_000) * 60_000;
+        let key = String::from_utf8(r.key)?;
+        let e = want.entry((key, start)).or_insert((0, 0.0, 0));
+        e.0 += 1;
+        e.1 = e.1.max(v["speed_kmh"].as_f64().unwrap_or(f64::NAN));
+        e.2 += u64::from(v["accel_mps2"].as_f64().is_some_and(|a| a <= -7.0));
+        watermark = watermark.max(r.timestamp_ms);
+    }
+    want.retain(|(_, start), _| start + 60_000 <= watermark);
+
+    let mut got = WindowStats::new();
+    for w in lines(dir.path().join("windows.jsonl"))? {
+        let key = (
+            w["vehicle"].as_str().unwrap_or("?").to_string(),
+            w["window_start"].as_i64().unwrap_or(-1),
+        );
+        let stats = (
+            w["count"].as_u64().unwrap_or(0),
+            w["max_speed_kmh"].as_f64().unwrap_or(f64::NAN),
+            w["harsh_brakings"].as_u64().unwrap_or(0),
+        );
+        assert!(
+            got.insert(key.clone(), stats).is_none(),
+            "window {key:?} emitted twice"
+        );
+    }
+    assert!(
+        want.len() >= 400,
+        "50 vehicles x 9 closed minutes, got {}",
+        want.len()
+    );
+    assert_eq!(got, want);
     Ok(())
 }
 
