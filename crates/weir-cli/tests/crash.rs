@@ -14,7 +14,7 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 const COUNT: u64 = 20_000;
 
-fn config(dir: &Path, lanes: usize) -> Result<std::path::PathBuf, std::io::Error> {
+fn config(dir: &Path, lanes: usize, partitions: u32) -> Result<std::path::PathBuf, std::io::Error> {
     let plugin = weir_test_support::plugin("fraud_scorer");
     let path = dir.join("pipeline.toml");
     std::fs::write(
@@ -30,6 +30,7 @@ workload = "transactions"
 count = {COUNT}
 seed = 42
 rate = 10000
+partitions = {partitions}
 
 [batch]
 max_records = 100
@@ -62,21 +63,25 @@ format = "json"
     Ok(path)
 }
 
-fn positions(path: &Path) -> Result<Vec<u64>, Box<dyn std::error::Error>> {
+/// The generator's sequence numbers (`txn_id` `t-00000042` is 42) of the
+/// records in an output file.
+fn sequence_numbers(path: &Path) -> Result<Vec<u64>, Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(path)?;
     text.lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l)?;
-            v["position"]
-                .as_u64()
-                .ok_or_else(|| format!("no position in {l}").into())
+            v["value"]["txn_id"]
+                .as_str()
+                .and_then(|t| t.strip_prefix("t-"))
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| format!("no txn_id in {l}").into())
         })
         .collect()
 }
 
-fn killed_and_restarted(lanes: usize) -> TestResult {
+fn killed_and_restarted(lanes: usize, partitions: u32) -> TestResult {
     let dir = tempfile::tempdir()?;
-    let config = config(dir.path(), lanes)?;
+    let config = config(dir.path(), lanes, partitions)?;
     let archive = dir.path().join("out/archive.jsonl");
 
     // First run: killed once some (not all) records were written.
@@ -103,7 +108,7 @@ fn killed_and_restarted(lanes: usize) -> TestResult {
     }
     child.kill()?; // SIGKILL
     child.wait()?;
-    let before = positions(&archive)?.len() as u64;
+    let before = sequence_numbers(&archive)?.len() as u64;
     assert!(before < COUNT, "killed too late to test anything: {before}");
 
     // Second run: resumes after the checkpoint and finishes.
@@ -118,7 +123,7 @@ fn killed_and_restarted(lanes: usize) -> TestResult {
     );
 
     // Nothing lost; repeats only from the uncommitted tail.
-    let archived = positions(&archive)?;
+    let archived = sequence_numbers(&archive)?;
     let distinct: BTreeSet<u64> = archived.iter().copied().collect();
     assert_eq!(
         distinct,
@@ -142,7 +147,7 @@ fn killed_and_restarted(lanes: usize) -> TestResult {
             expected.insert(i);
         }
     }
-    let alerts: BTreeSet<u64> = positions(&dir.path().join("out/alerts.jsonl"))?
+    let alerts: BTreeSet<u64> = sequence_numbers(&dir.path().join("out/alerts.jsonl"))?
         .into_iter()
         .collect();
     assert_eq!(alerts, expected);
@@ -151,10 +156,16 @@ fn killed_and_restarted(lanes: usize) -> TestResult {
 
 #[test]
 fn sigkill_then_restart_loses_nothing_and_counts_nothing_twice() -> TestResult {
-    killed_and_restarted(1)
+    killed_and_restarted(1, 1)
 }
 
 #[test]
 fn sigkill_then_restart_with_four_lanes() -> TestResult {
-    killed_and_restarted(4)
+    killed_and_restarted(4, 1)
+}
+
+/// Three partitions, each with its own checkpoint, two lanes each.
+#[test]
+fn sigkill_then_restart_with_three_partitions() -> TestResult {
+    killed_and_restarted(2, 3)
 }

@@ -110,4 +110,4 @@ pub mod state;
 
 pub use record::{Batch, Header, Position, Record};
 pub use sink::{Sink, SinkError};
-pub use source::{BatchLimits, Source, SourceError};
+pub use source::{BatchLimits, PartitionBatcher, Source, SourceError};

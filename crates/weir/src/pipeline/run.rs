@@ -268,44 +268,77 @@ impl Pipeline {
     /// the plugins' state changes for it persisted together with the new
     /// source position, and the source told.
     pub async fn run(
-        mut self,
+        self,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<RunSummary, PipelineError> {
         let started = Instant::now();
+        let Pipeline {
+            name,
+            mut source,
+            limits,
+            filter,
+            source_name,
+            lanes: lane_count,
+            max_age_ms,
+            shared,
+            metrics,
+            store,
+            state_handles,
+        } = self;
+        let checkpoints = store
+            .checkpoints(&source_name)
+            .map_err(|e| PipelineError::State(e.to_string()))?;
+        for c in &checkpoints {
+            tracing::info!(pipeline = %name, source = %source_name, partition = %c.partition, position = %c.position, "resuming after checkpoint");
+            source.resume(&c.partition, &c.position).await?;
+        }
+        tracing::info!(pipeline = %name, source = %source_name, lanes = lane_count, "pipeline started");
+        let intake = Intake {
+            name: name.clone(),
+            filter,
+            lanes: lane_count,
+            max_age_ms,
+            metrics,
+        };
         let mut run = RunState {
+            name,
+            source_name,
+            store,
+            state_handles,
             summary: RunSummary::default(),
             tickets: Tickets::default(),
             error: None,
         };
-        let checkpoints = self
-            .store
-            .checkpoints(&self.source_name)
-            .map_err(|e| PipelineError::State(e.to_string()))?;
-        for c in &checkpoints {
-            tracing::info!(pipeline = %self.name, source = %self.source_name, partition = %c.partition, position = %c.position, "resuming after checkpoint");
-            self.source.resume(&c.partition, &c.position).await?;
-        }
-        tracing::info!(pipeline = %self.name, source = %self.source_name, lanes = self.lanes, "pipeline started");
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
-        let mut lanes = Lanes::new(self.shared.clone(), done_tx);
+        let mut lanes = Lanes::new(shared.clone(), done_tx);
         // Batches in flight at once, over all partitions: enough for every
         // lane to have one queued behind the one it works on.
-        let permits = Arc::new(Semaphore::new(self.lanes * 8));
+        let permits = Arc::new(Semaphore::new(lane_count * 8));
+        // Checkpoints already persisted, to pass on to the source when it is
+        // not busy reading.
+        let mut to_source: Vec<Advance> = Vec::new();
         tokio::pin!(shutdown);
-        loop {
-            while let Ok(done) = done_rx.try_recv() {
-                self.finish(done, &mut run).await?;
+        'read: loop {
+            for advance in to_source.drain(..) {
+                source.commit(&advance.partition, &advance.position).await?;
             }
             if run.error.is_some() {
                 break;
             }
-            let batch = tokio::select! {
-                biased;
-                () = &mut shutdown => {
-                    tracing::info!(pipeline = %self.name, "shutdown requested: finishing the batches in flight");
-                    break;
+            let batch = {
+                let next = source.next_batch(&limits);
+                tokio::pin!(next);
+                loop {
+                    tokio::select! {
+                        biased;
+                        () = &mut shutdown => {
+                            tracing::info!(pipeline = %run.name, "shutdown requested: finishing the batches in flight");
+                            break 'read;
+                        }
+                        Some(done) = done_rx.recv() => to_source.extend(run.finish(done)?),
+                        b = &mut next => break b?,
+                    }
                 }
-                b = self.source.next_batch(&self.limits) => b?,
             };
             let Some(batch) = batch else { break };
             if batch.records.is_empty() {
@@ -316,34 +349,40 @@ impl Pipeline {
                     p = permits.clone().acquire_owned() => {
                         break p.map_err(|e| PipelineError::Internal(e.to_string()))?;
                     }
-                    Some(done) = done_rx.recv() => self.finish(done, &mut run).await?,
+                    Some(done) = done_rx.recv() => to_source.extend(run.finish(done)?),
                 }
             };
-            if let Some(advance) = self.dispatch(batch, permit, &mut lanes, &mut run) {
-                self.commit(advance).await?;
+            if let Some(advance) = intake.dispatch(batch, permit, &mut lanes, &mut run) {
+                run.persist(&advance)?;
+                to_source.push(advance);
             }
         }
+        // Let the lanes finish what they have, then pass on the last
+        // checkpoints.
         let closing = lanes.close();
         tokio::pin!(closing);
         while run.tickets.pending() > 0 {
             tokio::select! {
-                Some(done) = done_rx.recv() => self.finish(done, &mut run).await?,
+                Some(done) = done_rx.recv() => to_source.extend(run.finish(done)?),
                 () = &mut closing => {
                     while let Ok(done) = done_rx.try_recv() {
-                        self.finish(done, &mut run).await?;
+                        to_source.extend(run.finish(done)?);
                     }
                     break;
                 }
             }
         }
-        self.shared.delivery.close().await?;
+        for advance in to_source.drain(..) {
+            source.commit(&advance.partition, &advance.position).await?;
+        }
+        shared.delivery.close().await?;
         run.summary.elapsed = started.elapsed();
         if let Some(e) = run.error {
             return Err(e);
         }
         let summary = run.summary;
         tracing::info!(
-            pipeline = %self.name,
+            pipeline = %run.name,
             records_in = summary.records_in,
             records_out = summary.records_out,
             failed = summary.failed,
@@ -352,7 +391,19 @@ impl Pipeline {
         );
         Ok(summary)
     }
+}
 
+/// What happens to a batch before the lanes: the age limit, the filter
+/// patterns and the split into lanes.
+struct Intake {
+    name: String,
+    filter: Option<RecordFilter>,
+    lanes: usize,
+    max_age_ms: Option<i64>,
+    metrics: Metrics,
+}
+
+impl Intake {
     /// Splits a batch into lane shares and queues them. Returns a checkpoint
     /// advance when nothing of the batch needs a lane.
     fn dispatch(
@@ -447,12 +498,27 @@ impl Pipeline {
         }
         None
     }
+}
 
-    /// Takes a lane's report; commits when its partition's checkpoint can move.
-    async fn finish(&mut self, done: Done, run: &mut RunState) -> Result<(), PipelineError> {
+/// The bookkeeping of one run: counts, batches in flight, checkpoints.
+struct RunState {
+    name: String,
+    source_name: String,
+    store: StateStore,
+    state_handles: Vec<StateHandle>,
+    summary: RunSummary,
+    tickets: Tickets,
+    /// The first lane failure; the run stops reading when it is set.
+    error: Option<PipelineError>,
+}
+
+impl RunState {
+    /// Takes a lane's report; persists the checkpoint when its partition's
+    /// can move, and returns it for the source.
+    fn finish(&mut self, done: Done) -> Result<Option<Advance>, PipelineError> {
         match done.result {
             Ok(c) => {
-                let s = &mut run.summary;
+                let s = &mut self.summary;
                 s.dropped += c.dropped;
                 s.records_out += c.records_out;
                 s.scored += c.scored;
@@ -460,24 +526,28 @@ impl Pipeline {
                 for (sink, n) in c.written {
                     *s.written.entry(sink).or_default() += n;
                 }
-                if let Some(advance) = run.tickets.finish(&done.partition, done.seq, done.tags) {
-                    self.commit(advance).await?;
+                match self.tickets.finish(&done.partition, done.seq, done.tags) {
+                    Some(advance) => {
+                        self.persist(&advance)?;
+                        Ok(Some(advance))
+                    }
+                    None => Ok(None),
                 }
             }
             Err(e) => {
                 // The batch never completes: the checkpoint stays before it.
                 tracing::error!(pipeline = %self.name, partition = %done.partition, "stopping: {e}");
-                if run.error.is_none() {
-                    run.error = Some(e);
+                if self.error.is_none() {
+                    self.error = Some(e);
                 }
+                Ok(None)
             }
         }
-        Ok(())
     }
 
     /// Persists the plugins' state changes of the retired batches and the
-    /// new position in one transaction, then tells the source.
-    async fn commit(&mut self, advance: Advance) -> Result<(), PipelineError> {
+    /// new position in one transaction.
+    fn persist(&mut self, advance: &Advance) -> Result<(), PipelineError> {
         let checkpoint = Checkpoint {
             source: self.source_name.clone(),
             partition: advance.partition.to_string(),
@@ -485,18 +555,6 @@ impl Pipeline {
         };
         self.store
             .commit(&self.state_handles, &advance.tags, &[checkpoint])
-            .map_err(|e| PipelineError::State(e.to_string()))?;
-        self.source
-            .commit(&advance.partition, &advance.position)
-            .await?;
-        Ok(())
+            .map_err(|e| PipelineError::State(e.to_string()))
     }
-}
-
-/// The bookkeeping of one run.
-struct RunState {
-    summary: RunSummary,
-    tickets: Tickets,
-    /// The first lane failure; the run stops reading when it is set.
-    error: Option<PipelineError>,
 }

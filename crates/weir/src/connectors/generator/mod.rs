@@ -3,7 +3,9 @@
 //!
 //! Options: `workload` (`transactions`, `telemetry` or `race`; default
 //! `transactions`), `count` (records, default 10000), `seed` (default 42),
-//! `rate` (records per second, 0 = as fast as possible; default 0).
+//! `rate` (records per second, 0 = as fast as possible; default 0),
+//! `partitions` (default 1: records are spread over that many partitions by
+//! a hash of their key, each with its own offsets, like a Kafka topic).
 //!
 //! The same seed always yields the same bytes. Transactions contain a small,
 //! known share of planted fraud (bursts on one card, unusual amounts,
@@ -15,6 +17,7 @@ mod race;
 mod telemetry;
 mod transactions;
 
+use std::hash::Hasher as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,9 +27,10 @@ use serde::Deserialize;
 pub use data::{EPOCH_MS, Generated, Generator, Rng, Workload, generator};
 
 use super::ConnectorContext;
+use crate::pattern::hash::FastHasher;
 use crate::pipeline::ConnectorConfig;
 use crate::record::{Batch, Position, Record};
-use crate::source::{BatchLimits, Source, SourceError};
+use crate::source::{BatchLimits, PartitionBatcher, Source, SourceError};
 
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -67,39 +71,93 @@ struct Options {
     seed: u64,
     #[serde(default)]
     rate: f64,
+    #[serde(default = "one")]
+    partitions: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// A source of `count` generated records.
 pub struct GeneratorSource {
     generator: Box<dyn Generator>,
     origin: Arc<str>,
+    /// Records generated so far (over all partitions).
     next: u64,
     count: u64,
     rate: f64,
     seed: u64,
     started: Option<tokio::time::Instant>,
-    /// A record made but left for the next batch (it did not fit).
-    held: Option<Record>,
+    partitions: Vec<Arc<str>>,
+    /// Per partition: the next offset, and the last offset already
+    /// processed in an earlier run (records up to it are skipped).
+    offsets: Vec<u64>,
+    resume_after: Vec<Option<u64>>,
+    batcher: Option<PartitionBatcher>,
 }
 
 impl GeneratorSource {
     /// `count` records of `workload` from `seed`, at most `rate` per second
-    /// (0 = unlimited).
+    /// (0 = unlimited), in one partition.
     pub fn new(workload: Workload, seed: u64, count: u64, rate: f64) -> Self {
+        Self::with_partitions(workload, seed, count, rate, 1)
+    }
+
+    /// The same records spread over `partitions` partitions by key.
+    pub fn with_partitions(
+        workload: Workload,
+        seed: u64,
+        count: u64,
+        rate: f64,
+        partitions: u32,
+    ) -> Self {
         let origin = match workload {
             Workload::Transactions => "transactions",
             Workload::Telemetry => "telemetry",
             Workload::Race => "race-steps",
         };
+        let n = partitions.max(1) as usize;
         GeneratorSource {
             generator: generator(workload, seed),
             origin: Arc::from(origin),
             next: 0,
-            held: None,
             count,
             rate,
             seed,
             started: None,
+            partitions: (0..n).map(|p| Arc::from(p.to_string())).collect(),
+            offsets: vec![0; n],
+            resume_after: vec![None; n],
+            batcher: None,
+        }
+    }
+
+    fn partition_of(&self, key: &[u8]) -> usize {
+        if self.partitions.len() == 1 {
+            return 0;
+        }
+        let mut h = FastHasher::default();
+        h.write(key);
+        (h.finish() % self.partitions.len() as u64) as usize
+    }
+
+    /// Generates records up to (not including) number `until`.
+    fn generate(&mut self, until: u64, now: tokio::time::Instant) {
+        while self.next < until {
+            let g = self.generator.next_record();
+            self.next += 1;
+            let p = self.partition_of(&g.key);
+            let offset = self.offsets[p];
+            self.offsets[p] += 1;
+            if self.resume_after[p].is_some_and(|last| offset <= last) {
+                continue;
+            }
+            let record =
+                Record::new(g.value, Position::Offset(offset), g.timestamp_ms).with_key(g.key);
+            if let Some(b) = &mut self.batcher {
+                b.push(&self.origin, &self.partitions[p], record, now);
+            }
         }
     }
 }
@@ -107,70 +165,66 @@ impl GeneratorSource {
 #[async_trait]
 impl Source for GeneratorSource {
     async fn next_batch(&mut self, limits: &BatchLimits) -> Result<Option<Batch>, SourceError> {
-        if self.next >= self.count {
-            return Ok(None);
-        }
         let started = *self.started.get_or_insert_with(tokio::time::Instant::now);
-        let mut want = (self.count - self.next).min(limits.max_records as u64);
-        if self.rate > 0.0 {
-            // Wait for the first record, then until the batch is full or
-            // the batching window closes, whichever comes first.
-            let due_at = |n: u64| started + Duration::from_secs_f64(n as f64 / self.rate);
-            let first = due_at(self.next + 1);
-            tokio::time::sleep_until(first).await;
-            let window = first + Duration::from_millis(limits.max_wait_ms);
-            tokio::time::sleep_until(due_at(self.next + want).min(window)).await;
-            let elapsed = started.elapsed().as_secs_f64();
-            let due = ((elapsed * self.rate) as u64).max(self.next + 1);
-            want = want.min(due - self.next);
+        if self.batcher.is_none() {
+            self.batcher = Some(PartitionBatcher::new(*limits));
         }
-        let mut records = Vec::with_capacity(want as usize);
-        let mut bytes = 0usize;
-        while (records.len() as u64) < want {
-            let r = match self.held.take() {
-                Some(r) => r,
-                None => {
-                    let g = self.generator.next_record();
-                    Record::new(g.value, Position::Offset(self.next), g.timestamp_ms)
-                        .with_key(g.key)
-                }
+        loop {
+            let now = tokio::time::Instant::now();
+            let Some(batcher) = &mut self.batcher else {
+                return Ok(None);
             };
-            if !limits.admits(records.len(), bytes, r.size()) {
-                self.held = Some(r);
-                break;
+            if let Some(batch) = batcher.pop(now) {
+                return Ok(Some(batch));
             }
-            bytes += r.size();
-            records.push(r);
-            self.next += 1;
+            if self.next >= self.count {
+                return Ok(batcher.flush());
+            }
+            let until = if self.rate > 0.0 {
+                // Wake for the next record or the oldest batch's window.
+                let due = started + Duration::from_secs_f64((self.next + 1) as f64 / self.rate);
+                let wake = batcher.deadline().map_or(due, |d| d.min(due));
+                if wake > now {
+                    tokio::time::sleep_until(wake).await;
+                    continue;
+                }
+                let due_now = (started.elapsed().as_secs_f64() * self.rate) as u64;
+                due_now.clamp(self.next + 1, self.count)
+            } else {
+                (self.next + limits.max_records as u64).min(self.count)
+            };
+            self.generate(until, now);
         }
-        Ok(Some(Batch {
-            origin: self.origin.clone(),
-            partition: Arc::from("0"),
-            records,
-        }))
     }
 
     async fn commit(&mut self, _partition: &str, _position: &Position) -> Result<(), SourceError> {
         Ok(())
     }
 
-    async fn resume(&mut self, _partition: &str, position: &Position) -> Result<(), SourceError> {
-        let Position::Offset(last) = position else {
-            return Err(SourceError::new(
+    async fn resume(&mut self, partition: &str, position: &Position) -> Result<(), SourceError> {
+        let slot = self.partitions.iter().position(|p| &**p == partition);
+        match (slot, position) {
+            (Some(p), Position::Offset(last)) => {
+                // Records are regenerated (deterministically); those up to
+                // the checkpoint are skipped.
+                self.resume_after[p] = Some(*last);
+                Ok(())
+            }
+            _ => Err(SourceError::new(
                 self.describe(),
-                format!("cannot resume at `{position}`"),
-            ));
-        };
-        // Regenerate (deterministically) up to the checkpoint.
-        while self.next <= *last {
-            self.generator.next_record();
-            self.next += 1;
+                format!("cannot resume partition `{partition}` at `{position}`"),
+            )),
         }
-        Ok(())
     }
 
     fn describe(&self) -> String {
-        format!("generator {} seed {}", self.origin, self.seed)
+        match self.partitions.len() {
+            1 => format!("generator {} seed {}", self.origin, self.seed),
+            n => format!(
+                "generator {} seed {} partitions {n}",
+                self.origin, self.seed
+            ),
+        }
     }
 }
 
@@ -194,11 +248,18 @@ pub(crate) fn build_source(
             o.rate
         ));
     }
-    Ok(Box::new(GeneratorSource::new(
+    if !(1..=1024).contains(&o.partitions) {
+        return Err(format!(
+            "`partitions` must be between 1 and 1024, got {}",
+            o.partitions
+        ));
+    }
+    Ok(Box::new(GeneratorSource::with_partitions(
         o.workload.into(),
         o.seed,
         o.count,
         o.rate,
+        o.partitions,
     )))
 }
 
@@ -262,6 +323,47 @@ mod tests {
         resumed.resume("0", &Position::Offset(19)).await?;
         let rest = drain(&mut resumed, &BatchLimits::default()).await?;
         assert_eq!(rest, all[20..].to_vec());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn partitions_have_their_own_offsets_and_resume_each() -> Result<(), SourceError> {
+        let limits = BatchLimits {
+            max_records: 7,
+            ..BatchLimits::default()
+        };
+        let mut whole = GeneratorSource::with_partitions(Workload::Transactions, 3, 300, 0.0, 3);
+        let mut by_partition: std::collections::BTreeMap<String, Vec<Record>> =
+            std::collections::BTreeMap::new();
+        while let Some(b) = whole.next_batch(&limits).await? {
+            assert!(b.records.len() <= 7);
+            by_partition
+                .entry(b.partition.to_string())
+                .or_default()
+                .extend(b.records);
+        }
+        assert_eq!(by_partition.len(), 3);
+        assert_eq!(by_partition.values().map(Vec::len).sum::<usize>(), 300);
+        for records in by_partition.values() {
+            let offsets: Vec<Position> = records.iter().map(|r| r.position.clone()).collect();
+            let want: Vec<Position> = (0..records.len() as u64).map(Position::Offset).collect();
+            assert_eq!(offsets, want, "each partition counts its own offsets");
+        }
+        // Resuming partition 1 after its offset 9 and partition 2 after 0.
+        let mut resumed = GeneratorSource::with_partitions(Workload::Transactions, 3, 300, 0.0, 3);
+        resumed.resume("1", &Position::Offset(9)).await?;
+        resumed.resume("2", &Position::Offset(0)).await?;
+        let mut rest: std::collections::BTreeMap<String, Vec<Record>> =
+            std::collections::BTreeMap::new();
+        while let Some(b) = resumed.next_batch(&limits).await? {
+            rest.entry(b.partition.to_string())
+                .or_default()
+                .extend(b.records);
+        }
+        for (p, skip) in [("0", 0), ("1", 10), ("2", 1)] {
+            assert_eq!(rest[p], by_partition[p][skip..].to_vec(), "partition {p}");
+        }
+        assert!(resumed.resume("7", &Position::Offset(0)).await.is_err());
         Ok(())
     }
 }

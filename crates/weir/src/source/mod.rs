@@ -1,5 +1,9 @@
 //! The [`Source`] extension point: where records come from.
 
+mod batcher;
+
+pub use batcher::PartitionBatcher;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -67,8 +71,12 @@ impl SourceError {
 /// it after a restart.
 #[async_trait]
 pub trait Source: Send {
-    /// The next batch, cut by `limits`. `Ok(None)` means a bounded source
-    /// is exhausted; unbounded sources never return it.
+    /// The next batch, cut by `limits` (see [`PartitionBatcher`] for
+    /// sources that receive records of many partitions). `Ok(None)` means a
+    /// bounded source is exhausted; unbounded sources never return it, and
+    /// should return (an empty batch if need be) about every `max_wait_ms`
+    /// even when idle, since the runtime applies acknowledgements between
+    /// calls.
     async fn next_batch(&mut self, limits: &BatchLimits) -> Result<Option<Batch>, SourceError>;
 
     /// Every record of `partition` up to and including `position` is done.
