@@ -314,6 +314,71 @@ fn config_errors_name_file_line_and_key() -> TestResult {
 }
 
 #[test]
+fn semantics_config_errors_are_clear() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let window = plugin("vehicle_window");
+    let filter = plugin("amount_filter");
+    let config = |stage: &str, extra: &str| {
+        format!(
+            "name = \"p\"\n{extra}\n[source]\ntype = \"generator\"\ncount = 5\n\n[[stages]]\nname = \"s\"\n{stage}\n\n[sinks.out]\ntype = \"stdout\"\n"
+        )
+    };
+    let cases = [
+        (
+            config(&format!("plugin = \"{window}\""), ""),
+            "aggregator plugins need a window",
+        ),
+        (
+            config(
+                &format!(
+                    "plugin = \"{filter}\"\nwindow = {{ size = \"60s\" }}\nsettings = {{ min_amount = 1 }}"
+                ),
+                "",
+            ),
+            "only aggregator plugins take a window",
+        ),
+        (
+            config(
+                &format!("plugin = \"{window}\"\nwindow = {{ size = \"60s\" }}"),
+                "parallelization_factor = 4",
+            ),
+            "use parallelization_factor = 1",
+        ),
+        (
+            config(
+                &format!("plugin = \"{window}\"\nwindow = {{ size = \"60 parsecs\" }}"),
+                "",
+            ),
+            "unknown unit",
+        ),
+        (
+            config(
+                &format!("plugin = \"{filter}\"\nsettings = {{ min_amount = 1 }}"),
+                "parallelization_factor = 0",
+            ),
+            "between 1 and 64",
+        ),
+        (
+            config(
+                &format!(
+                    "plugin = \"{filter}\"\nsettings = {{ min_amount = 1 }}\n\n[errors]\nmax_record_age = \"soon\""
+                ),
+                "",
+            ),
+            "p.toml:13: invalid duration: `soon`",
+        ),
+    ];
+    for (body, want) in cases {
+        let err = validate_fails(dir.path(), &body)?;
+        assert!(
+            err.contains("p.toml") && err.contains(want),
+            "want `{want}` in: {err}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
 fn a_missing_config_is_a_clear_error() {
     let out = weir(&["run", "/nonexistent/pipeline.toml"]);
     assert_eq!(out.status.code(), Some(1));

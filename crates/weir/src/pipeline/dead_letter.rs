@@ -30,6 +30,7 @@ pub struct DeadLetter {
 }
 
 impl DeadLetter {
+    /// A record that `stage`'s `plugin` failed.
     pub(crate) fn new(
         record: Record,
         origin: &str,
@@ -40,14 +41,9 @@ impl DeadLetter {
         attempts: u32,
     ) -> Self {
         DeadLetter {
-            record,
-            error,
-            stage: stage.name.clone(),
             plugin: Some(plugin.name().to_string()),
             plugin_version: Some(plugin.info().digest.clone()),
-            origin: origin.to_string(),
-            partition: partition.to_string(),
-            attempts,
+            ..DeadLetter::outside(record, origin, partition, &stage.name, error, attempts)
         }
     }
 

@@ -74,7 +74,8 @@ impl<'de> Deserialize<'de> for ConfigDuration {
         }
         match Raw::deserialize(d)? {
             Raw::Seconds(s) => Ok(ConfigDuration(Duration::from_secs(s))),
-            Raw::Text(t) => ConfigDuration::parse(&t).map_err(serde::de::Error::custom),
+            Raw::Text(t) => ConfigDuration::parse(&t)
+                .map_err(|e| serde::de::Error::custom(format!("invalid duration: {e}"))),
         }
     }
 }
