@@ -125,10 +125,19 @@ impl Lanes {
         }
     }
 
-    /// Stops taking work; the lanes finish what they have.
-    pub(crate) async fn close(mut self) {
+    /// Stops taking work; the lanes finish what they have. An error if a
+    /// lane worker died (its unfinished batches are never checkpointed).
+    pub(crate) async fn close(mut self) -> Result<(), PipelineError> {
         self.workers.clear();
-        while self.tasks.join_next().await.is_some() {}
+        let mut result = Ok(());
+        while let Some(joined) = self.tasks.join_next().await {
+            if let Err(e) = joined {
+                result = Err(PipelineError::Internal(format!(
+                    "a lane worker failed: {e}"
+                )));
+            }
+        }
+        result
     }
 }
 

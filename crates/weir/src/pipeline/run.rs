@@ -335,7 +335,12 @@ impl Pipeline {
                             tracing::info!(pipeline = %run.name, "shutdown requested: finishing the batches in flight");
                             break 'read;
                         }
-                        Some(done) = done_rx.recv() => to_source.extend(run.finish(done)?),
+                        Some(done) = done_rx.recv() => {
+                            to_source.extend(run.finish(done)?);
+                            if run.error.is_some() {
+                                break 'read;
+                            }
+                        }
                         b = &mut next => break b?,
                     }
                 }
@@ -364,9 +369,14 @@ impl Pipeline {
         while run.tickets.pending() > 0 {
             tokio::select! {
                 Some(done) = done_rx.recv() => to_source.extend(run.finish(done)?),
-                () = &mut closing => {
+                closed = &mut closing => {
                     while let Ok(done) = done_rx.try_recv() {
                         to_source.extend(run.finish(done)?);
+                    }
+                    if let Err(e) = closed
+                        && run.error.is_none()
+                    {
+                        run.error = Some(e);
                     }
                     break;
                 }
@@ -375,11 +385,15 @@ impl Pipeline {
         for advance in to_source.drain(..) {
             source.commit(&advance.partition, &advance.position).await?;
         }
-        shared.delivery.close().await?;
+        let closed = shared.delivery.close().await;
         run.summary.elapsed = started.elapsed();
         if let Some(e) = run.error {
+            if let Err(c) = closed {
+                tracing::warn!(pipeline = %run.name, "closing the sinks after the failure: {c}");
+            }
             return Err(e);
         }
+        closed?;
         let summary = run.summary;
         tracing::info!(
             pipeline = %run.name,

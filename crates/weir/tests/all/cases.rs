@@ -33,6 +33,9 @@ struct CaseSpec {
     pauses: Vec<Pause>,
     /// Expected fields of the (last) run's summary.
     summary: BTreeMap<String, u64>,
+    /// The last run must fail with an error containing this text (its
+    /// outputs are still checked; `summary` is not).
+    run_error: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -278,12 +281,20 @@ async fn run_case(name: &str) -> TestResult {
         };
         let config = PipelineConfig::from_file(&dir.join("pipeline.toml"))?;
         let pipeline = Pipeline::build(&config, &engine(), &Registry::builtin(), Metrics::new())?;
-        summary = tokio::time::timeout(
+        let result = tokio::time::timeout(
             Duration::from_secs(120),
             pipeline.run(std::future::pending()),
         )
         .await
-        .map_err(|_| format!("case {name}: run {run} did not finish in 120 s"))??;
+        .map_err(|_| format!("case {name}: run {run} did not finish in 120 s"))?;
+        match (result, &spec.run_error) {
+            (Ok(s), None) => summary = s,
+            (Err(e), Some(want)) if e.to_string().contains(want.as_str()) => {}
+            (Err(e), _) => return Err(format!("case {name}: run {run} failed: {e}").into()),
+            (Ok(_), Some(want)) => {
+                return Err(format!("case {name}: run {run} should fail with `{want}`").into());
+            }
+        }
         if let Some(f) = feeder {
             f.join().map_err(|_| "feeder thread failed")?;
         }
@@ -368,6 +379,7 @@ cases! {
     partial_failure => "partial-failure",
     parallel_per_key => "parallel-per-key",
     routes => "routes",
+    sink_failure => "sink-failure",
     window_restart => "window-restart",
     window_late => "window-late",
 }

@@ -395,3 +395,46 @@ async fn filter_patterns_skip_records_before_the_stages() -> TestResult {
     assert_eq!(again.records_in, 0);
     Ok(())
 }
+
+/// When the failure destination itself cannot take a failed record, the
+/// run stops with that error and the checkpoint stays before the record:
+/// the next run, with a working destination, processes it again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_failure_destination_stops_the_run_without_losing_the_record() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let input: String = (0..9)
+        .map(|i| {
+            if i == 4 {
+                format!("{{\"n\":{i},\"x\":\"fail\"}}\n")
+            } else {
+                format!("{{\"n\":{i}}}\n")
+            }
+        })
+        .collect();
+    std::fs::write(dir.path().join("input.jsonl"), input)?;
+    let chaos = weir_test_support::plugin("test_chaos");
+    let config_text = |dlq: &str| {
+        format!(
+            "name = \"broken-dlq\"\n[source]\ntype = \"file\"\npath = \"input.jsonl\"\n[batch]\nmax_records = 3\n\
+             [[stages]]\nname = \"chaos\"\nplugin = \"{}\"\n[errors]\non_failure = \"dlq\"\nmax_retries = 1\nretry_backoff = \"10ms\"\n\
+             [[routes]]\nsink = \"out\"\n[sinks.out]\ntype = \"file\"\npath = \"out.jsonl\"\n[sinks.dlq]\ntype = \"file\"\npath = \"{dlq}\"\n",
+            chaos.display()
+        )
+    };
+    let load = |dlq: &str| PipelineConfig::from_str(&config_text(dlq), "p.toml", dir.path());
+
+    let err = run(&load("/dev/full")?).await.err().map(|e| e.to_string());
+    assert!(
+        err.as_deref().is_some_and(|e| e.contains("No space left")),
+        "{err:?}"
+    );
+    let summary = run(&load("dlq.jsonl")?).await?;
+    assert_eq!(summary.records_in, 6, "resumed after the first batch");
+    let out = lines(dir.path().join("out.jsonl"))?;
+    let seen: BTreeSet<i64> = out.iter().filter_map(|v| v["n"].as_i64()).collect();
+    assert_eq!(seen, [0, 1, 2, 3, 5, 6, 7, 8].into_iter().collect());
+    let dlq = lines(dir.path().join("dlq.jsonl"))?;
+    assert_eq!(dlq.len(), 1);
+    assert_eq!(dlq[0]["value"]["n"], 4);
+    Ok(())
+}
