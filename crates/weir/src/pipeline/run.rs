@@ -4,23 +4,22 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc};
 
-use crate::connectors::lines::now_ms;
 use crate::connectors::{ConnectorContext, Registry};
-use crate::metrics::{Metrics, names};
+use crate::metrics::Metrics;
 use crate::plugin::{Engine, InstanceOptions, PluginKind};
-use crate::record::{Batch, Record};
 use crate::sink::Sink;
 use crate::source::Source;
-use crate::state::{Checkpoint, StateHandle, StateStore};
+use crate::state::{StateHandle, StateStore};
 
 use super::PipelineError;
 use super::config::{ConfigError, PipelineConfig};
-use super::dead_letter::DeadLetter;
 use super::deliver::Delivery;
 use super::filter::RecordFilter;
-use super::lanes::{Done, Lanes, Shared, Work, split};
+use super::intake::Intake;
+use super::lanes::{Lanes, Shared};
+use super::progress::RunState;
 use super::retry::RetryPolicy;
 use super::route::Router;
 use super::stages::{Stage, StageChain};
@@ -404,171 +403,5 @@ impl Pipeline {
             "pipeline finished"
         );
         Ok(summary)
-    }
-}
-
-/// What happens to a batch before the lanes: the age limit, the filter
-/// patterns and the split into lanes.
-struct Intake {
-    name: String,
-    filter: Option<RecordFilter>,
-    lanes: usize,
-    max_age_ms: Option<i64>,
-    metrics: Metrics,
-}
-
-impl Intake {
-    /// Splits a batch into lane shares and queues them. Returns a checkpoint
-    /// advance when nothing of the batch needs a lane.
-    fn dispatch(
-        &self,
-        batch: Batch,
-        permit: OwnedSemaphorePermit,
-        lanes: &mut Lanes,
-        run: &mut RunState,
-    ) -> Option<Advance> {
-        let pl = [("pipeline", self.name.as_str())];
-        let n = batch.records.len() as u64;
-        let last = batch.records.last()?.position.clone();
-        run.summary.records_in += n;
-        run.summary.batches += 1;
-        self.metrics.counter_add(names::RECORDS_IN, &pl, n);
-        self.metrics.observe(names::BATCH_RECORDS, &pl, n as f64);
-        let Batch {
-            origin,
-            partition,
-            mut records,
-        } = batch;
-
-        let mut expired = Vec::new();
-        if let Some(max_age) = self.max_age_ms {
-            let now = now_ms();
-            let (old, fresh): (Vec<Record>, Vec<Record>) = records
-                .into_iter()
-                .partition(|r| now.saturating_sub(r.timestamp_ms) > max_age);
-            records = fresh;
-            if !old.is_empty() {
-                tracing::warn!(pipeline = %self.name, partition = %partition, records = old.len(), "records older than max_record_age go to the failure destination");
-                self.metrics
-                    .counter_add(names::RECORDS_EXPIRED, &pl, old.len() as u64);
-            }
-            expired = old
-                .into_iter()
-                .map(|r| {
-                    let age = now.saturating_sub(r.timestamp_ms);
-                    DeadLetter::outside(
-                        r,
-                        &origin,
-                        &partition,
-                        "source",
-                        format!("record is {age} ms old, older than max_record_age ({max_age} ms)"),
-                        0,
-                    )
-                })
-                .collect();
-        }
-        if let Some(filter) = &self.filter {
-            let before = records.len();
-            records.retain(|r| filter.keeps(r, &origin, &partition));
-            let skipped = (before - records.len()) as u64;
-            run.summary.filtered += skipped;
-            self.metrics
-                .counter_add(names::RECORDS_FILTERED, &pl, skipped);
-        }
-        // Records the patterns skipped count as done: the checkpoint still
-        // moves past them.
-        let mut shares: Vec<(usize, Vec<Record>)> = split(records, self.lanes)
-            .into_iter()
-            .enumerate()
-            .filter(|(_, s)| !s.is_empty())
-            .collect();
-        if shares.is_empty() && !expired.is_empty() {
-            shares.push((0, Vec::new()));
-        }
-        let seq = run
-            .tickets
-            .open(&partition, last, shares.len(), Some(permit));
-        if shares.is_empty() {
-            return run.tickets.retire(&partition);
-        }
-        for (i, (lane, records)) in shares.into_iter().enumerate() {
-            let failed = if i == 0 {
-                std::mem::take(&mut expired)
-            } else {
-                Vec::new()
-            };
-            lanes.send(
-                lane,
-                Work {
-                    seq,
-                    batch: Batch {
-                        origin: origin.clone(),
-                        partition: partition.clone(),
-                        records,
-                    },
-                    failed,
-                },
-            );
-        }
-        None
-    }
-}
-
-/// The bookkeeping of one run: counts, batches in flight, checkpoints.
-struct RunState {
-    name: String,
-    source_name: String,
-    store: StateStore,
-    state_handles: Vec<StateHandle>,
-    summary: RunSummary,
-    tickets: Tickets,
-    /// The first lane failure; the run stops reading when it is set.
-    error: Option<PipelineError>,
-}
-
-impl RunState {
-    /// Takes a lane's report; persists the checkpoint when its partition's
-    /// can move, and returns it for the source.
-    fn finish(&mut self, done: Done) -> Result<Option<Advance>, PipelineError> {
-        match done.result {
-            Ok(c) => {
-                let s = &mut self.summary;
-                s.dropped += c.dropped;
-                s.records_out += c.records_out;
-                s.scored += c.scored;
-                s.failed += c.failed;
-                for (sink, n) in c.written {
-                    *s.written.entry(sink).or_default() += n;
-                }
-                match self.tickets.finish(&done.partition, done.seq, done.tags) {
-                    Some(advance) => {
-                        self.persist(&advance)?;
-                        Ok(Some(advance))
-                    }
-                    None => Ok(None),
-                }
-            }
-            Err(e) => {
-                // The batch never completes: the checkpoint stays before it.
-                tracing::error!(pipeline = %self.name, partition = %done.partition, "stopping: {e}");
-                if self.error.is_none() {
-                    self.error = Some(e);
-                }
-                Ok(None)
-            }
-        }
-    }
-
-    /// Persists the plugins' state changes of the retired batches and the
-    /// new position in one transaction.
-    fn persist(&mut self, advance: &Advance) -> Result<(), PipelineError> {
-        let checkpoint = Checkpoint {
-            source: self.source_name.clone(),
-            partition: advance.partition.to_string(),
-            position: advance.position.clone(),
-        };
-        self.store
-            .commit(&self.state_handles, &advance.tags, &[checkpoint])
-            .map_err(|e| PipelineError::State(e.to_string()))
     }
 }
