@@ -14,10 +14,9 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 
-use serde_json::Value;
-
 use super::Pattern;
 use super::compile::{Leaf, Node};
+use super::event::{self, Event, Shape};
 use super::hash::FastHasher;
 use super::matcher::{MAX_EVENT_DEPTH, for_each_leaf_value};
 use super::ops::{Cond, Literal, ip_text, parse_ip};
@@ -169,7 +168,7 @@ impl Index {
     }
 
     /// The candidate patterns for `event`, ascending and without repeats.
-    pub(crate) fn candidates(&self, event: &Value) -> Vec<usize> {
+    pub(crate) fn candidates<'v>(&self, event: impl Event<'v>) -> Vec<usize> {
         let mut out = self.always.clone();
         for table in &self.paths {
             table.lookup(event, &mut |ids| {
@@ -183,7 +182,11 @@ impl Index {
     }
 
     /// Whether `test` holds for some candidate pattern of `event`.
-    pub(crate) fn any_candidate(&self, event: &Value, mut test: impl FnMut(usize) -> bool) -> bool {
+    pub(crate) fn any_candidate<'v>(
+        &self,
+        event: impl Event<'v>,
+        mut test: impl FnMut(usize) -> bool,
+    ) -> bool {
         self.always.iter().any(|&id| test(id))
             || self
                 .paths
@@ -322,15 +325,15 @@ impl PathIndex {
 
     /// Calls `found` with the patterns filed under each value of this path
     /// in `event`, until it returns true; returns whether it did.
-    fn lookup(&self, event: &Value, found: &mut impl FnMut(&[usize]) -> bool) -> bool {
+    fn lookup<'v>(&self, event: impl Event<'v>, found: &mut impl FnMut(&[usize]) -> bool) -> bool {
         walk(event, &self.segments, 0, &mut |v| self.probe(v, found))
     }
 
-    fn probe(&self, v: &Value, found: &mut impl FnMut(&[usize]) -> bool) -> bool {
+    fn probe(&self, v: event::Leaf<'_>, found: &mut impl FnMut(&[usize]) -> bool) -> bool {
         let mut hit = |ids: Option<&Vec<usize>>| ids.is_some_and(|ids| found(ids));
         match v {
-            Value::String(s) => {
-                hit(self.strings.get(s.as_str()))
+            event::Leaf::Str(s) => {
+                hit(self.strings.get(s))
                     || (self.ip_literals
                         && parse_ip(s)
                             .is_some_and(|ip| hit(self.strings.get(ip_text(ip).as_str()))))
@@ -343,13 +346,12 @@ impl PathIndex {
                             || self.folded_suffixes.probe(&folded, true, &mut hit)
                     })
             }
-            Value::Number(n) => n
+            event::Leaf::Num(n) => n
                 .as_f64()
                 .is_some_and(|x| hit(self.numbers.get(&number_key(x)))),
-            Value::Bool(true) => !self.trues.is_empty() && found(&self.trues),
-            Value::Bool(false) => !self.falses.is_empty() && found(&self.falses),
-            Value::Null => !self.nulls.is_empty() && found(&self.nulls),
-            Value::Array(_) | Value::Object(_) => false,
+            event::Leaf::Bool(true) => !self.trues.is_empty() && found(&self.trues),
+            event::Leaf::Bool(false) => !self.falses.is_empty() && found(&self.falses),
+            event::Leaf::Null => !self.nulls.is_empty() && found(&self.nulls),
         }
     }
 }
@@ -384,22 +386,22 @@ impl Affixes {
 
 /// Calls `f` on the leaf values at `path` below `value`, through arrays,
 /// until it returns true; returns whether it did.
-fn walk(
-    value: &Value,
+fn walk<'v, E: Event<'v>>(
+    value: E,
     path: &[Box<str>],
     depth: usize,
-    f: &mut impl FnMut(&Value) -> bool,
+    f: &mut impl FnMut(event::Leaf<'v>) -> bool,
 ) -> bool {
     let Some((first, rest)) = path.split_first() else {
         return for_each_leaf_value(value, depth, f);
     };
-    match value {
-        Value::Object(map) => map
-            .get(&**first)
+    match value.shape() {
+        Shape::Object => value
+            .field(first)
             .is_some_and(|v| walk(v, rest, depth + 1, f)),
-        Value::Array(items) => {
-            depth < MAX_EVENT_DEPTH && items.iter().any(|item| walk(item, path, depth + 1, f))
+        Shape::Array(mut items) => {
+            depth < MAX_EVENT_DEPTH && items.any(|item| walk(item, path, depth + 1, f))
         }
-        _ => false,
+        Shape::Leaf(_) => false,
     }
 }

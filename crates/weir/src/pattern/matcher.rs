@@ -11,9 +11,8 @@
 //! `c`, while `{"a": {"b": [1], "c": [{"exists": false}]}}` needs one element
 //! with `b` equal to 1 and no `c` — EventBridge's array-consistent semantics.
 
-use serde_json::{Map, Value};
-
 use super::compile::{Child, Leaf, Node};
+use super::event::{self, Event, Shape};
 
 /// How deeply nested arrays in an event are followed; deeper arrays are
 /// treated as holding nothing, which keeps recursion bounded for any input.
@@ -31,39 +30,44 @@ enum Outcome {
 }
 
 /// Whether `event` matches the pattern rooted at `root`.
-pub(crate) fn matches(root: &Node, event: &Value) -> bool {
+pub(crate) fn matches<'v>(root: &Node, event: impl Event<'v>) -> bool {
     node_value(root, event, 0) != Outcome::No
 }
 
 /// Matches a pattern object against an event value of any type.
-fn node_value(node: &Node, value: &Value, depth: usize) -> Outcome {
-    match value {
-        Value::Object(map) => node_object(node, Some(map), depth),
-        Value::Array(items) if !items.is_empty() && depth < MAX_EVENT_DEPTH => {
+fn node_value<'v, E: Event<'v>>(node: &Node, value: E, depth: usize) -> Outcome {
+    match value.shape() {
+        Shape::Object => node_object(node, Some(value), depth),
+        Shape::Array(items) if depth < MAX_EVENT_DEPTH => {
+            let mut empty = true;
             let mut all_absent = true;
             for item in items {
+                empty = false;
                 match node_value(node, item, depth + 1) {
                     Outcome::Present => return Outcome::Present,
                     Outcome::Absent => {}
                     Outcome::No => all_absent = false,
                 }
             }
-            if all_absent {
+            if empty {
+                // An empty array holds no fields.
+                node_object::<E>(node, None, depth)
+            } else if all_absent {
                 Outcome::Absent
             } else {
                 Outcome::No
             }
         }
-        // A leaf value, an empty array or an over-deep array holds no fields.
-        _ => node_object(node, None, depth),
+        // A leaf value or an over-deep array holds no fields.
+        _ => node_object::<E>(node, None, depth),
     }
 }
 
 /// Matches a pattern object against an event object (`None`: no fields).
-fn node_object(node: &Node, map: Option<&Map<String, Value>>, depth: usize) -> Outcome {
+fn node_object<'v, E: Event<'v>>(node: &Node, map: Option<E>, depth: usize) -> Outcome {
     let mut out = Outcome::Absent;
     for child in &node.children {
-        let value = map.and_then(|m| m.get(&*child.key));
+        let value = map.and_then(|m| m.field(&child.key));
         match child_value(child, value, depth) {
             Outcome::No => return Outcome::No,
             r => out = out.max(r),
@@ -85,7 +89,7 @@ fn node_object(node: &Node, map: Option<&Map<String, Value>>, depth: usize) -> O
     out
 }
 
-fn child_value(child: &Child, value: Option<&Value>, depth: usize) -> Outcome {
+fn child_value<'v, E: Event<'v>>(child: &Child, value: Option<E>, depth: usize) -> Outcome {
     let mut out = Outcome::Absent;
     if let Some(leaf) = &child.leaf {
         match leaf_value(leaf, value, depth) {
@@ -96,7 +100,7 @@ fn child_value(child: &Child, value: Option<&Value>, depth: usize) -> Outcome {
     if let Some(node) = &child.node {
         let r = match value {
             Some(v) => node_value(node, v, depth + 1),
-            None => node_object(node, None, depth + 1),
+            None => node_object::<E>(node, None, depth + 1),
         };
         match r {
             Outcome::No => return Outcome::No,
@@ -107,7 +111,7 @@ fn child_value(child: &Child, value: Option<&Value>, depth: usize) -> Outcome {
 }
 
 /// Matches a leaf condition array against the value of its field.
-fn leaf_value(leaf: &Leaf, value: Option<&Value>, depth: usize) -> Outcome {
+fn leaf_value<'v, E: Event<'v>>(leaf: &Leaf, value: Option<E>, depth: usize) -> Outcome {
     let mut present = false;
     let mut hit = false;
     if let Some(value) = value {
@@ -129,19 +133,16 @@ fn leaf_value(leaf: &Leaf, value: Option<&Value>, depth: usize) -> Outcome {
 /// Calls `f` on each leaf value (string, number, boolean, null) of `value`,
 /// flattening arrays and skipping objects, until `f` returns true.
 /// Returns whether `f` returned true.
-pub(crate) fn for_each_leaf_value(
-    value: &Value,
+pub(crate) fn for_each_leaf_value<'v, E: Event<'v>>(
+    value: E,
     depth: usize,
-    f: &mut impl FnMut(&Value) -> bool,
+    f: &mut impl FnMut(event::Leaf<'v>) -> bool,
 ) -> bool {
-    match value {
-        Value::Object(_) => false,
-        Value::Array(items) => {
-            depth < MAX_EVENT_DEPTH
-                && items
-                    .iter()
-                    .any(|item| for_each_leaf_value(item, depth + 1, f))
+    match value.shape() {
+        Shape::Object => false,
+        Shape::Array(mut items) => {
+            depth < MAX_EVENT_DEPTH && items.any(|item| for_each_leaf_value(item, depth + 1, f))
         }
-        leaf => f(leaf),
+        Shape::Leaf(leaf) => f(leaf),
     }
 }

@@ -128,21 +128,32 @@
 //!
 //! # Parsing events
 //!
-//! [`PatternSet::matches_json`] matches JSON text directly, building only
-//! the fields the set's patterns name and skipping the rest of the text, which
-//! is several times faster than parsing the whole event into a [`Value`].
+//! [`PatternSet::matches_json`] matches JSON text directly: it scans the
+//! text once, keeps only the values at the field paths the set's patterns
+//! name (borrowing strings from the text), and checks and skips the rest
+//! without building it, which is several times faster than parsing the
+//! whole event into a [`Value`]. It accepts and rejects exactly the text
+//! `serde_json` does (nesting included: at most 127 levels of arrays and
+//! objects), so its result is always the one of parsing into a [`Value`]
+//! and calling [`PatternSet::matches`].
 
 mod case;
 mod compile;
+mod doc;
+mod event;
+mod fields;
 pub(crate) mod hash;
 mod index;
-mod json;
 mod matcher;
 mod ops;
+mod pruned;
+mod scan;
 #[cfg(test)]
 mod tests;
 
 use serde_json::Value;
+
+pub(crate) use fields::Fields;
 
 /// A compiled event pattern. It is `Send` and `Sync`, and matching never
 /// allocates unless the pattern ignores case on non-ASCII text.
@@ -205,7 +216,7 @@ pub struct PatternSet {
     patterns: Vec<Pattern>,
     index: index::Index,
     /// The event fields the patterns look at, for [`PatternSet::matches_json`].
-    fields: json::Fields,
+    fields: Fields,
 }
 
 impl PatternSet {
@@ -213,7 +224,7 @@ impl PatternSet {
     #[must_use]
     pub fn new(patterns: Vec<Pattern>) -> PatternSet {
         let index = index::Index::build(&patterns);
-        let mut fields = json::Fields::default();
+        let mut fields = Fields::default();
         for pattern in &patterns {
             fields.add(&pattern.root);
         }
@@ -226,29 +237,33 @@ impl PatternSet {
 
     /// Returns whether `event` matches any pattern of the set.
     pub fn matches(&self, event: &Value) -> bool {
-        self.index
-            .any_candidate(event, |i| self.pattern(i).is_some_and(|p| p.matches(event)))
+        self.matches_event(event)
     }
 
     /// Returns the indices, ascending, of the patterns that `event` matches.
     pub fn matching(&self, event: &Value) -> Vec<usize> {
-        let mut candidates = self.index.candidates(event);
-        candidates.retain(|&i| self.pattern(i).is_some_and(|p| p.matches(event)));
-        candidates
+        self.matching_event(event)
     }
 
     /// Parses the event in `json` and returns whether it matches any pattern.
     ///
     /// Same result as parsing `json` into a [`Value`] and calling
-    /// [`matches`](PatternSet::matches), but faster: while parsing, only the
-    /// fields that some pattern names are kept, and the rest of the text is
-    /// skipped without being built into values.
+    /// [`matches`](PatternSet::matches), but much faster: the text is
+    /// scanned once, only the fields that some pattern names are kept
+    /// (borrowed from the text where possible), and the rest is checked
+    /// and skipped without being built into values.
     ///
     /// # Errors
     ///
-    /// If `json` is not valid JSON text.
+    /// If `json` is not valid JSON text: exactly when, and with the error
+    /// with which, `serde_json` fails to parse it into a [`Value`].
     pub fn matches_json(&self, json: &[u8]) -> Result<bool, serde_json::Error> {
-        json::parse(json, &self.fields).map(|event| self.matches(&event))
+        match self.fields.doc(json) {
+            Ok(doc) => Ok(self.matches_event(doc.root())),
+            // serde_json describes the error (and, should it accept the
+            // text after all, its reading of the text is matched).
+            Err(_) => serde_json::from_slice::<Value>(json).map(|event| self.matches(&event)),
+        }
     }
 
     /// Parses the event in `json` and returns the indices, ascending, of the
@@ -256,9 +271,37 @@ impl PatternSet {
     ///
     /// # Errors
     ///
-    /// If `json` is not valid JSON text.
+    /// If `json` is not valid JSON text, as for
+    /// [`matches_json`](PatternSet::matches_json).
     pub fn matching_json(&self, json: &[u8]) -> Result<Vec<usize>, serde_json::Error> {
-        json::parse(json, &self.fields).map(|event| self.matching(&event))
+        match self.fields.doc(json) {
+            Ok(doc) => Ok(self.matching_event(doc.root())),
+            Err(_) => serde_json::from_slice::<Value>(json).map(|event| self.matching(&event)),
+        }
+    }
+
+    /// [`matches`](PatternSet::matches) for any [`Event`](event::Event).
+    fn matches_event<'v>(&self, event: impl event::Event<'v>) -> bool {
+        self.index.any_candidate(event, |i| {
+            self.pattern(i)
+                .is_some_and(|p| matcher::matches(&p.root, event))
+        })
+    }
+
+    /// [`matching`](PatternSet::matching) for any [`Event`](event::Event).
+    fn matching_event<'v>(&self, event: impl event::Event<'v>) -> Vec<usize> {
+        let mut candidates = self.index.candidates(event);
+        candidates.retain(|&i| {
+            self.pattern(i)
+                .is_some_and(|p| matcher::matches(&p.root, event))
+        });
+        candidates
+    }
+
+    /// The event fields the patterns look at: parsing an event with
+    /// [`Fields::parse`] keeps what matching it needs.
+    pub(crate) fn fields(&self) -> &Fields {
+        &self.fields
     }
 
     /// The number of patterns in the set.

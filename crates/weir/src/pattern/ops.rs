@@ -2,9 +2,10 @@
 
 use std::net::Ipv6Addr;
 
-use serde_json::{Number, Value};
+use serde_json::Number;
 
 use super::case::IgnoreCase;
+use super::event::Leaf;
 
 /// One condition of a leaf array. `exists` is not here: a leaf keeps it as
 /// flags, since it tests the presence of values rather than a value.
@@ -100,9 +101,8 @@ pub(crate) struct Wildcard {
 }
 
 impl Cond {
-    /// Whether the leaf value `v` (never an array or object) satisfies this
-    /// condition.
-    pub(crate) fn test(&self, v: &Value) -> bool {
+    /// Whether the leaf value `v` satisfies this condition.
+    pub(crate) fn test(&self, v: Leaf<'_>) -> bool {
         match self {
             Cond::Exact(lit) => lit.test(v),
             Cond::Prefix(p) => v.as_str().is_some_and(|s| s.starts_with(&**p)),
@@ -122,14 +122,14 @@ impl Cond {
 }
 
 impl Literal {
-    fn test(&self, v: &Value) -> bool {
+    fn test(&self, v: Leaf<'_>) -> bool {
         match (self, v) {
-            (Literal::Str { text, ip }, Value::String(s)) => {
-                **text == **s || ip.is_some_and(|ip| parse_ip(s) == Some(ip))
+            (Literal::Str { text, ip }, Leaf::Str(s)) => {
+                **text == *s || ip.is_some_and(|ip| parse_ip(s) == Some(ip))
             }
-            (Literal::Num(n), Value::Number(m)) => numbers_equal(n, m),
-            (Literal::Bool(b), Value::Bool(c)) => b == c,
-            (Literal::Null, Value::Null) => true,
+            (Literal::Num(n), Leaf::Num(m)) => numbers_equal(n, m),
+            (Literal::Bool(b), Leaf::Bool(c)) => *b == c,
+            (Literal::Null, Leaf::Null) => true,
             _ => false,
         }
     }
@@ -137,20 +137,14 @@ impl Literal {
 
 impl AnythingBut {
     /// Whether `v` is one of the excluded values.
-    fn excludes(&self, v: &Value) -> bool {
+    fn excludes(&self, v: Leaf<'_>) -> bool {
         match (self, v) {
-            (AnythingBut::Strings(list), Value::String(s)) => list.iter().any(|x| **x == **s),
-            (AnythingBut::Numbers(list), Value::Number(n)) => {
-                list.iter().any(|x| numbers_equal(x, n))
-            }
-            (AnythingBut::Prefixes(list), Value::String(s)) => {
-                list.iter().any(|x| s.starts_with(&**x))
-            }
-            (AnythingBut::Suffixes(list), Value::String(s)) => {
-                list.iter().any(|x| s.ends_with(&**x))
-            }
-            (AnythingBut::EqIc(list), Value::String(s)) => list.iter().any(|x| x.equals(s)),
-            (AnythingBut::Wildcards(list), Value::String(s)) => list.iter().any(|w| w.matches(s)),
+            (AnythingBut::Strings(list), Leaf::Str(s)) => list.iter().any(|x| **x == *s),
+            (AnythingBut::Numbers(list), Leaf::Num(n)) => list.iter().any(|x| numbers_equal(x, n)),
+            (AnythingBut::Prefixes(list), Leaf::Str(s)) => list.iter().any(|x| s.starts_with(&**x)),
+            (AnythingBut::Suffixes(list), Leaf::Str(s)) => list.iter().any(|x| s.ends_with(&**x)),
+            (AnythingBut::EqIc(list), Leaf::Str(s)) => list.iter().any(|x| x.equals(s)),
+            (AnythingBut::Wildcards(list), Leaf::Str(s)) => list.iter().any(|w| w.matches(s)),
             _ => false,
         }
     }

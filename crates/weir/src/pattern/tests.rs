@@ -6,6 +6,7 @@ use super::{Pattern, PatternError, PatternSet};
 
 mod conformance;
 mod operators;
+mod scan;
 mod set;
 mod strings;
 mod structure;

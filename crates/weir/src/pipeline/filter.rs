@@ -21,7 +21,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::pattern::{Pattern, PatternSet};
+use crate::pattern::{Fields, Pattern, PatternSet};
 use crate::record::{Position, Record};
 
 use super::ConfigError;
@@ -31,6 +31,42 @@ use super::config::PipelineConfig;
 #[derive(Debug)]
 pub(crate) struct RecordFilter {
     set: PatternSet,
+    /// The fields the patterns read below `value` and `data` together,
+    /// if they read either: the record value is parsed only that far.
+    value_fields: Option<Fields>,
+    /// Which fields of the view the patterns read; the others are left out.
+    reads: Reads,
+}
+
+/// Which top-level fields of the record view some pattern reads.
+#[derive(Debug, Clone, Copy)]
+struct Reads {
+    value: bool,
+    data: bool,
+    key: bool,
+    headers: bool,
+    origin: bool,
+    partition: bool,
+    offset: bool,
+    sequence: bool,
+    timestamp: bool,
+}
+
+impl Reads {
+    fn of(fields: &Fields) -> Reads {
+        let reads = |name| fields.get(name).is_some();
+        Reads {
+            value: reads("value"),
+            data: reads("data"),
+            key: reads("key"),
+            headers: reads("headers"),
+            origin: reads("origin"),
+            partition: reads("partition"),
+            offset: reads("offset"),
+            sequence: reads("sequence"),
+            timestamp: reads("timestamp"),
+        }
+    }
 }
 
 impl RecordFilter {
@@ -51,47 +87,88 @@ impl RecordFilter {
             };
             patterns.push(json.map_err(|e| config.error(&key, e))?);
         }
+        let set = PatternSet::new(patterns);
+        let fields = set.fields();
+        let reads = Reads::of(fields);
+        let value_fields = (reads.value || reads.data).then(|| {
+            let mut merged = Fields::default();
+            for name in ["value", "data"] {
+                if let Some(below) = fields.get(name) {
+                    merged.merge(below);
+                }
+            }
+            merged
+        });
         Ok(Some(RecordFilter {
-            set: PatternSet::new(patterns),
+            set,
+            value_fields,
+            reads,
         }))
     }
 
     /// Whether any pattern matches `record` from `origin`/`partition`.
     pub(crate) fn keeps(&self, record: &Record, origin: &str, partition: &str) -> bool {
-        self.set.matches(&view(record, origin, partition))
+        self.set.matches(&self.view(record, origin, partition))
     }
-}
 
-fn view(r: &Record, origin: &str, partition: &str) -> Value {
-    let mut m = Map::new();
-    if let Ok(v) = serde_json::from_slice::<Value>(&r.value) {
-        m.insert("data".into(), v.clone());
-        m.insert("value".into(), v);
+    /// The record as the patterns see it, holding only the fields they read
+    /// (which matches as the full view would). The value is parsed once,
+    /// keeping only what the patterns read below `value` and `data`.
+    fn view(&self, r: &Record, origin: &str, partition: &str) -> Value {
+        let reads = self.reads;
+        let mut m = Map::new();
+        if let Some(Ok(v)) = self.value_fields.as_ref().map(|f| f.parse(&r.value)) {
+            match (reads.value, reads.data) {
+                (true, true) => {
+                    m.insert("data".into(), v.clone());
+                    m.insert("value".into(), v);
+                }
+                (true, false) => {
+                    m.insert("value".into(), v);
+                }
+                (false, _) => {
+                    m.insert("data".into(), v);
+                }
+            }
+        }
+        if reads.key
+            && let Some(k) = r.key.as_deref().and_then(|k| std::str::from_utf8(k).ok())
+        {
+            m.insert("key".into(), Value::String(k.to_string()));
+        }
+        if reads.headers && !r.headers.is_empty() {
+            let h: Map<String, Value> = r
+                .headers
+                .iter()
+                .filter_map(|h| {
+                    Some((
+                        h.name.clone(),
+                        Value::String(std::str::from_utf8(&h.value).ok()?.to_string()),
+                    ))
+                })
+                .collect();
+            m.insert("headers".into(), Value::Object(h));
+        }
+        if reads.origin {
+            m.insert("origin".into(), Value::String(origin.to_string()));
+        }
+        if reads.partition {
+            m.insert("partition".into(), Value::String(partition.to_string()));
+        }
+        match &r.position {
+            Position::Offset(o) if reads.offset => {
+                m.insert("offset".into(), Value::from(*o));
+            }
+            Position::Sequence(s) if reads.sequence => {
+                m.insert("sequence".into(), Value::String(s.to_string()));
+            }
+            _ => {}
+        }
+        if reads.timestamp {
+            m.insert("timestamp".into(), Value::from(r.timestamp_ms));
+        }
+        Value::Object(m)
     }
-    if let Some(k) = r.key.as_deref().and_then(|k| std::str::from_utf8(k).ok()) {
-        m.insert("key".into(), Value::String(k.to_string()));
-    }
-    if !r.headers.is_empty() {
-        let h: Map<String, Value> = r
-            .headers
-            .iter()
-            .filter_map(|h| {
-                Some((
-                    h.name.clone(),
-                    Value::String(std::str::from_utf8(&h.value).ok()?.to_string()),
-                ))
-            })
-            .collect();
-        m.insert("headers".into(), Value::Object(h));
-    }
-    m.insert("origin".into(), Value::String(origin.to_string()));
-    m.insert("partition".into(), Value::String(partition.to_string()));
-    match &r.position {
-        Position::Offset(o) => m.insert("offset".into(), Value::from(*o)),
-        Position::Sequence(s) => m.insert("sequence".into(), Value::String(s.to_string())),
-    };
-    m.insert("timestamp".into(), Value::from(r.timestamp_ms));
-    Value::Object(m)
 }
 
 #[cfg(test)]
@@ -128,6 +205,97 @@ mod tests {
             "metadata patterns match non-JSON records"
         );
         assert!(!f.keeps(&text, "t", "0"));
+        Ok(())
+    }
+
+    /// The record view as it was built before selective parsing: every
+    /// field, and the whole value parsed (for comparison).
+    fn full_view(r: &Record, origin: &str, partition: &str) -> Value {
+        let mut m = Map::new();
+        if let Ok(v) = serde_json::from_slice::<Value>(&r.value) {
+            m.insert("data".into(), v.clone());
+            m.insert("value".into(), v);
+        }
+        if let Some(k) = r.key.as_deref().and_then(|k| std::str::from_utf8(k).ok()) {
+            m.insert("key".into(), Value::String(k.to_string()));
+        }
+        if !r.headers.is_empty() {
+            let h: Map<String, Value> = r
+                .headers
+                .iter()
+                .filter_map(|h| {
+                    Some((
+                        h.name.clone(),
+                        Value::String(std::str::from_utf8(&h.value).ok()?.to_string()),
+                    ))
+                })
+                .collect();
+            m.insert("headers".into(), Value::Object(h));
+        }
+        m.insert("origin".into(), Value::String(origin.to_string()));
+        m.insert("partition".into(), Value::String(partition.to_string()));
+        match &r.position {
+            Position::Offset(o) => m.insert("offset".into(), Value::from(*o)),
+            Position::Sequence(s) => m.insert("sequence".into(), Value::String(s.to_string())),
+        };
+        m.insert("timestamp".into(), Value::from(r.timestamp_ms));
+        Value::Object(m)
+    }
+
+    #[test]
+    fn selective_parsing_keeps_what_the_full_view_keeps() -> Result<(), ConfigError> {
+        let pattern_sets = [
+            r#"['{"value": {"a": [1]}}']"#,
+            r#"['{"data": {"b": {"c": ["x"]}}}', '{"value": {"a": [{"exists": false}]}}']"#,
+            r#"['{"value": [{"exists": true}]}', '{"data": ["text"]}']"#,
+            r#"['{"value": {"a": [{"anything-but": 1}]}, "partition": ["0"]}']"#,
+            r#"['{"key": [{"prefix": "k"}], "headers": {"h": ["v"]}}', '{"sequence": ["9"]}']"#,
+            r#"['{"offset": [{"numeric": [">", 1]}], "timestamp": [{"exists": true}]}']"#,
+            r#"['{"origin": ["t"], "value": {"b": {"c": [{"exists": false}]}}}']"#,
+            r#"['{"$or": [{"value": {"a": [2]}}, {"data": {"b": {"c": [null]}}}]}']"#,
+        ];
+        let values: [&[u8]; 14] = [
+            br#"{"a": 1, "b": {"c": "x"}}"#,
+            br#"{"a": 2, "b": {"c": null}, "z": [1, {"deep": true}]}"#,
+            br#"{"a": [0, 1], "b": [{"c": "y"}, {"c": "x"}]}"#,
+            br#"{"b": {"d": 1}}"#,
+            br#""text""#,
+            b"5",
+            b"[]",
+            b"not json",
+            b"",
+            br#"{"a": 1, "skipped": "\ud800"}"#,
+            b"{\"a\": 1, \"skipped\": \"\xff\"}",
+            br#"{"a": 1, "skipped": 1e400}"#,
+            br#"{"a": 1, "a": 2}"#,
+            br#"{"a": 1} trailing"#,
+        ];
+        for patterns in pattern_sets {
+            let Some(f) = filter(patterns)? else {
+                panic!("no filter for {patterns}");
+            };
+            for (i, value) in values.iter().enumerate() {
+                let position = if i % 2 == 0 {
+                    Position::Offset(i as u64)
+                } else {
+                    Position::Sequence("9".into())
+                };
+                let mut record = Record::new(value.to_vec(), position, 7);
+                if i % 3 == 0 {
+                    record = record
+                        .with_key(b"key".to_vec())
+                        .with_header("h", b"v".to_vec());
+                }
+                for partition in ["0", "1"] {
+                    assert_eq!(
+                        f.keeps(&record, "t", partition),
+                        f.set.matches(&full_view(&record, "t", partition)),
+                        "{patterns} on {:?}",
+                        String::from_utf8_lossy(value)
+                    );
+                }
+            }
+        }
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::pattern::Pattern;
+use crate::pattern::{Pattern, PatternSet};
 
 const VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -39,11 +39,18 @@ fn conformance_vectors() {
             }
             Err(e) => format!("rejected: {e}"),
             Ok(p) => {
-                let got = if p.matches(&vector["event"]) {
-                    "match"
-                } else {
-                    "no-match"
-                };
+                let event = &vector["event"];
+                let matched = p.matches(event);
+                // Matching the event's JSON text (compact and pretty) must
+                // agree with matching the parsed event.
+                let set = PatternSet::new(vec![p]);
+                let pretty = serde_json::to_string_pretty(event).unwrap_or_default();
+                for text in [event.to_string(), pretty] {
+                    if set.matches_json(text.as_bytes()).ok() != Some(matched) {
+                        failures.push(format!("{name}: matching the text {text} disagrees"));
+                    }
+                }
+                let got = if matched { "match" } else { "no-match" };
                 if got == expect {
                     continue;
                 }
