@@ -362,10 +362,12 @@ impl Pipeline {
             }
         }
         // Let the lanes finish what they have, then pass on the last
-        // checkpoints.
+        // checkpoints. Waiting for every lane worker to end also releases
+        // everything they hold (the state store among it) before `run`
+        // returns.
         let closing = lanes.close();
         tokio::pin!(closing);
-        while run.tickets.pending() > 0 {
+        loop {
             tokio::select! {
                 Some(done) = done_rx.recv() => to_source.extend(run.finish(done)?),
                 closed = &mut closing => {
@@ -380,6 +382,12 @@ impl Pipeline {
                     break;
                 }
             }
+        }
+        if run.tickets.pending() > 0 && run.error.is_none() {
+            run.error = Some(PipelineError::Internal(format!(
+                "{} batches were never finished; their checkpoints were not moved",
+                run.tickets.pending()
+            )));
         }
         for advance in to_source.drain(..) {
             source.commit(&advance.partition, &advance.position).await?;
