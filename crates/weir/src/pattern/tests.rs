@@ -11,6 +11,22 @@ mod set;
 mod strings;
 mod structure;
 
+/// A small deterministic generator (xorshift) for the randomised tests.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
+        items.get(self.below(items.len())).copied().unwrap_or("")
+    }
+}
+
 /// Compiles `pattern`, panicking with the error if it is invalid.
 #[track_caller]
 fn pat(pattern: Value) -> Pattern {

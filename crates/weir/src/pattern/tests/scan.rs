@@ -323,17 +323,7 @@ fn string_ends_are_found_at_every_offset() {
     }
 }
 
-/// A small deterministic generator (xorshift).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
+use super::Rng;
 
 #[test]
 fn mutated_documents_agree_with_serde_json() {

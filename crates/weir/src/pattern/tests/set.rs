@@ -42,21 +42,7 @@ fn matching_reports_every_match_in_order() {
     assert!(set.pattern(5).is_some() && set.pattern(6).is_none());
 }
 
-/// A small deterministic generator (xorshift).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
-        items.get(self.below(items.len())).copied().unwrap_or("")
-    }
-}
+use super::Rng;
 
 const WORDS: &[&str] = &[
     "",
