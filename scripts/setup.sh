@@ -2,10 +2,10 @@
 # Checks and installs what weir's build needs, idempotently. Sourced by
 # demo.sh and test.sh; safe to run on its own.
 #
-# Needs: a Rust toolchain from rustup (https://rustup.rs), a C compiler and
-# make (wasmtime and redb build small C parts). Installs: the wasm32-wasip2
-# Rust target (for plugins), rustfmt and clippy (for the test suite), and on
-# Debian the build-essential package when no C compiler is found.
+# Needs: a Rust toolchain from rustup (https://rustup.rs). Installs: the
+# wasm32-wasip2 Rust target (for plugins), rustfmt and clippy (for the test
+# suite), and on Debian (as root) a C toolchain with the OpenSSL and zlib
+# headers when missing; otherwise it prints the apt-get line to run.
 set -euo pipefail
 
 say() { echo "setup: $*" >&2; }
@@ -20,13 +20,22 @@ if ! command -v rustup >/dev/null 2>&1; then
     exit 1
 fi
 
-if ! command -v cc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
+# A C compiler and make (wasmtime, redb and librdkafka build C parts), and
+# OpenSSL's and zlib's headers for librdkafka (Kafka over TLS/SASL).
+have_native_deps() {
+    command -v cc >/dev/null 2>&1 && command -v make >/dev/null 2>&1 &&
+        command -v pkg-config >/dev/null 2>&1 && pkg-config --exists openssl zlib
+}
+if ! have_native_deps; then
+    packages="build-essential pkg-config libssl-dev zlib1g-dev"
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-        say "installing a C toolchain (build-essential)"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential >/dev/null
-    else
-        say "a C compiler and make are needed. Run:"
-        say "  sudo apt-get install -y build-essential"
+        say "installing the C toolchain and headers ($packages)"
+        # shellcheck disable=SC2086
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
+    fi
+    if ! have_native_deps; then
+        say "a C compiler, make, pkg-config and the OpenSSL and zlib headers are needed. Run:"
+        say "  sudo apt-get install -y $packages"
         exit 1
     fi
 fi

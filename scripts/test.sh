@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the plugins built from source,
-# and every test of the workspace and of the guest SDK. Starts whatever
-# services the tests need (none yet besides the plugins).
+# and every test of the workspace and of the guest SDK. Starts the services
+# the tests need: a real Apache Kafka broker on 127.0.0.1 (scripts/kafka.sh),
+# stopped again when the suite ends.
 #
 # Usage: bash scripts/test.sh
 set -euo pipefail
@@ -10,6 +11,8 @@ cd "$root"
 step() { echo "==> $*" >&2; }
 
 WEIR_SETUP_LINT=1 bash scripts/setup.sh
+step "Kafka broker jars (Maven Central, cached in .cache/kafka)"
+bash scripts/kafka.sh install
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -42,9 +45,15 @@ for name in fraud-scorer telemetry-enricher vehicle-window; do
     (cd plugins && CARGO_TARGET_DIR="$root/plugins/target/sdk-tests" cargo test -q -p "$name")
 done
 
-step "workspace tests"
+step "starting a Kafka broker on 127.0.0.1"
+trap 'bash scripts/kafka.sh stop' EXIT
+brokers_line="$(bash scripts/kafka.sh start)"
+export "${brokers_line?}"
+
+step "workspace tests (Kafka at $WEIR_KAFKA_BROKERS)"
 cargo test --release --workspace
 
 # The benchmarks are compiled and linted by clippy --all-targets above; run
-# them with: cargo bench -p weir --bench plugin_stage --profile release
+# them with: cargo bench -p weir --bench plugin_stage --profile release, and
+# the Kafka throughput bench with: bash scripts/bench-kafka.sh
 echo "all tests passed" >&2

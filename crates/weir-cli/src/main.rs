@@ -2,8 +2,10 @@
 
 mod pattern_cmd;
 mod plugin_cmd;
+mod produce_cmd;
 mod run_cmd;
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -48,6 +50,8 @@ enum Command {
         /// The pipeline config (TOML).
         config: PathBuf,
     },
+    /// Write generated records or JSON lines to a Kafka topic.
+    Produce(produce_cmd::ProduceArgs),
     /// Work with plugins.
     #[command(subcommand)]
     Plugin(plugin_cmd::PluginCommand),
@@ -61,10 +65,30 @@ fn init_logging(cli: &Cli) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM: the pipeline then finishes the batches
+/// in flight, commits and closes.
+pub(crate) async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -93,6 +117,7 @@ fn main() -> ExitCode {
                 reset,
             } => run_cmd::run(&config, json, reset).await,
             Command::Validate { config } => run_cmd::validate(&config),
+            Command::Produce(args) => produce_cmd::run(&args).await,
             Command::Plugin(cmd) => plugin_cmd::run(cmd),
             // Handled before the runtime starts.
             Command::Pattern(_) => Ok(()),

@@ -8,8 +8,9 @@ use weir::metrics::Metrics;
 use weir::pipeline::{Pipeline, PipelineConfig, RunSummary};
 use weir::plugin::Engine;
 
+/// The built-in connectors and Kafka.
 fn registry() -> Registry {
-    Registry::builtin()
+    weir_kafka::registry()
 }
 
 pub(crate) async fn run(path: &Path, json: bool, reset: bool) -> anyhow::Result<()> {
@@ -24,13 +25,8 @@ pub(crate) async fn run(path: &Path, json: bool, reset: bool) -> anyhow::Result<
     let engine = Engine::with_config(&config.engine.engine_config())
         .context("starting the plugin engine")?;
     let pipeline = Pipeline::build(&config, &engine, &registry(), Metrics::new())?;
-    let shutdown = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
     let summary = pipeline
-        .run(shutdown)
+        .run(crate::shutdown_signal())
         .await
         .with_context(|| format!("pipeline `{}` failed", config.name))?;
     let text = if json {

@@ -30,6 +30,8 @@ pub struct ConnectorContext<'a> {
     pub config: &'a PipelineConfig,
     /// The pipeline's data directory.
     pub data_dir: &'a Path,
+    /// Where the connector reports its metrics (e.g. consumer lag).
+    pub metrics: &'a crate::metrics::Metrics,
 }
 
 /// Makes a source from its config; the error message is reported against

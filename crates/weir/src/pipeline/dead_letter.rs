@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::plugin::Plugin;
-use crate::record::{Position, Record};
+use crate::record::{Header, Position, Record};
 
 use super::stages::Stage;
 
@@ -69,10 +69,52 @@ impl DeadLetter {
         }
     }
 
-    /// The record written to the failure destination: the original key and
-    /// headers, a JSON value with the error context and the original value
-    /// (as JSON when it is JSON, else as a string, else base16), plus
-    /// `weir-error`/`weir-stage` headers.
+    /// The error context as record headers, for sinks that keep the
+    /// original bytes as the value: `weir.error`, `weir.stage`,
+    /// `weir.plugin` and `weir.plugin.version` (when a plugin failed it),
+    /// `weir.origin` (source topic, stream or file), `weir.partition` (without
+    /// the origin), `weir.position` (offset or sequence number) and
+    /// `weir.attempts`.
+    pub fn context_headers(&self) -> Vec<Header> {
+        let mut h = vec![
+            header("weir.error", &self.error),
+            header("weir.stage", &self.stage),
+        ];
+        if let Some(p) = &self.plugin {
+            h.push(header("weir.plugin", p));
+        }
+        if let Some(v) = &self.plugin_version {
+            h.push(header("weir.plugin.version", v));
+        }
+        // Sources reading several origins qualify partition names with
+        // their origin (`topic/3`); the header holds the partition alone.
+        let partition = self
+            .partition
+            .strip_prefix(self.origin.as_str())
+            .and_then(|p| p.strip_prefix('/'))
+            .unwrap_or(&self.partition);
+        h.push(header("weir.origin", &self.origin));
+        h.push(header("weir.partition", partition));
+        h.push(header("weir.position", &self.record.position.to_string()));
+        h.push(header("weir.attempts", &self.attempts.to_string()));
+        h
+    }
+
+    /// The original record (key, value, headers, timestamp) with
+    /// [`DeadLetter::context_headers`] appended.
+    pub fn to_original(&self) -> Record {
+        let mut out = self.record.clone();
+        out.score = None;
+        out.labels.clear();
+        out.headers.extend(self.context_headers());
+        out
+    }
+
+    /// The record written to the failure destination by sinks without
+    /// headers of their own (files, stdout): the original key and headers,
+    /// a JSON value with the error context and the original value (as JSON
+    /// when it is JSON, else as a string, else base16), plus
+    /// `weir.error`/`weir.stage` headers.
     pub fn to_record(&self) -> Record {
         let r = &self.record;
         let position = match &r.position {
@@ -92,16 +134,24 @@ impl DeadLetter {
             "key": r.key.as_deref().map(super::envelope::bytes_json),
             "value": super::envelope::bytes_json(&r.value),
         });
-        let mut out = Record {
+        let mut headers = r.headers.clone();
+        headers.push(header("weir.error", &self.error));
+        headers.push(header("weir.stage", &self.stage));
+        Record {
             key: r.key.clone(),
             value: value.to_string().into_bytes(),
-            headers: r.headers.clone(),
+            headers,
             timestamp_ms: r.timestamp_ms,
             position: r.position.clone(),
             score: None,
             labels: Vec::new(),
-        };
-        out = out.with_header("weir-error", self.error.as_bytes().to_vec());
-        out.with_header("weir-stage", self.stage.as_bytes().to_vec())
+        }
+    }
+}
+
+fn header(name: &str, value: &str) -> Header {
+    Header {
+        name: name.to_string(),
+        value: value.as_bytes().to_vec(),
     }
 }

@@ -30,28 +30,40 @@ pub(crate) struct Delivered {
 }
 
 impl Delivery {
-    /// Writes `sink`, retrying failures with backoff; the error of the last
-    /// attempt and the number of attempts when all failed.
+    /// Writes `records` to `sink`, retrying with backoff what was not
+    /// accepted (only the failed records of a partial failure). When
+    /// retries run out: the error of the last attempt, the number of
+    /// attempts, and the records never accepted.
     async fn write(
         &self,
         name: &str,
         sink: &dyn Sink,
         records: &[Record],
-    ) -> Result<(), (SinkError, u32)> {
+    ) -> Result<(), (SinkError, u32, Vec<Record>)> {
         let mut retries = 0;
+        let mut pending: Option<Vec<Record>> = None;
         loop {
-            match sink.write(records).await {
-                Ok(()) => return Ok(()),
-                Err(e) if retries < self.policy.max_retries => {
-                    retries += 1;
-                    let delay = self.policy.delay(retries);
-                    tracing::warn!(pipeline = %self.pipeline, sink = name, retry = retries, delay_ms = delay.as_millis() as u64, "write failed, retrying: {e}");
-                    self.metrics
-                        .counter_add(names::SINK_RETRIES, &[("sink", name)], 1);
-                    tokio::time::sleep(delay).await;
-                }
-                Err(e) => return Err((e, retries + 1)),
+            let batch = pending.as_deref().unwrap_or(records);
+            let Err(e) = sink.write(batch).await else {
+                return Ok(());
+            };
+            let not_accepted: Vec<Record> = match e.failed.as_deref() {
+                Some(failed) if !failed.is_empty() => failed
+                    .iter()
+                    .filter_map(|&i| batch.get(i).cloned())
+                    .collect(),
+                _ => batch.to_vec(),
+            };
+            if retries >= self.policy.max_retries {
+                return Err((e, retries + 1, not_accepted));
             }
+            retries += 1;
+            let delay = self.policy.delay(retries);
+            tracing::warn!(pipeline = %self.pipeline, sink = name, retry = retries, records = not_accepted.len(), delay_ms = delay.as_millis() as u64, "write failed, retrying: {e}");
+            self.metrics
+                .counter_add(names::SINK_RETRIES, &[("sink", name)], 1);
+            tokio::time::sleep(delay).await;
+            pending = Some(not_accepted);
         }
     }
 
@@ -83,20 +95,23 @@ impl Delivery {
         });
         let mut delivered = Delivered::default();
         for (name, result) in futures::future::join_all(writes).await {
-            let records = per_sink.get(name).map_or(&[][..], Vec::as_slice);
             match result {
                 Ok(()) => {
-                    let n = records.len() as u64;
+                    let n = per_sink.get(name).map_or(0, Vec::len) as u64;
                     *delivered.written.entry(name.to_string()).or_default() += n;
                     self.metrics
                         .counter_add(names::SINK_RECORDS, &[("sink", name)], n);
                 }
-                Err((error, attempts)) => {
+                Err((error, attempts, records)) => {
+                    let n = (per_sink.get(name).map_or(0, Vec::len) - records.len()) as u64;
+                    *delivered.written.entry(name.to_string()).or_default() += n;
+                    self.metrics
+                        .counter_add(names::SINK_RECORDS, &[("sink", name)], n);
                     tracing::error!(pipeline = %self.pipeline, sink = name, records = records.len(), attempts, "write failed, sending the records to the failure destination: {error}");
                     let stage = format!("sink:{name}");
-                    failed.extend(records.iter().map(|r| {
+                    failed.extend(records.into_iter().map(|r| {
                         DeadLetter::outside(
-                            r.clone(),
+                            r,
                             origin,
                             partition,
                             &stage,
@@ -108,11 +123,11 @@ impl Delivery {
             }
         }
         if !failed.is_empty() {
-            let letters: Vec<Record> = failed.iter().map(DeadLetter::to_record).collect();
             let (name, sink) = &self.dead_letters;
+            let letters: Vec<Record> = failed.iter().map(|l| sink.dead_letter(l)).collect();
             self.write(name, sink.as_ref(), &letters)
                 .await
-                .map_err(|(e, _)| e)?;
+                .map_err(|(e, _, _)| e)?;
             delivered.failed = letters.len() as u64;
             self.metrics.counter_add(
                 names::DEAD_LETTERS,
@@ -133,5 +148,97 @@ impl Delivery {
             sink.close().await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::record::Position;
+
+    /// Accepts a record only on its `accept_on`-th attempt (by value).
+    #[derive(Default)]
+    struct Flaky {
+        attempts: Mutex<BTreeMap<Vec<u8>, u32>>,
+        accepted: Mutex<Vec<Vec<u8>>>,
+        accept_on: BTreeMap<Vec<u8>, u32>,
+    }
+
+    #[async_trait]
+    impl Sink for Flaky {
+        async fn write(&self, records: &[Record]) -> Result<(), SinkError> {
+            let mut attempts = self.attempts.lock().map_err(|e| SinkError::new("t", e))?;
+            let mut accepted = self.accepted.lock().map_err(|e| SinkError::new("t", e))?;
+            let mut failed = Vec::new();
+            for (i, r) in records.iter().enumerate() {
+                let n = attempts.entry(r.value.clone()).or_default();
+                *n += 1;
+                if *n >= self.accept_on.get(&r.value).copied().unwrap_or(1) {
+                    accepted.push(r.value.clone());
+                } else {
+                    failed.push(i);
+                }
+            }
+            if failed.is_empty() {
+                Ok(())
+            } else {
+                Err(SinkError::partial("flaky", "not now", failed))
+            }
+        }
+
+        fn describe(&self) -> String {
+            "flaky".into()
+        }
+    }
+
+    #[tokio::test]
+    async fn partial_failures_retry_only_the_failed_records() {
+        let accept_on = [(b"b".to_vec(), 2), (b"d".to_vec(), 9)]
+            .into_iter()
+            .collect();
+        let sink = Arc::new(Flaky {
+            accept_on,
+            ..Flaky::default()
+        });
+        let letters = Arc::new(Flaky::default());
+        let delivery = Delivery {
+            pipeline: "p".into(),
+            router: Router::new(&[], vec!["out".into()]).unwrap_or_else(|e| panic!("{e}")),
+            sinks: [("out".to_string(), sink.clone() as Arc<dyn Sink>)].into(),
+            dead_letters: ("dlq".into(), letters.clone()),
+            metrics: Metrics::new(),
+            policy: RetryPolicy {
+                max_retries: 2,
+                backoff: Duration::from_millis(1),
+                bisect: false,
+            },
+        };
+        let records = ["a", "b", "c", "d"]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Record::new(*v, Position::Offset(i as u64), 0))
+            .collect();
+        let done = delivery.deliver("o", "0", records, Vec::new()).await;
+        let done = done.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(done.written.get("out"), Some(&3));
+        assert_eq!(done.failed, 1);
+        // "a" and "c" were written once; "b" on its retry; "d" never.
+        let accepted = sink.accepted.lock().map(|a| a.clone()).unwrap_or_default();
+        assert_eq!(accepted, [b"a".to_vec(), b"c".to_vec(), b"b".to_vec()]);
+        let attempts = sink.attempts.lock().map(|a| a.clone()).unwrap_or_default();
+        assert_eq!(attempts.get(b"a".as_slice()), Some(&1));
+        assert_eq!(attempts.get(b"d".as_slice()), Some(&3));
+        let dead = letters
+            .accepted
+            .lock()
+            .map(|a| a.clone())
+            .unwrap_or_default();
+        assert_eq!(dead.len(), 1);
+        assert!(String::from_utf8_lossy(&dead[0]).contains("\"stage\":\"sink:out\""));
     }
 }

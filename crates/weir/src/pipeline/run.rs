@@ -143,6 +143,7 @@ impl Pipeline {
         let ctx = ConnectorContext {
             config,
             data_dir: &data_dir,
+            metrics: &metrics,
         };
         let source = registry.build_source(&config.source, &ctx)?;
         let mut sinks = BTreeMap::new();
@@ -391,6 +392,9 @@ impl Pipeline {
         }
         for advance in to_source.drain(..) {
             source.commit(&advance.partition, &advance.position).await?;
+        }
+        if let Err(e) = source.close().await {
+            tracing::warn!(pipeline = %run.name, "closing the source: {e}");
         }
         let closed = shared.delivery.close().await;
         run.summary.elapsed = started.elapsed();

@@ -112,6 +112,21 @@ impl PartitionBatcher {
         self.ready.pop_front()
     }
 
+    /// Drops every record of `partition`, open or ready (its partition was
+    /// taken away, e.g. by a consumer-group rebalance); how many were
+    /// dropped.
+    pub fn discard(&mut self, partition: &str) -> usize {
+        let mut n = self.open.remove(partition).map_or(0, |o| o.records.len());
+        self.ready.retain(|b| {
+            let keep = &*b.partition != partition;
+            if !keep {
+                n += b.records.len();
+            }
+            keep
+        });
+        n
+    }
+
     /// Whether no record is waiting.
     pub fn is_empty(&self) -> bool {
         self.ready.is_empty() && self.open.is_empty()
@@ -176,5 +191,24 @@ mod tests {
         assert_eq!(b.flush().map(|b| b.partition.to_string()), Some("1".into()));
         assert_eq!(b.flush().map(|b| b.partition.to_string()), Some("0".into()));
         assert!(b.flush().is_none());
+    }
+
+    #[test]
+    fn discard_drops_one_partition_open_and_ready() {
+        let limits = BatchLimits {
+            max_records: 2,
+            ..BatchLimits::default()
+        };
+        let mut b = PartitionBatcher::new(limits);
+        let (o, p0, p1): (Arc<str>, Arc<str>, Arc<str>) = ("t".into(), "0".into(), "1".into());
+        let t0 = Instant::now();
+        for i in 0..3 {
+            b.push(&o, &p0, rec(i, 1), t0); // one ready batch of 2, one open
+        }
+        b.push(&o, &p1, rec(9, 1), t0);
+        assert_eq!(b.discard("0"), 3);
+        assert_eq!(b.discard("0"), 0);
+        assert_eq!(b.flush().map(|b| sizes(&b)), Some(vec![9]));
+        assert!(b.is_empty());
     }
 }

@@ -91,6 +91,13 @@ pub trait Source: Send {
         Ok(())
     }
 
+    /// Called once when the run ends, after the last [`Source::commit`]:
+    /// flush checkpoints and release the source (e.g. leave a consumer
+    /// group so its partitions move at once).
+    async fn close(&mut self) -> Result<(), SourceError> {
+        Ok(())
+    }
+
     /// Names the source in logs and keys its checkpoints, e.g.
     /// `file /data/in.jsonl`: two sources with the same description share
     /// checkpoints.

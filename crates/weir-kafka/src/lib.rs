@@ -1,0 +1,111 @@
+//! Apache Kafka for weir: a consumer-group **source** and an idempotent
+//! producer **sink**, both `type = "kafka"` once [`register`]ed.
+//!
+//! ```toml
+//! [source]
+//! type = "kafka"
+//! brokers = "127.0.0.1:9092"
+//! topics = ["transactions"]
+//! group = "fraud-detection"      # required; keep it stable
+//! start = "earliest"             # new group: "earliest", "latest" or epoch ms
+//!
+//! [sinks.alerts]
+//! type = "kafka"
+//! brokers = "127.0.0.1:9092"
+//! topic = "fraud-alerts"
+//! ```
+//!
+//! # Delivery guarantees
+//!
+//! At least once, per partition in order:
+//!
+//! - Partitions are batched separately and run in their own lanes, so they
+//!   are processed concurrently, each in offset order.
+//! - A partition's offset is committed only up to the highest offset below
+//!   which every record was acknowledged by every sink, dropped records
+//!   included ([`KafkaSource`]).
+//! - The group uses the cooperative-sticky assignor. On a rebalance, records
+//!   of a revoked partition not yet batched are dropped, batches in flight
+//!   finish, but their offsets are no longer committed: the new owner
+//!   reads them again.
+//! - The sink's producer is idempotent with `acks=all`; a write is
+//!   acknowledged when every record's delivery report is positive. Records
+//!   that fail are retried by the pipeline (only those), then go to the
+//!   failure destination ([`KafkaSink`]).
+//! - A Kafka sink used as the failure destination writes each failed record
+//!   with its original key, value and headers, plus `weir.*` headers with
+//!   the error, stage, plugin, source topic, partition and offset
+//!   ([`weir::pipeline::DeadLetter::context_headers`]).
+//!
+//! # Options
+//!
+//! See [`SourceOptions`] and [`SinkOptions`]. Any librdkafka property
+//! (security, SASL, timeouts, fetch sizes…) goes in a `properties` table
+//! and is checked by librdkafka when the pipeline is validated.
+//!
+//! # Metrics
+//!
+//! [`CONSUMER_LAG`]: records between each partition's high watermark and
+//! the group's committed offset, from librdkafka's statistics (every 5 s;
+//! change with the `statistics.interval.ms` property).
+
+mod admin;
+mod assign;
+mod context;
+mod options;
+mod sink;
+mod source;
+
+use std::sync::Arc;
+
+use weir::connectors::{ConnectorContext, Registry};
+use weir::pipeline::ConnectorConfig;
+use weir::{Sink, Source};
+
+pub use admin::{AdminError, ensure_topic};
+pub use context::{CONSUMER_LAG, WeirContext};
+pub use options::{OneOrMany, SinkOptions, SourceOptions, Start, check_topic_name};
+pub use sink::KafkaSink;
+pub use source::{KafkaSource, partition_name};
+
+/// Adds the `kafka` source and sink types to `registry`.
+pub fn register(registry: &mut Registry) {
+    registry.register_source("kafka", build_source, check_source);
+    registry.register_sink("kafka", build_sink, check_sink);
+}
+
+/// The built-in connectors plus Kafka.
+pub fn registry() -> Registry {
+    let mut r = Registry::builtin();
+    register(&mut r);
+    r
+}
+
+fn build_source(
+    config: &ConnectorConfig,
+    ctx: &ConnectorContext<'_>,
+) -> Result<Box<dyn Source>, String> {
+    let options: SourceOptions = config.parse()?;
+    Ok(Box::new(KafkaSource::new(&options, ctx.metrics.clone())?))
+}
+
+fn check_source(config: &ConnectorConfig) -> Result<(), String> {
+    config.parse::<SourceOptions>()?.client_config().map(drop)
+}
+
+fn build_sink(
+    name: &str,
+    config: &ConnectorConfig,
+    ctx: &ConnectorContext<'_>,
+) -> Result<Arc<dyn Sink>, String> {
+    let options: SinkOptions = config.parse()?;
+    Ok(Arc::new(KafkaSink::new(
+        name,
+        &options,
+        ctx.metrics.clone(),
+    )?))
+}
+
+fn check_sink(config: &ConnectorConfig) -> Result<(), String> {
+    config.parse::<SinkOptions>()?.client_config().map(drop)
+}

@@ -1,0 +1,186 @@
+//! The Kafka sink: an idempotent producer (`acks=all`) whose writes return
+//! once every record's delivery report came back.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use weir::metrics::Metrics;
+use weir::pipeline::DeadLetter;
+use weir::{Record, Sink, SinkError};
+
+use crate::context::WeirContext;
+use crate::options::SinkOptions;
+
+/// A Kafka producer sink (`type = "kafka"`).
+pub struct KafkaSink {
+    name: String,
+    description: String,
+    producer: FutureProducer<WeirContext>,
+    topic: Option<String>,
+    topic_field: Option<String>,
+    /// Writes enqueue their records one after another, so records of one
+    /// key keep their order even when a full queue makes a write wait.
+    order: tokio::sync::Mutex<()>,
+}
+
+impl KafkaSink {
+    /// A sink named `name` in its pipeline, for `options`.
+    pub fn new(name: &str, options: &SinkOptions, metrics: Metrics) -> Result<Self, String> {
+        let config = options.client_config()?;
+        let description = match (&options.topic, &options.topic_field) {
+            (Some(t), None) => format!("kafka topic {t}"),
+            (Some(t), Some(f)) => format!("kafka topic from field `{f}`, else {t}"),
+            (None, f) => format!("kafka topic from field `{}`", f.as_deref().unwrap_or("")),
+        };
+        let context = WeirContext::new(
+            format!("sink `{name}` ({description})"),
+            options.brokers.clone(),
+            metrics,
+            None,
+        );
+        let producer = config
+            .create_with_context(context)
+            .map_err(|e| format!("creating the producer: {e}"))?;
+        Ok(KafkaSink {
+            name: name.to_string(),
+            description,
+            producer,
+            topic: options.topic.clone(),
+            topic_field: options.topic_field.clone(),
+            order: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The topic of `record`: its `topic_field`, else the fixed topic.
+    fn topic_of(&self, record: &Record) -> Result<String, String> {
+        if let Some(field) = &self.topic_field {
+            let found = serde_json::from_slice::<serde_json::Value>(&record.value)
+                .ok()
+                .and_then(|v| v.get(field)?.as_str().map(str::to_string));
+            if let Some(topic) = found {
+                crate::options::check_topic_name(&topic)?;
+                return Ok(topic);
+            }
+        }
+        self.topic.clone().ok_or_else(|| match &self.topic_field {
+            Some(f) => format!("the record has no string field `{f}` naming its topic"),
+            None => "no topic".to_string(),
+        })
+    }
+}
+
+fn headers(record: &Record) -> Option<OwnedHeaders> {
+    if record.headers.is_empty() {
+        return None;
+    }
+    let mut out = OwnedHeaders::new_with_capacity(record.headers.len());
+    for h in &record.headers {
+        out = out.insert(KafkaHeader {
+            key: &h.name,
+            value: Some(h.value.as_slice()),
+        });
+    }
+    Some(out)
+}
+
+/// Failed records of one write and the first error, for the report.
+#[derive(Default)]
+struct Failures {
+    indices: Vec<usize>,
+    first: Option<String>,
+}
+
+impl Failures {
+    fn add(&mut self, i: usize, error: impl ToString) {
+        self.indices.push(i);
+        self.first.get_or_insert_with(|| error.to_string());
+    }
+}
+
+#[async_trait]
+impl Sink for KafkaSink {
+    async fn write(&self, records: &[Record]) -> Result<(), SinkError> {
+        let mut failures = Failures::default();
+        let mut pending = Vec::with_capacity(records.len());
+        let turn = self.order.lock().await;
+        for (i, r) in records.iter().enumerate() {
+            let topic = match self.topic_of(r) {
+                Ok(t) => t,
+                Err(e) => {
+                    failures.add(i, e);
+                    continue;
+                }
+            };
+            let mut out = FutureRecord::to(&topic)
+                .payload(&r.value)
+                .timestamp(r.timestamp_ms);
+            if let Some(k) = &r.key {
+                out = out.key(k);
+            }
+            if let Some(h) = headers(r) {
+                out = out.headers(h);
+            }
+            loop {
+                match self.producer.send_result(out) {
+                    Ok(delivery) => {
+                        pending.push((i, delivery));
+                        break;
+                    }
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        // The producer's queue is full: wait for deliveries.
+                        out = back;
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    }
+                    Err((e, _)) => {
+                        failures.add(i, e);
+                        break;
+                    }
+                }
+            }
+        }
+        drop(turn);
+        for (i, delivery) in pending {
+            match delivery.await {
+                Ok(Ok(_)) => {}
+                Ok(Err((e, _))) => failures.add(i, e),
+                Err(_) => failures.add(i, "the producer was closed before delivering"),
+            }
+        }
+        if failures.indices.is_empty() {
+            return Ok(());
+        }
+        failures.indices.sort_unstable();
+        Err(SinkError::partial(
+            &self.name,
+            format!(
+                "{} of {} records not delivered to {}: {}",
+                failures.indices.len(),
+                records.len(),
+                self.description,
+                failures.first.unwrap_or_default()
+            ),
+            failures.indices,
+        ))
+    }
+
+    /// Dead letters keep the original key, value and headers; the error
+    /// context goes in `weir.*` headers.
+    fn dead_letter(&self, letter: &DeadLetter) -> Record {
+        letter.to_original()
+    }
+
+    async fn close(&self) -> Result<(), SinkError> {
+        let producer = self.producer.clone();
+        tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(30)))
+            .await
+            .map_err(|e| SinkError::new(&self.name, e))?
+            .map_err(|e| SinkError::new(&self.name, format!("flushing the producer: {e}")))
+    }
+
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
+}

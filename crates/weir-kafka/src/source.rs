@@ -1,0 +1,313 @@
+//! The Kafka source: a consumer-group member that hands out per-partition
+//! batches and commits only acknowledged offsets.
+//!
+//! Offsets: librdkafka's offset store is filled only by
+//! [`Source::commit`] (`enable.auto.offset.store = false`), which the
+//! runtime calls once every record up to a position has been acknowledged
+//! by every sink (dropped records included). librdkafka commits the stored
+//! offsets every `commit_interval`, when partitions are revoked, and at
+//! [`Source::close`]. weir's own store also keeps the acknowledged position
+//! of each partition with the plugins' state; after a crash, records up to
+//! it are skipped rather than processed twice, so the uncommitted tail is
+//! only re-read, never re-applied to plugin state.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+use tokio::time::Instant;
+use weir::metrics::Metrics;
+use weir::{Batch, BatchLimits, Header, PartitionBatcher, Position, Record, Source, SourceError};
+
+use crate::assign::{Assignments, Change};
+use crate::context::WeirContext;
+use crate::options::SourceOptions;
+
+/// A partition this consumer owns.
+struct Part {
+    origin: Arc<str>,
+    /// `topic/partition`: how the runtime names the partition.
+    name: Arc<str>,
+    /// Offsets below this were acknowledged earlier (weir's checkpoint or
+    /// an earlier assignment): skip them.
+    skip_below: i64,
+}
+
+/// A Kafka consumer-group source (`type = "kafka"`).
+pub struct KafkaSource {
+    description: String,
+    brokers: String,
+    topics: Vec<String>,
+    config: ClientConfig,
+    start: crate::options::Start,
+    metrics: Metrics,
+    consumer: Option<StreamConsumer<WeirContext>>,
+    batcher: Option<PartitionBatcher>,
+    /// Owned partitions by topic, then partition number.
+    parts: HashMap<String, HashMap<i32, Part>>,
+    /// Next offset to read per partition, from weir's checkpoints and the
+    /// acknowledgements of this run.
+    acked: HashMap<(String, i32), i64>,
+}
+
+/// The runtime's name of a partition: `topic/partition` (topic names
+/// cannot contain `/`).
+pub fn partition_name(topic: &str, partition: i32) -> String {
+    format!("{topic}/{partition}")
+}
+
+fn parse_partition(name: &str) -> Option<(&str, i32)> {
+    let (topic, p) = name.rsplit_once('/')?;
+    Some((topic, p.parse().ok()?))
+}
+
+impl KafkaSource {
+    /// A source for `options`; connects on the first batch.
+    pub fn new(options: &SourceOptions, metrics: Metrics) -> Result<Self, String> {
+        let config = options.client_config()?;
+        let topics = options.topic_list()?;
+        Ok(KafkaSource {
+            description: format!("kafka {} group {}", topics.join(","), options.group),
+            brokers: options.brokers.clone(),
+            topics,
+            config,
+            start: options.start,
+            metrics,
+            consumer: None,
+            batcher: None,
+            parts: HashMap::new(),
+            acked: HashMap::new(),
+        })
+    }
+
+    fn error(&self, message: impl ToString) -> SourceError {
+        SourceError::new(&self.description, message)
+    }
+
+    fn connect(&mut self) -> Result<(), SourceError> {
+        let context = WeirContext::new(
+            format!("source `{}`", self.description),
+            self.brokers.clone(),
+            self.metrics.clone(),
+            Some(Assignments::new(self.start)),
+        );
+        let consumer: StreamConsumer<WeirContext> = self
+            .config
+            .create_with_context(context)
+            .map_err(|e| self.error(format!("creating the consumer: {e}")))?;
+        let topics: Vec<&str> = self.topics.iter().map(String::as_str).collect();
+        consumer
+            .subscribe(&topics)
+            .map_err(|e| self.error(format!("subscribing: {e}")))?;
+        tracing::info!(source = %self.description, brokers = %self.brokers, "joining the consumer group");
+        self.consumer = Some(consumer);
+        Ok(())
+    }
+}
+
+/// Applies assignment changes: new partitions start skipping what was
+/// acknowledged before; revoked ones lose the records waiting to be batched.
+fn apply(
+    changes: Vec<Change>,
+    parts: &mut HashMap<String, HashMap<i32, Part>>,
+    acked: &HashMap<(String, i32), i64>,
+    batcher: &mut PartitionBatcher,
+) {
+    for change in changes {
+        match change {
+            Change::Assigned(topic, p) => {
+                let skip_below = acked.get(&(topic.clone(), p)).copied().unwrap_or(0);
+                let part = Part {
+                    origin: topic.as_str().into(),
+                    name: partition_name(&topic, p).into(),
+                    skip_below,
+                };
+                parts.entry(topic).or_default().insert(p, part);
+            }
+            Change::Revoked(topic, p) => {
+                let removed = parts.get_mut(&topic).and_then(|t| t.remove(&p));
+                if let Some(part) = removed {
+                    let dropped = batcher.discard(&part.name);
+                    if dropped > 0 {
+                        tracing::info!(partition = %part.name, records = dropped, "partition revoked: dropped records not yet batched (the new owner reads them)");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn record(msg: &BorrowedMessage<'_>) -> Record {
+    let headers = msg
+        .headers()
+        .map(|hs| {
+            hs.iter()
+                .map(|h| Header {
+                    name: h.key.to_string(),
+                    value: h.value.map(<[u8]>::to_vec).unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let timestamp_ms = msg.timestamp().to_millis().unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    });
+    Record {
+        key: msg.key().map(<[u8]>::to_vec),
+        value: msg.payload().unwrap_or_default().to_vec(),
+        headers,
+        timestamp_ms,
+        position: Position::Offset(msg.offset().max(0) as u64),
+        score: None,
+        labels: Vec::new(),
+    }
+}
+
+#[async_trait]
+impl Source for KafkaSource {
+    async fn next_batch(&mut self, limits: &BatchLimits) -> Result<Option<Batch>, SourceError> {
+        if self.consumer.is_none() {
+            self.connect()?;
+        }
+        let KafkaSource {
+            consumer: Some(consumer),
+            batcher,
+            parts,
+            acked,
+            description,
+            ..
+        } = self
+        else {
+            return Err(SourceError::new(
+                &self.description,
+                "the consumer is closed",
+            ));
+        };
+        let batcher = batcher.get_or_insert_with(|| PartitionBatcher::new(*limits));
+        let assignments = consumer.context().assignments.as_ref();
+        let window = Duration::from_millis(limits.max_wait_ms.max(1));
+        loop {
+            if let Some(a) = assignments {
+                apply(a.take(), parts, acked, batcher);
+            }
+            let now = Instant::now();
+            if let Some(b) = batcher.pop(now) {
+                return Ok(Some(b));
+            }
+            let sleep = tokio::time::sleep_until(batcher.deadline().unwrap_or(now + window));
+            tokio::pin!(sleep);
+            loop {
+                tokio::select! {
+                    biased;
+                    m = consumer.recv() => match m {
+                        Ok(msg) => {
+                            if let Some(a) = assignments {
+                                apply(a.take(), parts, acked, batcher);
+                            }
+                            let Some(part) = parts.get(msg.topic()).and_then(|t| t.get(&msg.partition())) else {
+                                continue; // revoked since it was fetched
+                            };
+                            if msg.offset() < part.skip_below {
+                                continue; // acknowledged before the restart
+                            }
+                            let now = Instant::now();
+                            batcher.push(&part.origin, &part.name, record(&msg), now);
+                            if let Some(b) = batcher.pop(now) {
+                                return Ok(Some(b));
+                            }
+                        }
+                        Err(e) => {
+                            if consumer.context().warning_due() {
+                                tracing::warn!(source = %description, "reading from Kafka: {e}");
+                            }
+                        }
+                    },
+                    () = &mut sleep => {
+                        if batcher.is_empty() {
+                            // Idle: let the runtime apply acknowledgements.
+                            return Ok(Some(Batch::new("", "", Vec::new())));
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn commit(&mut self, partition: &str, position: &Position) -> Result<(), SourceError> {
+        let (Some((topic, p)), Position::Offset(offset)) = (parse_partition(partition), position)
+        else {
+            return Err(self.error(format!(
+                "cannot commit position {position} of partition `{partition}`"
+            )));
+        };
+        let next = i64::try_from(*offset).unwrap_or(i64::MAX - 1) + 1;
+        let entry = self.acked.entry((topic.to_string(), p)).or_insert(next);
+        *entry = (*entry).max(next);
+        let owned = self.parts.get(topic).is_some_and(|t| t.contains_key(&p));
+        // `store_offsets` stores exactly the offset given: the next one to
+        // read. (`store_offset` would store one more than it is given.)
+        let mut tpl = TopicPartitionList::new();
+        if let (Some(consumer), true) = (&self.consumer, owned)
+            && let Err(e) = tpl
+                .add_partition_offset(topic, p, Offset::Offset(*entry))
+                .and_then(|()| consumer.store_offsets(&tpl))
+        {
+            // Revoked between the check and now: the new owner re-reads.
+            tracing::debug!(source = %self.description, partition, "offset {next} not stored: {e}");
+        }
+        Ok(())
+    }
+
+    async fn resume(&mut self, partition: &str, position: &Position) -> Result<(), SourceError> {
+        if let (Some((topic, p)), Position::Offset(offset)) = (parse_partition(partition), position)
+        {
+            let next = i64::try_from(*offset).unwrap_or(i64::MAX - 1) + 1;
+            self.acked.insert((topic.to_string(), p), next);
+        }
+        Ok(())
+    }
+
+    async fn close(&mut self) -> Result<(), SourceError> {
+        let Some(consumer) = self.consumer.take() else {
+            return Ok(());
+        };
+        let description = self.description.clone();
+        // Commit what was acknowledged, then leave the group so the
+        // partitions move to the other members at once.
+        tokio::task::spawn_blocking(move || {
+            match consumer.commit_consumer_state(CommitMode::Sync) {
+                Ok(()) => tracing::info!(source = %description, "offsets committed"),
+                Err(e) => tracing::debug!(source = %description, "final commit: {e}"),
+            }
+            consumer.unsubscribe();
+            drop(consumer);
+        })
+        .await
+        .map_err(|e| self.error(format!("closing the consumer: {e}")))
+    }
+
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_names_round_trip() {
+        let name = partition_name("fraud.alerts-v2", 11);
+        assert_eq!(parse_partition(&name), Some(("fraud.alerts-v2", 11)));
+        assert_eq!(parse_partition("no-partition"), None);
+        assert_eq!(parse_partition("t/x"), None);
+    }
+}
