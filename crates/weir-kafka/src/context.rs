@@ -22,7 +22,7 @@ pub const CONSUMER_LAG: &str = "weir_kafka_consumer_lag";
 const WARN_EVERY: Duration = Duration::from_secs(10);
 
 /// What every weir Kafka client carries.
-pub struct WeirContext {
+pub(crate) struct WeirContext {
     /// `kafka source …` or `kafka sink …`, for log lines.
     pub(crate) role: String,
     /// The bootstrap servers, named in connection errors.

@@ -52,6 +52,7 @@
 mod admin;
 mod assign;
 mod context;
+mod delivery;
 mod options;
 mod sink;
 mod source;
@@ -63,7 +64,7 @@ use weir::pipeline::ConnectorConfig;
 use weir::{Sink, Source};
 
 pub use admin::{AdminError, ensure_topic};
-pub use context::{CONSUMER_LAG, WeirContext};
+pub use context::CONSUMER_LAG;
 pub use options::{OneOrMany, SinkOptions, SourceOptions, Start, check_topic_name};
 pub use sink::KafkaSink;
 pub use source::{KafkaSource, partition_name};

@@ -1,31 +1,34 @@
 //! The Kafka sink: an idempotent producer (`acks=all`) whose writes return
 //! once every record's delivery report came back.
 
+use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 use weir::metrics::Metrics;
 use weir::pipeline::DeadLetter;
 use weir::{Record, Sink, SinkError};
 
 use crate::context::WeirContext;
+use crate::delivery::{Pending, Tracker};
 use crate::options::SinkOptions;
 
 /// A Kafka producer sink (`type = "kafka"`).
 pub struct KafkaSink {
     name: String,
     description: String,
-    producer: FutureProducer<WeirContext>,
+    /// librdkafka's own thread serves delivery reports.
+    producer: Arc<ThreadedProducer<WeirContext>>,
     topic: Option<String>,
     topic_field: Option<String>,
     /// Writes enqueue their records one after another, so records of one
     /// key keep their order even when a full queue makes a write wait.
     order: tokio::sync::Mutex<()>,
 }
-
 impl KafkaSink {
     /// A sink named `name` in its pipeline, for `options`.
     pub fn new(name: &str, options: &SinkOptions, metrics: Metrics) -> Result<Self, String> {
@@ -44,6 +47,7 @@ impl KafkaSink {
         let producer = config
             .create_with_context(context)
             .map_err(|e| format!("creating the producer: {e}"))?;
+        let producer = Arc::new(producer);
         Ok(KafkaSink {
             name: name.to_string(),
             description,
@@ -55,20 +59,23 @@ impl KafkaSink {
     }
 
     /// The topic of `record`: its `topic_field`, else the fixed topic.
-    fn topic_of(&self, record: &Record) -> Result<String, String> {
+    fn topic_of(&self, record: &Record) -> Result<Cow<'_, str>, String> {
         if let Some(field) = &self.topic_field {
             let found = serde_json::from_slice::<serde_json::Value>(&record.value)
                 .ok()
                 .and_then(|v| v.get(field)?.as_str().map(str::to_string));
             if let Some(topic) = found {
                 crate::options::check_topic_name(&topic)?;
-                return Ok(topic);
+                return Ok(Cow::Owned(topic));
             }
         }
-        self.topic.clone().ok_or_else(|| match &self.topic_field {
-            Some(f) => format!("the record has no string field `{f}` naming its topic"),
-            None => "no topic".to_string(),
-        })
+        self.topic
+            .as_deref()
+            .map(Cow::Borrowed)
+            .ok_or_else(|| match &self.topic_field {
+                Some(f) => format!("the record has no string field `{f}` naming its topic"),
+                None => "no topic".to_string(),
+            })
     }
 }
 
@@ -86,35 +93,24 @@ fn headers(record: &Record) -> Option<OwnedHeaders> {
     Some(out)
 }
 
-/// Failed records of one write and the first error, for the report.
-#[derive(Default)]
-struct Failures {
-    indices: Vec<usize>,
-    first: Option<String>,
-}
-
-impl Failures {
-    fn add(&mut self, i: usize, error: impl ToString) {
-        self.indices.push(i);
-        self.first.get_or_insert_with(|| error.to_string());
-    }
-}
-
 #[async_trait]
 impl Sink for KafkaSink {
     async fn write(&self, records: &[Record]) -> Result<(), SinkError> {
-        let mut failures = Failures::default();
-        let mut pending = Vec::with_capacity(records.len());
+        let tracker = Tracker::new(records.len());
         let turn = self.order.lock().await;
         for (i, r) in records.iter().enumerate() {
             let topic = match self.topic_of(r) {
                 Ok(t) => t,
                 Err(e) => {
-                    failures.add(i, e);
+                    tracker.settle(i, Some(e));
                     continue;
                 }
             };
-            let mut out = FutureRecord::to(&topic)
+            let pending = Box::new(Pending {
+                tracker: tracker.clone(),
+                index: i,
+            });
+            let mut out = BaseRecord::with_opaque_to(&topic, pending)
                 .payload(&r.value)
                 .timestamp(r.timestamp_ms);
             if let Some(k) = &r.key {
@@ -124,45 +120,35 @@ impl Sink for KafkaSink {
                 out = out.headers(h);
             }
             loop {
-                match self.producer.send_result(out) {
-                    Ok(delivery) => {
-                        pending.push((i, delivery));
-                        break;
-                    }
+                match self.producer.send(out) {
+                    Ok(()) => break,
                     Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                         // The producer's queue is full: wait for deliveries.
                         out = back;
-                        tokio::time::sleep(Duration::from_millis(2)).await;
+                        tokio::time::sleep(Duration::from_millis(1)).await;
                     }
                     Err((e, _)) => {
-                        failures.add(i, e);
+                        // Never enqueued, so no delivery report will come.
+                        tracker.settle(i, Some(e.to_string()));
                         break;
                     }
                 }
             }
         }
         drop(turn);
-        for (i, delivery) in pending {
-            match delivery.await {
-                Ok(Ok(_)) => {}
-                Ok(Err((e, _))) => failures.add(i, e),
-                Err(_) => failures.add(i, "the producer was closed before delivering"),
-            }
-        }
-        if failures.indices.is_empty() {
+        let failed = tracker.finished().await;
+        let Some((_, first)) = failed.first() else {
             return Ok(());
-        }
-        failures.indices.sort_unstable();
+        };
         Err(SinkError::partial(
             &self.name,
             format!(
-                "{} of {} records not delivered to {}: {}",
-                failures.indices.len(),
+                "{} of {} records not delivered to {}: {first}",
+                failed.len(),
                 records.len(),
-                self.description,
-                failures.first.unwrap_or_default()
+                self.description
             ),
-            failures.indices,
+            failed.into_iter().map(|(i, _)| i).collect(),
         ))
     }
 

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::StreamExt as _;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
@@ -193,6 +194,8 @@ impl Source for KafkaSource {
         let batcher = batcher.get_or_insert_with(|| PartitionBatcher::new(*limits));
         let assignments = consumer.context().assignments.as_ref();
         let window = Duration::from_millis(limits.max_wait_ms.max(1));
+        // One stream for the whole call: each `recv` would register a waker.
+        let mut stream = consumer.stream();
         loop {
             if let Some(a) = assignments {
                 apply(a.take(), parts, acked, batcher);
@@ -206,8 +209,9 @@ impl Source for KafkaSource {
             loop {
                 tokio::select! {
                     biased;
-                    m = consumer.recv() => match m {
-                        Ok(msg) => {
+                    m = stream.next() => match m {
+                        None => return Err(SourceError::new(description.as_str(), "the consumer stream ended")),
+                        Some(Ok(msg)) => {
                             if let Some(a) = assignments {
                                 apply(a.take(), parts, acked, batcher);
                             }
@@ -223,7 +227,7 @@ impl Source for KafkaSource {
                                 return Ok(Some(b));
                             }
                         }
-                        Err(e) => {
+                        Some(Err(e)) => {
                             if consumer.context().warning_due() {
                                 tracing::warn!(source = %description, "reading from Kafka: {e}");
                             }
