@@ -1,5 +1,6 @@
 //! The `weir` command.
 
+mod metrics_http;
 mod pattern_cmd;
 mod plugin_cmd;
 mod produce_cmd;
@@ -44,6 +45,10 @@ enum Command {
         /// default dead-letter file (its data directory) before running.
         #[arg(long)]
         reset: bool,
+        /// Serve metrics (Prometheus text format) at http://ADDR/metrics,
+        /// e.g. `--metrics 127.0.0.1:9898`.
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<std::net::SocketAddr>,
     },
     /// Check a pipeline config and load its plugins without running it.
     Validate {
@@ -115,7 +120,8 @@ fn main() -> ExitCode {
                 config,
                 json,
                 reset,
-            } => run_cmd::run(&config, json, reset).await,
+                metrics,
+            } => run_cmd::run(&config, json, reset, metrics).await,
             Command::Validate { config } => run_cmd::validate(&config),
             Command::Produce(args) => produce_cmd::run(&args).await,
             Command::Plugin(cmd) => plugin_cmd::run(cmd),

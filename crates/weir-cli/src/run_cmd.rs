@@ -13,7 +13,12 @@ fn registry() -> Registry {
     weir_kafka::registry()
 }
 
-pub(crate) async fn run(path: &Path, json: bool, reset: bool) -> anyhow::Result<()> {
+pub(crate) async fn run(
+    path: &Path,
+    json: bool,
+    reset: bool,
+    metrics_addr: Option<std::net::SocketAddr>,
+) -> anyhow::Result<()> {
     let config = PipelineConfig::from_file(path)?;
     let data_dir = config.data_dir();
     if reset && data_dir.exists() {
@@ -24,7 +29,11 @@ pub(crate) async fn run(path: &Path, json: bool, reset: bool) -> anyhow::Result<
     }
     let engine = Engine::with_config(&config.engine.engine_config())
         .context("starting the plugin engine")?;
-    let pipeline = Pipeline::build(&config, &engine, &registry(), Metrics::new())?;
+    let metrics = Metrics::new();
+    if let Some(addr) = metrics_addr {
+        crate::metrics_http::serve(addr, metrics.clone()).await?;
+    }
+    let pipeline = Pipeline::build(&config, &engine, &registry(), metrics)?;
     let summary = pipeline
         .run(crate::shutdown_signal())
         .await

@@ -220,7 +220,9 @@ fn every_example_validates() {
     for rel in [
         "fraud-detection/pipeline.toml",
         "fraud-detection/big-spenders.toml",
+        "fraud-detection/kafka.toml",
         "connected-vehicles/pipeline.toml",
+        "connected-vehicles/windows.toml",
         "deepracer/pipeline.toml",
     ] {
         weir_test_support::plugin("amount_filter");
@@ -375,6 +377,70 @@ fn semantics_config_errors_are_clear() -> TestResult {
             "want `{want}` in: {err}"
         );
     }
+    Ok(())
+}
+
+/// Kafka options are checked by `weir validate`, librdkafka properties
+/// included, without a broker.
+#[test]
+fn kafka_config_errors_are_clear() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let config = |source: &str, sink: &str| {
+        format!(
+            "name = \"p\"\n[source]\ntype = \"kafka\"\nbrokers = \"127.0.0.1:9\"\n{source}\n\n[sinks.out]\ntype = \"kafka\"\nbrokers = \"127.0.0.1:9\"\n{sink}\n"
+        )
+    };
+    let ok_source = "topics = \"t\"\ngroup = \"g\"";
+    let cases = [
+        (
+            config("topics = \"t\"", "topic = \"o\""),
+            "missing field `group`",
+        ),
+        (
+            config("topics = []\ngroup = \"g\"", "topic = \"o\""),
+            "at least one topic",
+        ),
+        (
+            config("topics = \"a/b\"\ngroup = \"g\"", "topic = \"o\""),
+            "`a/b` is not a valid topic name",
+        ),
+        (
+            config(
+                &format!("{ok_source}\nstart = \"yesterday\""),
+                "topic = \"o\"",
+            ),
+            "start `yesterday`",
+        ),
+        (
+            config(
+                &format!("{ok_source}\nproperties = {{ \"fetch.max.wait.mz\" = 5 }}"),
+                "topic = \"o\"",
+            ),
+            "fetch.max.wait.mz",
+        ),
+        (
+            config(
+                &format!("{ok_source}\nproperties = {{ \"group.id\" = \"x\" }}"),
+                "topic = \"o\"",
+            ),
+            "is set by weir: use `group`",
+        ),
+        (config(ok_source, ""), "set `topic`, `topic_field` or both"),
+        (
+            config(ok_source, "topic = \"o\"\nproperties = { \"acks\" = 1 }"),
+            "always waits for all in-sync replicas",
+        ),
+    ];
+    for (body, want) in cases {
+        let err = validate_fails(dir.path(), &body)?;
+        assert!(
+            err.contains("p.toml") && err.contains(want),
+            "want `{want}` in: {err}"
+        );
+    }
+    let ok = config_with(dir.path(), &config(ok_source, "topic = \"o\""))?;
+    let out = weir(&["validate", &ok.display().to_string()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
     Ok(())
 }
 

@@ -238,10 +238,16 @@ pub struct Weir {
 
 impl Weir {
     pub fn start(config: &Path, log_name: &str) -> Result<Self, Error> {
+        Self::start_with(config, log_name, &[])
+    }
+
+    /// `weir run` with extra arguments.
+    pub fn start_with(config: &Path, log_name: &str, args: &[&str]) -> Result<Self, Error> {
         let log = config.with_file_name(format!("{log_name}.log"));
         let file = std::fs::File::create(&log)?;
         let child = Command::new(env!("CARGO_BIN_EXE_weir"))
             .args(["run", "--log", "info"])
+            .args(args)
             .arg(config)
             .stdout(Stdio::null())
             .stderr(file)

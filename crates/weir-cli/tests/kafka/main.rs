@@ -7,4 +7,5 @@ mod common;
 mod dead_letters;
 mod flow;
 mod group;
+mod metrics;
 mod unreachable;

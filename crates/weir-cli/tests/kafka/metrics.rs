@@ -1,0 +1,70 @@
+//! Consumer lag per partition, served with the other metrics by
+//! `weir run --metrics`.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+fn scrape(addr: &str) -> Result<String, Error> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    s.write_all(b"GET /metrics HTTP/1.1\r\nhost: weir\r\n\r\n")?;
+    let mut text = String::new();
+    s.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// The value of the lag gauge of `topic`/`partition`, if reported.
+fn lag(text: &str, topic: &str, partition: i32) -> Option<f64> {
+    let (t, p) = (
+        format!("topic=\"{topic}\""),
+        format!("partition=\"{partition}\""),
+    );
+    text.lines()
+        .filter(|l| l.starts_with("weir_kafka_consumer_lag{") && l.contains(&t) && l.contains(&p))
+        .find_map(|l| l.rsplit_once(' ')?.1.trim().parse().ok())
+}
+
+#[test]
+fn consumer_lag_per_partition_is_a_metric() -> TestResult {
+    let _serial = serial();
+    let (input, output) = (unique("events"), unique("out"));
+    create_topic(&input, 3)?;
+    create_topic(&output, 3)?;
+    produce_transactions(&input, 3_000, 9)?;
+    let addr = format!(
+        "127.0.0.1:{}",
+        TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()
+    );
+    let dir = tempfile::tempdir()?;
+    let source = source(&input, &unique("lag")).replace(
+        "\"heartbeat.interval.ms\" = 500",
+        "\"heartbeat.interval.ms\" = 500, \"statistics.interval.ms\" = 300",
+    );
+    let config = write_config(
+        dir.path(),
+        &format!("name = \"lag\"\n{source}\n{}", sink("out", &output)),
+    )?;
+    let mut weir = Weir::start_with(&config, "weir", &["--metrics", &addr])?;
+    wait_for_count(&output, 3_000, Duration::from_secs(60), &mut [&mut weir])?;
+    // Once everything is committed, each partition reports a lag of 0.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = scrape(&addr)?;
+        let lags: Vec<Option<f64>> = (0..3).map(|p| lag(&text, &input, p)).collect();
+        if lags.iter().all(|l| *l == Some(0.0)) {
+            assert!(
+                text.contains("weir_sink_records_total{sink=\"out\"} 3000"),
+                "{text}"
+            );
+            break;
+        }
+        weir.check_running()?;
+        assert!(Instant::now() < deadline, "lags {lags:?} in:\n{text}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    weir.stop()?;
+    Ok(())
+}
