@@ -9,7 +9,9 @@
 //! [`Source::close`]. weir's own store also keeps the acknowledged position
 //! of each partition with the plugins' state; after a crash, records up to
 //! it are skipped rather than processed twice, so the uncommitted tail is
-//! only re-read, never re-applied to plugin state.
+//! only re-read, never re-applied to plugin state. (So a topic deleted and
+//! created again under the same name needs `weir run --reset` or a new
+//! group: its new records would sit below the old checkpoints.)
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -123,6 +125,9 @@ fn apply(
         match change {
             Change::Assigned(topic, p) => {
                 let skip_below = acked.get(&(topic.clone(), p)).copied().unwrap_or(0);
+                if skip_below > 0 {
+                    tracing::info!(topic = %topic, partition = p, "records below offset {skip_below} were acknowledged earlier (weir's checkpoint): they are skipped if read again");
+                }
                 let part = Part {
                     origin: topic.as_str().into(),
                     name: partition_name(&topic, p).into(),

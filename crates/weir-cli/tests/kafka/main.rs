@@ -8,4 +8,5 @@ mod dead_letters;
 mod flow;
 mod group;
 mod metrics;
+mod start;
 mod unreachable;

@@ -48,10 +48,16 @@ impl Delivery {
                 return Ok(());
             };
             let not_accepted: Vec<Record> = match e.failed.as_deref() {
-                Some(failed) if !failed.is_empty() => failed
-                    .iter()
-                    .filter_map(|&i| batch.get(i).cloned())
-                    .collect(),
+                Some(failed) if !failed.is_empty() => {
+                    // Each record once, in order, whatever the sink reported.
+                    let mut failed = failed.to_vec();
+                    failed.sort_unstable();
+                    failed.dedup();
+                    failed
+                        .iter()
+                        .filter_map(|&i| batch.get(i).cloned())
+                        .collect()
+                }
                 _ => batch.to_vec(),
             };
             if retries >= self.policy.max_retries {
@@ -103,7 +109,10 @@ impl Delivery {
                         .counter_add(names::SINK_RECORDS, &[("sink", name)], n);
                 }
                 Err((error, attempts, records)) => {
-                    let n = (per_sink.get(name).map_or(0, Vec::len) - records.len()) as u64;
+                    let n = per_sink
+                        .get(name)
+                        .map_or(0, Vec::len)
+                        .saturating_sub(records.len()) as u64;
                     *delivered.written.entry(name.to_string()).or_default() += n;
                     self.metrics
                         .counter_add(names::SINK_RECORDS, &[("sink", name)], n);
