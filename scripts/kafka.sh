@@ -103,6 +103,9 @@ controller.listener.names=CONTROLLER
 controller.quorum.bootstrap.servers=127.0.0.1:$cport
 log.dirs=$run/data
 auto.create.topics.enable=false
+# Keep every record: generated records carry event times from 2026-01-01,
+# which the default 7-day retention would delete within minutes.
+log.retention.ms=-1
 num.partitions=1
 default.replication.factor=1
 min.insync.replicas=1

@@ -62,10 +62,14 @@ fn wait_for(
     topic: &str,
     n: u64,
     started: Instant,
+    job: &std::thread::JoinHandle<Result<(), String>>,
 ) -> Result<Duration, Error> {
     loop {
         if count(reader, topic)? >= n {
             return Ok(started.elapsed());
+        }
+        if job.is_finished() {
+            return Err(format!("the job ended before {topic} had {n} records").into());
         }
         if started.elapsed() > Duration::from_secs(900) {
             return Err(format!("{topic} did not reach {n} records in 15 minutes").into());
@@ -98,8 +102,12 @@ fn pipeline_text(brokers: &str, input: &str, output: &str, stage: Option<&str>) 
             "[[stages]]\nname = \"filter\"\nplugin = \"{plugin}\"\nsettings = {{ min_amount = 0.0 }}\n"
         )
     });
+    let extra = std::env::var("WEIR_BENCH_EXTRA")
+        .unwrap_or_default()
+        .replace("\\n", "\n");
     format!(
         r#"name = "bench"
+{extra}
 [source]
 type = "kafka"
 brokers = "{brokers}"
@@ -168,6 +176,25 @@ struct Outcome {
     name: &'static str,
     elapsed: Duration,
     records: u64,
+    /// CPU time of this process (user + system) during the job.
+    cpu: Duration,
+}
+
+/// CPU time of this process so far (Linux: /proc/self/stat, in ticks of
+/// 10 ms); zero elsewhere.
+fn cpu_time() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
 }
 
 impl Outcome {
@@ -273,6 +300,7 @@ fn round_of_jobs(
             &brokers, &output, PARTITIONS, None,
         ))?;
         let stop = Arc::new(AtomicBool::new(false));
+        let cpu_before = cpu_time();
         let started = Instant::now();
         let job: std::thread::JoinHandle<Result<(), String>> = match name {
             "passthrough" => {
@@ -295,7 +323,7 @@ fn round_of_jobs(
         } else {
             loaded
         };
-        let elapsed = wait_for(reader, &output, expected, started);
+        let elapsed = wait_for(reader, &output, expected, started, &job);
         stop.store(true, Ordering::Relaxed);
         job.join().map_err(|_| "the job panicked")??;
         // Rates count records read, so a filter that dropped some would
@@ -304,12 +332,14 @@ fn round_of_jobs(
             name,
             elapsed: elapsed?,
             records: loaded,
+            cpu: cpu_time().saturating_sub(cpu_before),
         };
         println!(
-            "  {:<22} {:>7.2} s  {:>9.0} records/s",
+            "  {:<22} {:>7.2} s  {:>9.0} records/s  client CPU {:.2} s",
             outcome.name,
             outcome.elapsed.as_secs_f64(),
-            outcome.rate()
+            outcome.rate(),
+            outcome.cpu.as_secs_f64()
         );
         outcomes.push(outcome);
     }

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::Hasher as _;
 use std::sync::Arc;
 
+use futures::StreamExt as _;
 use tokio::sync::mpsc;
 
 use crate::pattern::hash::FastHasher;
@@ -141,20 +142,49 @@ impl Lanes {
     }
 }
 
+/// Batches a lane has written but not yet seen acknowledged: while the
+/// sinks confirm one batch, the lane runs the stages of the next ones.
+const DELIVERIES_IN_FLIGHT: usize = 4;
+
 async fn worker(
     shared: Arc<Shared>,
     mut rx: mpsc::UnboundedReceiver<Work>,
     done: mpsc::UnboundedSender<Done>,
 ) {
-    while let Some(work) = rx.recv().await {
-        let report = process(&shared, work).await;
+    // Completed in the order they were started, so the pipeline hears of
+    // a lane's batches in order. A delivery is polled (and so hands its
+    // records to the sinks) before the next batch's stages run, which keeps
+    // the sinks' write order the lane's order.
+    let mut inflight = futures::stream::FuturesOrdered::new();
+    loop {
+        tokio::select! {
+            biased;
+            Some(report) = inflight.next(), if !inflight.is_empty() => {
+                if done.send(report).is_err() {
+                    return;
+                }
+            }
+            work = rx.recv(), if inflight.len() < DELIVERIES_IN_FLIGHT => match work {
+                // The stages run here, one share after the other; only the
+                // writes overlap.
+                Some(work) => match stage(&shared, work).await {
+                    Ok(staged) => inflight.push_back(futures::future::Either::Left(deliver(shared.clone(), staged))),
+                    Err(report) => inflight.push_back(futures::future::Either::Right(std::future::ready(report))),
+                },
+                None => break,
+            },
+        }
+    }
+    while let Some(report) = inflight.next().await {
         if done.send(report).is_err() {
-            break;
+            return;
         }
     }
 }
 
-async fn process(shared: &Shared, work: Work) -> Done {
+/// Runs the stages of one share; `Err` is its report when they could not
+/// run at all.
+async fn stage(shared: &Shared, work: Work) -> Result<Staged, Done> {
     let Work {
         seq,
         batch,
@@ -165,24 +195,57 @@ async fn process(shared: &Shared, work: Work) -> Done {
     let out = match tokio::task::spawn_blocking(move || chain.run(batch)).await {
         Ok(out) => out,
         Err(e) => {
-            return Done {
+            return Err(Done {
                 partition,
                 seq,
                 tags: Vec::new(),
                 result: Err(PipelineError::Internal(format!("stage worker failed: {e}"))),
-            };
+            });
         }
     };
-    let mut counts = Counts {
+    let counts = Counts {
         dropped: out.dropped as u64,
         records_out: out.records.len() as u64,
         scored: out.records.iter().filter(|r| r.score.is_some()).count() as u64,
         ..Counts::default()
     };
     failed.extend(out.failed);
+    Ok(Staged {
+        seq,
+        origin,
+        partition,
+        records: out.records,
+        failed,
+        tags: out.tags,
+        counts,
+    })
+}
+
+/// A share whose stages ran, waiting to be written.
+struct Staged {
+    seq: u64,
+    origin: Arc<str>,
+    partition: Arc<str>,
+    records: Vec<Record>,
+    failed: Vec<DeadLetter>,
+    tags: Vec<u64>,
+    counts: Counts,
+}
+
+/// Writes a staged share and reports it.
+async fn deliver(shared: Arc<Shared>, staged: Staged) -> Done {
+    let Staged {
+        seq,
+        origin,
+        partition,
+        records,
+        failed,
+        tags,
+        mut counts,
+    } = staged;
     let result = shared
         .delivery
-        .deliver(&origin, &partition, out.records, failed)
+        .deliver(&origin, &partition, records, failed)
         .await
         .map(|d| {
             counts.written = d.written;
@@ -193,7 +256,7 @@ async fn process(shared: &Shared, work: Work) -> Done {
     Done {
         partition,
         seq,
-        tags: out.tags,
+        tags,
         result,
     }
 }

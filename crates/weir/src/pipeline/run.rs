@@ -311,9 +311,9 @@ impl Pipeline {
         };
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
         let mut lanes = Lanes::new(shared.clone(), done_tx);
-        // Batches in flight at once, over all partitions: enough for every
-        // lane to have one queued behind the one it works on.
-        let permits = Arc::new(Semaphore::new(lane_count * 8));
+        // Batches in flight at once, over all partitions: enough for lanes
+        // to have batches queued and several being written.
+        let permits = Arc::new(Semaphore::new((lane_count * 8).max(32)));
         // Checkpoints already persisted, to pass on to the source when it is
         // not busy reading.
         let mut to_source: Vec<Advance> = Vec::new();
