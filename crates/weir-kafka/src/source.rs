@@ -226,7 +226,9 @@ impl Source for KafkaSource {
                             if msg.offset() < part.skip_below {
                                 continue; // acknowledged before the restart
                             }
-                            let now = Instant::now();
+                            // `now` is read once per wait, not per record: a
+                            // batch opened since then closes a little early,
+                            // never late.
                             batcher.push(&part.origin, &part.name, record(&msg), now);
                             if let Some(b) = batcher.pop(now) {
                                 return Ok(Some(b));

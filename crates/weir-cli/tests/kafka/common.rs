@@ -1,7 +1,8 @@
 //! What the Kafka tests share: the broker, topics, running `weir`, reading
 //! topics back.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ffi::OsStr;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -55,8 +56,8 @@ pub fn create_topic(topic: &str, partitions: i32) -> Result<(), Error> {
     Ok(())
 }
 
-/// `weir produce`: `count` generated transactions (seeded) into `topic`.
-pub fn produce_transactions(topic: &str, count: u64, seed: u64) -> TestResult {
+/// `weir produce --brokers … --topic topic` with `args`.
+pub fn weir_produce(topic: &str, args: &[&OsStr]) -> TestResult {
     let out = Command::new(env!("CARGO_BIN_EXE_weir"))
         .args([
             "produce",
@@ -67,8 +68,7 @@ pub fn produce_transactions(topic: &str, count: u64, seed: u64) -> TestResult {
             "--topic",
             topic,
         ])
-        .args(["--workload", "transactions", "--count", &count.to_string()])
-        .args(["--seed", &seed.to_string()])
+        .args(args)
         .output()?;
     if !out.status.success() {
         return Err(format!(
@@ -78,6 +78,45 @@ pub fn produce_transactions(topic: &str, count: u64, seed: u64) -> TestResult {
         .into());
     }
     Ok(())
+}
+
+/// `weir produce`: `count` generated transactions (seeded) into `topic`.
+pub fn produce_transactions(topic: &str, count: u64, seed: u64) -> TestResult {
+    let (count, seed) = (count.to_string(), seed.to_string());
+    let args = [
+        "--workload",
+        "transactions",
+        "--count",
+        &count,
+        "--seed",
+        &seed,
+    ];
+    weir_produce(topic, &args.map(OsStr::new))
+}
+
+/// Counts the ids seen more than once in `ids` (output order), checking
+/// that each repeat is a record its group had not committed: at or past
+/// `committed` in its partition (`position` maps ids to their input
+/// partition and offset).
+pub fn repeats_past_committed(
+    ids: impl IntoIterator<Item = u64>,
+    position: &BTreeMap<u64, (i32, i64)>,
+    committed: &HashMap<i32, i64>,
+) -> Result<u64, Error> {
+    let mut seen = BTreeSet::new();
+    let mut repeats = 0;
+    for id in ids {
+        if !seen.insert(id) {
+            repeats += 1;
+            let (p, o) = position.get(&id).copied().ok_or("unknown id")?;
+            let c = committed.get(&p).copied().unwrap_or(0);
+            assert!(
+                o >= c,
+                "id {id} (partition {p} offset {o}) was committed at {c} yet repeated"
+            );
+        }
+    }
+    Ok(repeats)
 }
 
 /// A producer for records the generator cannot make (headers, poison).
@@ -263,14 +302,20 @@ impl Weir {
         s
     }
 
+    /// The last 30 lines of the log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let log = self.log_text();
+        let mut tail: Vec<&str> = log.lines().rev().take(30).collect();
+        tail.reverse();
+        tail.join("\n")
+    }
+
     /// Fails if the process ended.
     pub fn check_running(&mut self) -> TestResult {
         if let Some(status) = self.child.try_wait()? {
-            let log = self.log_text();
-            let tail: Vec<&str> = log.lines().rev().take(30).collect();
             return Err(format!(
                 "weir ended early ({status}); log tail:\n{}",
-                tail.join("\n")
+                self.log_tail()
             )
             .into());
         }
@@ -294,11 +339,9 @@ impl Weir {
         loop {
             if let Some(status) = self.child.try_wait()? {
                 if !status.success() {
-                    let log = self.log_text();
-                    let tail: Vec<&str> = log.lines().rev().take(30).collect();
                     return Err(format!(
                         "weir exited with {status}; log tail:\n{}",
-                        tail.join("\n")
+                        self.log_tail()
                     )
                     .into());
                 }

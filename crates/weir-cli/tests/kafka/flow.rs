@@ -198,19 +198,7 @@ fn restart_after_sigkill_resumes_from_committed_offsets() -> TestResult {
         .iter()
         .filter_map(|m| Some((m.txn()?, (m.partition, m.offset))))
         .collect();
-    let mut seen = BTreeSet::new();
-    let mut repeats = 0;
-    for id in ids(&out)? {
-        if !seen.insert(id) {
-            repeats += 1;
-            let (p, o) = position.get(&id).copied().ok_or("unknown id")?;
-            let c = committed.get(&p).copied().unwrap_or(0);
-            assert!(
-                o >= c,
-                "t-{id} (partition {p} offset {o}) was committed ({c}) yet repeated"
-            );
-        }
-    }
+    let repeats = repeats_past_committed(ids(&out)?, &position, &committed)?;
     eprintln!("{repeats} repeats after SIGKILL; committed at kill: {committed:?}");
     let alert_ids: BTreeSet<u64> = ids(&read_all(&alerts)?)?.into_iter().collect();
     assert_eq!(

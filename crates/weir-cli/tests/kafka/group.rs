@@ -2,8 +2,8 @@
 //! one is killed mid-stream and the other takes over its partitions.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use crate::common::*;
@@ -18,24 +18,13 @@ fn produce_chunk(dir: &Path, topic: &str, chunk: u64) -> TestResult {
         .map(|id| format!("{{\"id\":{id},\"key\":\"k-{}\"}}", id % 997))
         .collect();
     std::fs::write(&path, lines.join("\n") + "\n")?;
-    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args([
-            "produce",
-            "--log",
-            "warn",
-            "--brokers",
-            &brokers(),
-            "--topic",
-            topic,
-        ])
-        .arg("--input")
-        .arg(&path)
-        .args(["--key-field", "key"])
-        .output()?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned().into());
-    }
-    Ok(())
+    let args = [
+        OsStr::new("--input"),
+        path.as_os_str(),
+        OsStr::new("--key-field"),
+        OsStr::new("key"),
+    ];
+    weir_produce(topic, &args)
 }
 
 fn id(m: &Msg) -> Result<u64, Error> {
@@ -135,20 +124,9 @@ fn two_processes_share_partitions_and_survive_a_sigkill() -> TestResult {
         .map(|m| Ok((id(m)?, (m.partition, m.offset))))
         .collect::<Result<_, Error>>()?;
     let out = read_all(&output)?;
-    let mut seen = BTreeSet::new();
-    let mut repeats = 0u64;
-    for m in &out {
-        let id = id(m)?;
-        if !seen.insert(id) {
-            repeats += 1;
-            let (p, o) = position.get(&id).copied().ok_or("unknown id")?;
-            let c = committed.get(&p).copied().unwrap_or(0);
-            assert!(
-                o >= c,
-                "id {id} (partition {p} offset {o}) was committed at {c} yet repeated"
-            );
-        }
-    }
+    let ids: Vec<u64> = out.iter().map(id).collect::<Result<_, Error>>()?;
+    let repeats = repeats_past_committed(ids.iter().copied(), &position, &committed)?;
+    let seen: BTreeSet<u64> = ids.into_iter().collect();
     assert_eq!(
         seen,
         (0..total).collect::<BTreeSet<u64>>(),
