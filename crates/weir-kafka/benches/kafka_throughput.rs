@@ -5,7 +5,12 @@
 //! Run with `bash scripts/bench-kafka.sh` (starts the broker, builds the
 //! plugins), or with a broker of your own:
 //! `WEIR_KAFKA_BROKERS=host:port cargo bench -p weir-kafka --bench kafka_throughput --profile release`.
-//! `WEIR_BENCH_RECORDS` changes the record count (default 1,000,000).
+//! `WEIR_BENCH_RECORDS` changes the record count (default 1,000,000),
+//! `WEIR_BENCH_ROUNDS` the number of rounds of the three jobs (default 2),
+//! and `WEIR_BENCH_EXTRA` adds top-level lines to the weir pipelines (e.g.
+//! `parallelization_factor = 4`). Each job line also shows the CPU time
+//! this process used during it: the client's share of the two cores the
+//! broker also runs on.
 //!
 //! One input topic (6 partitions) is loaded with generated card
 //! transactions (~160-byte JSON values, keyed by card). Then each job reads
