@@ -64,6 +64,11 @@ pub fn partition_name(topic: &str, partition: i32) -> String {
     format!("{topic}/{partition}")
 }
 
+/// The Kafka offset after `offset`: where reading resumes once it is done.
+fn next_offset(offset: u64) -> i64 {
+    i64::try_from(offset).unwrap_or(i64::MAX - 1) + 1
+}
+
 fn parse_partition(name: &str) -> Option<(&str, i32)> {
     let (topic, p) = name.rsplit_once('/')?;
     Some((topic, p.parse().ok()?))
@@ -259,7 +264,7 @@ impl Source for KafkaSource {
                 "cannot commit position {position} of partition `{partition}`"
             )));
         };
-        let next = i64::try_from(*offset).unwrap_or(i64::MAX - 1) + 1;
+        let next = next_offset(*offset);
         let entry = self.acked.entry((topic.to_string(), p)).or_insert(next);
         *entry = (*entry).max(next);
         let owned = self.parts.get(topic).is_some_and(|t| t.contains_key(&p));
@@ -280,7 +285,7 @@ impl Source for KafkaSource {
     async fn resume(&mut self, partition: &str, position: &Position) -> Result<(), SourceError> {
         if let (Some((topic, p)), Position::Offset(offset)) = (parse_partition(partition), position)
         {
-            let next = i64::try_from(*offset).unwrap_or(i64::MAX - 1) + 1;
+            let next = next_offset(*offset);
             self.acked.insert((topic.to_string(), p), next);
         }
         Ok(())

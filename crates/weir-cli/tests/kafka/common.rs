@@ -186,25 +186,30 @@ fn partitions(consumer: &BaseConsumer, topic: &str) -> Result<Vec<i32>, Error> {
     Ok(t.partitions().iter().map(|p| p.id()).collect())
 }
 
-/// Records per partition (high watermark minus low).
-pub fn count(topic: &str) -> Result<u64, Error> {
+/// Low and high watermarks per partition.
+fn watermarks(topic: &str) -> Result<HashMap<i32, (i64, i64)>, Error> {
     let c = reader()?;
-    let mut n = 0;
+    let mut out = HashMap::new();
     for p in partitions(&c, topic)? {
-        let (lo, hi) = c.fetch_watermarks(topic, p, Duration::from_secs(10))?;
-        n += (hi - lo).max(0) as u64;
+        out.insert(p, c.fetch_watermarks(topic, p, Duration::from_secs(10))?);
     }
-    Ok(n)
+    Ok(out)
+}
+
+/// Records in `topic` (high watermark minus low, summed).
+pub fn count(topic: &str) -> Result<u64, Error> {
+    Ok(watermarks(topic)?
+        .values()
+        .map(|(lo, hi)| (hi - lo).max(0) as u64)
+        .sum())
 }
 
 /// High watermarks per partition.
 pub fn ends(topic: &str) -> Result<HashMap<i32, i64>, Error> {
-    let c = reader()?;
-    let mut out = HashMap::new();
-    for p in partitions(&c, topic)? {
-        out.insert(p, c.fetch_watermarks(topic, p, Duration::from_secs(10))?.1);
-    }
-    Ok(out)
+    Ok(watermarks(topic)?
+        .into_iter()
+        .map(|(p, (_, hi))| (p, hi))
+        .collect())
 }
 
 /// Every record of `topic`, per partition in offset order.
