@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the plugins built from source,
 # and every test of the workspace and of the guest SDK. Starts the services
-# the tests need: a real Apache Kafka broker on 127.0.0.1 (scripts/kafka.sh),
-# stopped again when the suite ends.
+# the tests need, all on 127.0.0.1 and stopped again when the suite ends: a
+# real Apache Kafka broker (scripts/kafka.sh), and the Kinesis and DynamoDB
+# emulators kinesis-mock and dynalite (scripts/kinesis.sh).
 #
 # Usage: bash scripts/test.sh
 set -euo pipefail
@@ -13,6 +14,8 @@ step() { echo "==> $*" >&2; }
 WEIR_SETUP_LINT=1 bash scripts/setup.sh
 step "Kafka broker jars (Maven Central, cached in .cache/kafka)"
 bash scripts/kafka.sh install
+step "Kinesis and DynamoDB emulators (npm, cached in .cache/kinesis)"
+bash scripts/kinesis.sh install
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -45,12 +48,14 @@ for name in fraud-scorer telemetry-enricher vehicle-window; do
     (cd plugins && CARGO_TARGET_DIR="$root/plugins/target/sdk-tests" cargo test -q -p "$name")
 done
 
-step "starting a Kafka broker on 127.0.0.1"
-trap 'bash scripts/kafka.sh stop' EXIT
+step "starting a Kafka broker and the Kinesis and DynamoDB emulators on 127.0.0.1"
+trap 'bash scripts/kafka.sh stop; bash scripts/kinesis.sh stop' EXIT
 brokers_line="$(bash scripts/kafka.sh start)"
 export "${brokers_line?}"
+while read -r line; do export "${line?}"; done < <(bash scripts/kinesis.sh start)
+: "${WEIR_KINESIS_ENDPOINT:?scripts/kinesis.sh start printed no endpoint}"
 
-step "workspace tests (Kafka at $WEIR_KAFKA_BROKERS)"
+step "workspace tests (Kafka at $WEIR_KAFKA_BROKERS, Kinesis at $WEIR_KINESIS_ENDPOINT, DynamoDB at $WEIR_DYNAMODB_ENDPOINT)"
 cargo test --release --workspace
 
 # The benchmarks are compiled and linted by clippy --all-targets above; run

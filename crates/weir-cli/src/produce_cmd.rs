@@ -99,7 +99,12 @@ pub(crate) async fn run(args: &ProduceArgs) -> anyhow::Result<()> {
     let text = toml::to_string(&config)?;
     let config = PipelineConfig::from_str(&text, "weir produce", &std::env::current_dir()?)?;
     let engine = Engine::new().context("starting the plugin engine")?;
-    let pipeline = Pipeline::build(&config, &engine, &weir_kafka::registry(), Metrics::new())?;
+    let pipeline = Pipeline::build(
+        &config,
+        &engine,
+        &crate::run_cmd::registry(),
+        Metrics::new(),
+    )?;
     let summary = pipeline
         .run(crate::shutdown_signal())
         .await

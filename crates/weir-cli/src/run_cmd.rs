@@ -8,9 +8,12 @@ use weir::metrics::Metrics;
 use weir::pipeline::{Pipeline, PipelineConfig, RunSummary};
 use weir::plugin::Engine;
 
-/// The built-in connectors and Kafka.
-fn registry() -> Registry {
-    weir_kafka::registry()
+/// Every connector the `weir` binary knows: the built-in ones, Kafka and
+/// Kinesis.
+pub(crate) fn registry() -> Registry {
+    let mut r = weir_kafka::registry();
+    weir_kinesis::register(&mut r);
+    r
 }
 
 pub(crate) async fn run(

@@ -223,6 +223,8 @@ fn every_example_validates() {
         "fraud-detection/kafka.toml",
         "connected-vehicles/pipeline.toml",
         "connected-vehicles/windows.toml",
+        "connected-vehicles/kinesis.toml",
+        "connected-vehicles/kinesis-load.toml",
         "deepracer/pipeline.toml",
     ] {
         weir_test_support::plugin("amount_filter");
@@ -440,6 +442,73 @@ fn kafka_config_errors_are_clear() -> TestResult {
     }
     let ok = config_with(dir.path(), &config(ok_source, "topic = \"o\""))?;
     let out = weir(&["validate", &ok.display().to_string()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    Ok(())
+}
+
+#[test]
+fn kinesis_config_errors_are_clear() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let config = |source: &str, sink: &str| {
+        format!(
+            "name = \"p\"\n[source]\ntype = \"kinesis\"\n{source}\n\n[sinks.out]\ntype = \"kinesis\"\n{sink}\n"
+        )
+    };
+    let ok = "stream = \"cars\"";
+    let cases = [
+        (
+            config("region = \"eu-west-1\"", ok),
+            "missing field `stream`",
+        ),
+        (config("stream = \"a b\"", ok), "stream `a b`"),
+        (
+            config("stream = \"arn:aws:s3:::bucket\"", ok),
+            "not a Kinesis stream ARN",
+        ),
+        (
+            config(&format!("{ok}\nstart = \"oldest\""), ok),
+            "start `oldest`",
+        ),
+        (
+            config(&format!("{ok}\nendpoint = \"localhost:4567\""), ok),
+            "`endpoint` `localhost:4567`",
+        ),
+        (
+            config(&format!("{ok}\nworker_id = \"w\""), ok),
+            "need `lease_table`",
+        ),
+        (
+            config(&format!("{ok}\nmax_records = 20000"), ok),
+            "max_records 20000",
+        ),
+        (
+            config(&format!("{ok}\nlease_table = \"x\""), ok),
+            "lease_table `x`",
+        ),
+        (
+            config(&format!("{ok}\nshards = 4"), ok),
+            "unknown field `shards`",
+        ),
+        (
+            config(ok, "stream = \"o\"\npartition_key_field = \"\""),
+            "`partition_key_field` must not be empty",
+        ),
+    ];
+    for (body, want) in cases {
+        let err = validate_fails(dir.path(), &body)?;
+        assert!(
+            err.contains("p.toml") && err.contains(want),
+            "want `{want}` in: {err}"
+        );
+    }
+    let good = config_with(
+        dir.path(),
+        &config(
+            "stream = \"arn:aws:kinesis:eu-west-1:123456789012:stream/cars\"\nlease_table = \"cars-leases\"\nstart = 1767225600000",
+            "stream = \"o\"\npartition_key_field = \"vehicle_id\"",
+        ),
+    )?;
+    let out = weir(&["validate", &good.display().to_string()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! - [`plugin`] returns the path of a plugin component, building every
 //!   plugin from source (`plugins/build.sh`) once per process first, so a
 //!   plain `cargo test` works from a fresh clone.
+//! - [`process`] runs the `weir` binary (start, SIGKILL, SIGTERM, logs).
 //! - [`native`] holds the example plugins' logic compiled natively, for
 //!   reference results in tests and the native side of benchmarks.
 
@@ -11,6 +12,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 pub mod native;
+pub mod process;
 
 /// The repository root: the nearest directory holding `plugins/build.sh`
 /// above the crate being tested (cargo sets `CARGO_MANIFEST_DIR` when it

@@ -3,10 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::OsStr;
-use std::io::Read as _;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -14,8 +11,7 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-pub type TestResult = Result<(), Box<dyn std::error::Error>>;
-pub type Error = Box<dyn std::error::Error>;
+pub use weir_test_support::process::{Error, TestResult, Weir, serial, unique, write_config};
 
 /// The broker the test command started (`scripts/kafka.sh start`).
 pub fn brokers() -> String {
@@ -26,20 +22,6 @@ pub fn brokers() -> String {
              `eval \"export $(bash scripts/kafka.sh start)\"`"
         )
     })
-}
-
-/// The Kafka tests share one broker and two cores: one at a time.
-pub fn serial() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// A name no earlier run used (topics and groups outlive a test).
-pub fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{name}-{}-{}", std::process::id(), nanos % 1_000_000_000)
 }
 
 /// Creates `topic` with `partitions` partitions.
@@ -274,99 +256,6 @@ pub fn committed(group: &str, topic: &str) -> Result<HashMap<i32, i64>, Error> {
         .collect())
 }
 
-/// A `weir run` process; killed when dropped. Its log goes to a file.
-pub struct Weir {
-    pub child: Child,
-    pub log: PathBuf,
-}
-
-impl Weir {
-    pub fn start(config: &Path, log_name: &str) -> Result<Self, Error> {
-        Self::start_with(config, log_name, &[])
-    }
-
-    /// `weir run` with extra arguments.
-    pub fn start_with(config: &Path, log_name: &str, args: &[&str]) -> Result<Self, Error> {
-        let log = config.with_file_name(format!("{log_name}.log"));
-        let file = std::fs::File::create(&log)?;
-        let child = Command::new(env!("CARGO_BIN_EXE_weir"))
-            .args(["run", "--log", "info"])
-            .args(args)
-            .arg(config)
-            .stdout(Stdio::null())
-            .stderr(file)
-            .spawn()?;
-        Ok(Weir { child, log })
-    }
-
-    pub fn log_text(&self) -> String {
-        let mut s = String::new();
-        if let Ok(mut f) = std::fs::File::open(&self.log) {
-            let _ = f.read_to_string(&mut s);
-        }
-        s
-    }
-
-    /// The last 30 lines of the log, for failure messages.
-    pub fn log_tail(&self) -> String {
-        let log = self.log_text();
-        let mut tail: Vec<&str> = log.lines().rev().take(30).collect();
-        tail.reverse();
-        tail.join("\n")
-    }
-
-    /// Fails if the process ended.
-    pub fn check_running(&mut self) -> TestResult {
-        if let Some(status) = self.child.try_wait()? {
-            return Err(format!(
-                "weir ended early ({status}); log tail:\n{}",
-                self.log_tail()
-            )
-            .into());
-        }
-        Ok(())
-    }
-
-    /// SIGKILL, no goodbye.
-    pub fn kill(&mut self) -> TestResult {
-        self.child.kill()?;
-        self.child.wait()?;
-        Ok(())
-    }
-
-    /// SIGTERM: finish the batches in flight, commit, leave the group.
-    pub fn stop(mut self) -> TestResult {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()?;
-        assert!(status.success(), "kill -TERM failed");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                if !status.success() {
-                    return Err(format!(
-                        "weir exited with {status}; log tail:\n{}",
-                        self.log_tail()
-                    )
-                    .into());
-                }
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err("weir did not stop within 60 s of SIGTERM".into());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Weir {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Waits until `topic` holds at least `n` records, while every process
 /// in `running` stays up.
 pub fn wait_for_count(
@@ -389,13 +278,6 @@ pub fn wait_for_count(
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-/// Writes a pipeline config into `dir`.
-pub fn write_config(dir: &Path, text: &str) -> Result<PathBuf, Error> {
-    let path = dir.join("pipeline.toml");
-    std::fs::write(&path, text)?;
-    Ok(path)
 }
 
 /// The Kafka source table for `topic` and `group`, with quick group

@@ -1,0 +1,128 @@
+//! Resharding while records keep arriving: one shard split, two merged.
+//! Every record is processed once, and every record of a parent before any
+//! of its children's.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::common::*;
+
+const BATCHES: u64 = 50;
+const PER_BATCH: u64 = 100;
+
+#[test]
+fn split_and_merge_while_records_arrive_parents_before_children() -> TestResult {
+    let _serial = serial();
+    let aws = Aws::new()?;
+    let stream = unique("reshard");
+    aws.create_stream(&stream, 3)?;
+    let dir = tempfile::tempdir()?;
+    let out = dir.path().join("out.jsonl");
+    let config = format!(
+        r#"name = "kinesis-reshard"
+{}
+[[stages]]
+name = "enrich"
+kind = "enricher"
+plugin = "{}"
+
+[sinks.out]
+type = "file"
+path = "{}"
+"#,
+        source(&stream, ""),
+        plugin("telemetry_enricher"),
+        out.display()
+    );
+    let cfg = write_config(dir.path(), &config)?;
+    let mut weir = start_weir(&cfg, "reshard")?;
+
+    let producer_stream = stream.clone();
+    let producer = std::thread::spawn(move || -> Result<Vec<Put>, String> {
+        let aws = Aws::new().map_err(|e| e.to_string())?;
+        let mut placed = Vec::new();
+        for b in 0..BATCHES {
+            let records: Vec<(String, Vec<u8>)> = (b * PER_BATCH..(b + 1) * PER_BATCH)
+                .map(|n| reading(n, 97))
+                .collect();
+            placed.extend(
+                aws.put(&producer_stream, &records)
+                    .map_err(|e| e.to_string())?,
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(placed)
+    });
+
+    std::thread::sleep(Duration::from_secs(2));
+    let shards = aws.shards(&stream)?;
+    let [first, second, third] = shards.as_slice() else {
+        return Err(format!("expected 3 shards, got {shards:?}").into());
+    };
+    aws.split(&stream, first)?;
+    std::thread::sleep(Duration::from_secs(2));
+    aws.merge(&stream, &second.id, &third.id)?;
+    let placed = producer.join().map_err(|_| "the producer panicked")??;
+
+    let total = (BATCHES * PER_BATCH) as usize;
+    wait_for_lines(&out, total, Duration::from_secs(180), &mut [&mut weir])?;
+    std::thread::sleep(Duration::from_millis(1500));
+    weir.stop()?;
+
+    let shards = aws.shards(&stream)?;
+    let children: Vec<&ShardInfo> = shards.iter().filter(|s| !s.parents.is_empty()).collect();
+    assert_eq!(
+        children.len(),
+        3,
+        "two split children and one merge child: {shards:?}"
+    );
+    let closed: Vec<&str> = shards
+        .iter()
+        .filter(|s| s.closed)
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(
+        closed.len(),
+        3,
+        "the split and the merged shards are closed: {shards:?}"
+    );
+
+    let shard_of: HashMap<u64, &str> = placed
+        .iter()
+        .map(|p| {
+            let v: serde_json::Value = serde_json::from_slice(&p.data).unwrap_or_default();
+            (number(&v).unwrap_or(u64::MAX), p.shard.as_str())
+        })
+        .collect();
+    let lines = read_lines(&out)?;
+    // Line numbers of each shard's records, in output order.
+    let mut at: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut seen = HashMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        let n = number(line).ok_or("an output line without ts")?;
+        *seen.entry(n).or_insert(0u32) += 1;
+        at.entry(shard_of.get(&n).copied().ok_or("unknown reading")?)
+            .or_default()
+            .push(i);
+    }
+    assert_eq!(seen.len(), total, "every record processed");
+    assert!(seen.values().all(|c| *c == 1), "no record processed twice");
+    for child in &children {
+        let Some(child_lines) = at.get(child.id.as_str()) else {
+            return Err(format!("child {} got no records", child.id).into());
+        };
+        let first_child = child_lines.iter().min().copied().unwrap_or(0);
+        for parent in &child.parents {
+            let last_parent = at
+                .get(parent.as_str())
+                .and_then(|v| v.iter().max())
+                .copied();
+            assert!(
+                last_parent.is_some_and(|l| l < first_child),
+                "parent {parent} (last line {last_parent:?}) not done before child {} (first line {first_child})",
+                child.id
+            );
+        }
+    }
+    Ok(())
+}

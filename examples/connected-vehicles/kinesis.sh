@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Connected vehicles Kinesis → plugin → Kinesis on the local emulators:
+# starts kinesis-mock and dynalite (scripts/kinesis.sh), creates the streams,
+# loads 20,000 readings (kinesis-load.toml), and runs
+# examples/connected-vehicles/kinesis.toml for 30 seconds (then stops it as
+# Ctrl-C would, releasing its shard leases, and prints the summary). Leaves
+# the emulators running; stop them with: bash scripts/kinesis.sh stop
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+bash scripts/setup.sh
+bash plugins/build.sh
+cargo build --release -q -p weir-cli
+weir="$root/target/release/weir"
+[ -n "${CARGO_TARGET_DIR:-}" ] && weir="$CARGO_TARGET_DIR/release/weir"
+bash scripts/kinesis.sh start >/dev/null
+bash scripts/kinesis.sh stream vehicle-telemetry 4
+bash scripts/kinesis.sh stream vehicle-telemetry-enriched 4
+bash scripts/kinesis.sh stream vehicle-events 2
+# The emulators accept any credentials; these keep real ones out of it.
+export AWS_ACCESS_KEY_ID=weir-local AWS_SECRET_ACCESS_KEY=weir-local AWS_REGION=us-east-1
+unset AWS_SESSION_TOKEN AWS_PROFILE
+"$weir" run --log warn examples/connected-vehicles/kinesis-load.toml
+timeout --signal=INT --preserve-status 30 \
+    "$weir" run --log warn examples/connected-vehicles/kinesis.toml
