@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Connected vehicles Kinesis → plugin → Kinesis on the local emulators:
 # starts kinesis-mock and dynalite (scripts/kinesis.sh), creates the streams,
-# loads 20,000 readings (kinesis-load.toml), and runs
+# loads 5,000 readings (kinesis-load.toml; the emulator takes a few hundred
+# records per second), and runs
 # examples/connected-vehicles/kinesis.toml for 30 seconds (then stops it as
 # Ctrl-C would, releasing its shard leases, and prints the summary). Leaves
 # the emulators running; stop them with: bash scripts/kinesis.sh stop

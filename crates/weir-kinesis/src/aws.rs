@@ -63,8 +63,10 @@ pub(crate) enum Kind {
     ExpiredIterator,
     /// The stream, shard or table does not exist.
     NotFound,
-    /// Credentials missing, unknown, expired or not allowed.
+    /// Credentials unknown, expired or not allowed.
     Credentials,
+    /// No credentials found at all.
+    NoCredentials,
     /// No answer: nothing listening, DNS, TLS, timeout.
     Unreachable,
     /// A DynamoDB condition did not hold (someone else changed the item).
@@ -148,8 +150,8 @@ where
             if mentions_credentials(&full) =>
         {
             Failure {
-                kind: Kind::Credentials,
-                text: format!("no usable AWS credentials: {}", root_cause(err)),
+                kind: Kind::NoCredentials,
+                text: format!("no AWS credentials: {}", root_cause(err)),
             }
         }
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Failure {

@@ -276,7 +276,7 @@ impl Reader {
     /// Backs off after a failed call, or gives up if retrying cannot help.
     async fn wait_out(&mut self, operation: &str, f: &Failure) -> Result<(), String> {
         match f.kind {
-            Kind::NotFound | Kind::Credentials => {
+            Kind::NotFound | Kind::Credentials | Kind::NoCredentials => {
                 return Err(format!(
                     "{operation} on shard {} of {}: {f}",
                     self.shard, self.ctx.described

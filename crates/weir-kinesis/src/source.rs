@@ -138,6 +138,7 @@ impl KinesisSource {
                 Kind::Credentials => {
                     format!("{at} refused the credentials for stream {name}: {f}")
                 }
+                Kind::NoCredentials => format!("stream {name} at {at}: {f}"),
                 Kind::Unreachable => format!("cannot reach Kinesis at {at} (stream {name}): {f}"),
                 _ => format!("describing stream {name} at {at}: {f}"),
             };

@@ -157,3 +157,27 @@ pub fn write_config(dir: &Path, text: &str) -> Result<PathBuf, Error> {
     std::fs::write(&path, text)?;
     Ok(path)
 }
+
+/// The Prometheus text `weir run --metrics ADDR` serves at `/metrics`.
+pub fn scrape_metrics(addr: &str) -> Result<String, Error> {
+    use std::io::Write as _;
+    let mut s = std::net::TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    s.write_all(b"GET /metrics HTTP/1.1\r\nhost: weir\r\n\r\n")?;
+    let mut text = String::new();
+    s.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// The value of metric `name` whose labels include every one of `labels`,
+/// if `text` (Prometheus text) has it.
+pub fn metric_value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let wanted: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+                && wanted.iter().all(|w| l.contains(w.as_str()))
+        })
+        .find_map(|l| l.rsplit_once(' ')?.1.trim().parse().ok())
+}

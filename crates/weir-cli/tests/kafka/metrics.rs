@@ -1,30 +1,21 @@
 //! Consumer lag per partition, served with the other metrics by
 //! `weir run --metrics`.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::time::{Duration, Instant};
+
+use weir_test_support::process::{metric_value, scrape_metrics};
 
 use crate::common::*;
 
-fn scrape(addr: &str) -> Result<String, Error> {
-    let mut s = TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    s.write_all(b"GET /metrics HTTP/1.1\r\nhost: weir\r\n\r\n")?;
-    let mut text = String::new();
-    s.read_to_string(&mut text)?;
-    Ok(text)
-}
-
 /// The value of the lag gauge of `topic`/`partition`, if reported.
 fn lag(text: &str, topic: &str, partition: i32) -> Option<f64> {
-    let (t, p) = (
-        format!("topic=\"{topic}\""),
-        format!("partition=\"{partition}\""),
-    );
-    text.lines()
-        .filter(|l| l.starts_with("weir_kafka_consumer_lag{") && l.contains(&t) && l.contains(&p))
-        .find_map(|l| l.rsplit_once(' ')?.1.trim().parse().ok())
+    let partition = partition.to_string();
+    metric_value(
+        text,
+        "weir_kafka_consumer_lag",
+        &[("topic", topic), ("partition", &partition)],
+    )
 }
 
 #[test]
@@ -52,7 +43,7 @@ fn consumer_lag_per_partition_is_a_metric() -> TestResult {
     // Once everything is committed, each partition reports a lag of 0.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let text = scrape(&addr)?;
+        let text = scrape_metrics(&addr)?;
         let lags: Vec<Option<f64>> = (0..3).map(|p| lag(&text, &input, p)).collect();
         if lags.iter().all(|l| *l == Some(0.0)) {
             assert!(

@@ -12,8 +12,13 @@ use std::time::Duration;
 /// What the proxy does to requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
-    /// Every second GetRecords and PutRecords call (per operation) is
-    /// answered `ProvisionedThroughputExceededException`.
+    /// Half the GetRecords and PutRecords calls fail: every second
+    /// GetRecords call is answered `ProvisionedThroughputExceededException`
+    /// (and every tenth `ExpiredIteratorException`); every second PutRecords
+    /// call is either refused as a whole for throughput, or (alternating)
+    /// forwarded with only half its records, the other half reported failed
+    /// with `ProvisionedThroughputExceededException` and `FailedRecordCount`,
+    /// as Kinesis reports partial failures.
     ThrottleHalf,
     /// Calls signed with another access key than this one are answered
     /// `UnrecognizedClientException`, as AWS answers unknown keys.
@@ -24,7 +29,10 @@ pub enum Fault {
 pub struct Proxy {
     pub endpoint: String,
     pub throttled_get: Arc<AtomicU64>,
+    pub expired_get: Arc<AtomicU64>,
     pub throttled_put: Arc<AtomicU64>,
+    /// Records refused inside PutRecords calls that were otherwise forwarded.
+    pub refused_records: Arc<AtomicU64>,
     pub forwarded: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
 }
@@ -43,7 +51,9 @@ struct Shared {
     gets: AtomicU64,
     puts: AtomicU64,
     throttled_get: Arc<AtomicU64>,
+    expired_get: Arc<AtomicU64>,
     throttled_put: Arc<AtomicU64>,
+    refused_records: Arc<AtomicU64>,
     forwarded: Arc<AtomicU64>,
 }
 
@@ -58,13 +68,17 @@ pub fn start(upstream: &str, fault: Fault) -> std::io::Result<Proxy> {
         gets: AtomicU64::new(0),
         puts: AtomicU64::new(0),
         throttled_get: Arc::default(),
+        expired_get: Arc::default(),
         throttled_put: Arc::default(),
+        refused_records: Arc::default(),
         forwarded: Arc::default(),
     });
     let proxy = Proxy {
         endpoint,
         throttled_get: shared.throttled_get.clone(),
+        expired_get: shared.expired_get.clone(),
         throttled_put: shared.throttled_put.clone(),
+        refused_records: shared.refused_records.clone(),
         forwarded: shared.forwarded.clone(),
         stop: stop.clone(),
     };
@@ -165,40 +179,124 @@ fn answer(status: &str, kind: &str, message: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// The injected answer for `req`, if any.
-fn inject(req: &Message, shared: &Shared) -> Option<Vec<u8>> {
+/// What to do with a request.
+enum Action {
+    /// Answer it here.
+    Answer(Vec<u8>),
+    /// Forward it as it is.
+    Forward,
+    /// Forward only the even-numbered records of this PutRecords call;
+    /// report the odd ones refused.
+    PartialPut,
+}
+
+const THROTTLED: &str = "ProvisionedThroughputExceededException";
+
+fn decide(req: &Message, shared: &Shared) -> Action {
     let target = req.header("x-amz-target").unwrap_or("");
     match shared.fault {
-        Fault::ThrottleHalf => {
-            let (calls, counter) = if target.ends_with(".GetRecords") {
-                (&shared.gets, &shared.throttled_get)
-            } else if target.ends_with(".PutRecords") {
-                (&shared.puts, &shared.throttled_put)
-            } else {
-                return None;
-            };
-            if calls.fetch_add(1, Ordering::SeqCst) % 2 == 1 {
-                counter.fetch_add(1, Ordering::SeqCst);
-                return Some(answer(
+        Fault::ThrottleHalf if target.ends_with(".GetRecords") => {
+            let n = shared.gets.fetch_add(1, Ordering::SeqCst);
+            if n % 2 == 1 {
+                shared.throttled_get.fetch_add(1, Ordering::SeqCst);
+                Action::Answer(answer(
                     "400 Bad Request",
-                    "ProvisionedThroughputExceededException",
+                    THROTTLED,
                     "Rate exceeded for shard (injected by the test proxy).",
-                ));
+                ))
+            } else if n % 10 == 4 {
+                shared.expired_get.fetch_add(1, Ordering::SeqCst);
+                Action::Answer(answer(
+                    "400 Bad Request",
+                    "ExpiredIteratorException",
+                    "Iterator expired (injected by the test proxy).",
+                ))
+            } else {
+                Action::Forward
             }
-            None
         }
+        Fault::ThrottleHalf if target.ends_with(".PutRecords") => {
+            let n = shared.puts.fetch_add(1, Ordering::SeqCst);
+            match n % 4 {
+                1 => {
+                    shared.throttled_put.fetch_add(1, Ordering::SeqCst);
+                    Action::Answer(answer(
+                        "400 Bad Request",
+                        THROTTLED,
+                        "Rate exceeded for stream (injected by the test proxy).",
+                    ))
+                }
+                3 => Action::PartialPut,
+                _ => Action::Forward,
+            }
+        }
+        Fault::ThrottleHalf => Action::Forward,
         Fault::OnlyKey(key) => {
             let auth = req.header("authorization").unwrap_or("");
-            let ok = auth.contains(&format!("Credential={key}/"));
-            (!ok).then(|| {
-                answer(
+            if auth.contains(&format!("Credential={key}/")) {
+                Action::Forward
+            } else {
+                Action::Answer(answer(
                     "400 Bad Request",
                     "UnrecognizedClientException",
                     "The security token included in the request is invalid.",
-                )
-            })
+                ))
+            }
         }
     }
+}
+
+fn with_body(m: &Message, body: Vec<u8>) -> Message {
+    let mut head: Vec<String> = m
+        .head
+        .iter()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("content-length:"))
+        .cloned()
+        .collect();
+    head.push(format!("Content-Length: {}", body.len()));
+    Message { head, body }
+}
+
+/// Splits a PutRecords request: the request with the kept records, and the
+/// index of each record in the original call with whether it was kept.
+fn split_put(req: &Message) -> Option<(Message, Vec<bool>)> {
+    let mut body: serde_json::Value = serde_json::from_slice(&req.body).ok()?;
+    let records = body.get_mut("Records")?.as_array_mut()?;
+    let keep: Vec<bool> = (0..records.len()).map(|i| i % 2 == 0).collect();
+    let mut i = 0;
+    records.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+    Some((with_body(req, serde_json::to_vec(&body).ok()?), keep))
+}
+
+/// The answer to the original PutRecords call: the upstream's results for
+/// the kept records, throughput errors for the others.
+fn merge_put(resp: &Message, keep: &[bool], shared: &Shared) -> Option<Message> {
+    let mut body: serde_json::Value = serde_json::from_slice(&resp.body).ok()?;
+    let results = body.get("Records")?.as_array()?.clone();
+    let mut upstream = results.into_iter();
+    let mut merged = Vec::new();
+    let mut failed = body
+        .get("FailedRecordCount")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
+    for kept in keep {
+        if *kept {
+            merged.push(upstream.next()?);
+        } else {
+            failed += 1;
+            shared.refused_records.fetch_add(1, Ordering::SeqCst);
+            merged.push(serde_json::json!({
+                "ErrorCode": THROTTLED,
+                "ErrorMessage": "Rate exceeded for shard (injected by the test proxy)."
+            }));
+        }
+    }
+    body["Records"] = serde_json::Value::Array(merged);
+    body["FailedRecordCount"] = failed.into();
+    Some(with_body(resp, serde_json::to_vec(&body).ok()?))
 }
 
 fn serve(client: TcpStream, shared: &Shared) -> std::io::Result<()> {
@@ -207,10 +305,17 @@ fn serve(client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     let mut to_client = client;
     let mut upstream: Option<(TcpStream, BufReader<TcpStream>)> = None;
     while let Some(req) = read_message(&mut from_client)? {
-        if let Some(reply) = inject(&req, shared) {
-            to_client.write_all(&reply)?;
-            continue;
-        }
+        let (req, keep) = match decide(&req, shared) {
+            Action::Answer(reply) => {
+                to_client.write_all(&reply)?;
+                continue;
+            }
+            Action::Forward => (req, None),
+            Action::PartialPut => match split_put(&req) {
+                Some((smaller, keep)) if keep.len() > 1 => (smaller, Some(keep)),
+                _ => (req, None),
+            },
+        };
         shared.forwarded.fetch_add(1, Ordering::SeqCst);
         if upstream.is_none() {
             let s = TcpStream::connect(&shared.upstream)?;
@@ -227,6 +332,12 @@ fn serve(client: TcpStream, shared: &Shared) -> std::io::Result<()> {
         let close = resp
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let resp = match keep {
+            Some(keep) if resp.head.first().is_some_and(|l| l.contains(" 200")) => {
+                merge_put(&resp, &keep, shared).unwrap_or(resp)
+            }
+            _ => resp,
+        };
         to_client.write_all(&resp.bytes())?;
         if close {
             upstream = None;

@@ -1,10 +1,13 @@
-//! Half of the GetRecords and PutRecords calls answered
-//! `ProvisionedThroughputExceededException` by the proxy: the pipeline backs
-//! off, says so, and loses nothing.
+//! Half of the GetRecords and PutRecords calls fail for throughput (whole
+//! calls, or half the records of a PutRecords call), and some shard
+//! iterators expire: the pipeline backs off, says so, sends only the refused
+//! records again, and loses or repeats nothing.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+
+use weir_test_support::process::{metric_value, scrape_metrics};
 
 use crate::common::*;
 use crate::proxy::{self, Fault};
@@ -12,7 +15,7 @@ use crate::proxy::{self, Fault};
 const RECORDS: u64 = 3_000;
 
 #[test]
-fn throttling_on_half_the_calls_slows_the_pipeline_and_loses_nothing() -> TestResult {
+fn throttling_on_half_the_calls_retries_exactly_the_refused_records() -> TestResult {
     let _serial = serial();
     let aws = Aws::new()?;
     let input = unique("throttled-in");
@@ -37,7 +40,8 @@ endpoint = "{}"
         proxy.endpoint
     );
     let cfg = write_config(dir.path(), &config)?;
-    let mut weir = start_weir(&cfg, "throttled")?;
+    let addr = format!("127.0.0.1:{}", closed_port()?);
+    let mut weir = Weir::start_env(&cfg, "throttled", &["--metrics", &addr], &aws_env())?;
 
     let deadline = Instant::now() + Duration::from_secs(180);
     let written = loop {
@@ -56,7 +60,40 @@ endpoint = "{}"
         }
         std::thread::sleep(Duration::from_millis(500));
     };
-    std::thread::sleep(Duration::from_secs(1));
+    // Caught up: each shard's iterator age (MillisBehindLatest) is 0, and
+    // the throttled calls are counted.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = scrape_metrics(&addr)?;
+        let ages: Vec<Option<f64>> = aws
+            .shards(&input)?
+            .iter()
+            .map(|s| {
+                metric_value(
+                    &text,
+                    "weir_kinesis_iterator_age_ms",
+                    &[("stream", &input), ("shard", &s.id)],
+                )
+            })
+            .collect();
+        let throttled =
+            |op| metric_value(&text, "weir_kinesis_throttled_total", &[("operation", op)]);
+        if ages.iter().all(|a| *a == Some(0.0)) {
+            assert!(throttled("GetRecords").is_some_and(|n| n > 0.0), "{text}");
+            assert!(throttled("PutRecords").is_some_and(|n| n > 0.0), "{text}");
+            assert_eq!(
+                metric_value(&text, "weir_kinesis_leases_held", &[("stream", &input)]),
+                Some(2.0),
+                "{text}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "iterator ages {ages:?} in:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
     weir.stop()?;
 
     let mut counts: HashMap<Vec<u8>, u32> = HashMap::new();
@@ -72,13 +109,15 @@ endpoint = "{}"
         );
     }
     assert_eq!(written.len() as u64, RECORDS);
-    let (gets, puts) = (
+    let (gets, puts, refused, expired) = (
         proxy.throttled_get.load(Ordering::SeqCst),
         proxy.throttled_put.load(Ordering::SeqCst),
+        proxy.refused_records.load(Ordering::SeqCst),
+        proxy.expired_get.load(Ordering::SeqCst),
     );
     assert!(
-        gets > 0 && puts > 0,
-        "throttled {gets} GetRecords, {puts} PutRecords"
+        gets > 0 && puts > 0 && refused > 0 && expired > 0,
+        "throttled {gets} GetRecords, {puts} PutRecords, {refused} records; {expired} iterators expired"
     );
     assert!(
         proxy.forwarded.load(Ordering::SeqCst) > gets,
@@ -91,5 +130,6 @@ endpoint = "{}"
         log.contains("ProvisionedThroughputExceededException"),
         "{log}"
     );
+    assert!(log.contains("shard iterator expired"), "{log}");
     Ok(())
 }

@@ -338,3 +338,116 @@ impl LeaseStore for DynamoLeases {
         format!("DynamoDB table {} at {}", self.table, self.endpoint)
     }
 }
+
+/// Against the dynalite the test command starts (`WEIR_DYNAMODB_ENDPOINT`):
+/// the conditional writes that keep a lease with one owner.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sequence::SeqKey;
+
+    fn store(client: &Client, table: &str) -> DynamoLeases {
+        DynamoLeases::new(client.clone(), table, "dynalite")
+    }
+
+    async fn client() -> Client {
+        let endpoint = std::env::var("WEIR_DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
+            panic!(
+                "WEIR_DYNAMODB_ENDPOINT is not set: this test needs dynalite. Run the suite with \
+                 `bash scripts/test.sh`, or start it with `bash scripts/kinesis.sh start`"
+            )
+        });
+        let creds =
+            aws_sdk_dynamodb::config::Credentials::new("weir-test", "secret", None, None, "test");
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(creds)
+            .load()
+            .await;
+        Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&sdk)
+                .endpoint_url(endpoint)
+                .build(),
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_owner_per_lease_and_stale_owners_cannot_write() -> Result<(), LeaseError> {
+        let client = client().await;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let table = format!("race-{}-{nanos}", std::process::id());
+        let mut leases = store(&client, &table);
+        leases.prepare().await?;
+        let lease = Lease {
+            shard: "shardId-000000000000".into(),
+            owner: None,
+            counter: 0,
+            checkpoint: Checkpoint::TrimHorizon,
+            parents: vec!["shardId-parent".into()],
+        };
+        leases.create(&lease).await?;
+        leases.create(&lease).await?; // a second create is a no-op
+        let seen = leases.list().await?;
+        assert_eq!(seen, vec![lease.clone()]);
+
+        // Sixteen processes saw the same free lease; exactly one gets it.
+        let mut racers = Vec::new();
+        for i in 0..16 {
+            let (client, table, seen) = (client.clone(), table.clone(), seen[0].clone());
+            racers.push(tokio::spawn(async move {
+                store(&client, &table).take(&seen, &format!("w{i}")).await
+            }));
+        }
+        let mut winners = Vec::new();
+        for r in racers {
+            if let Some(l) = r.await.map_err(|e| leases.other(e))?? {
+                winners.push(l);
+            }
+        }
+        assert_eq!(winners.len(), 1, "{winners:?}");
+        let winner = winners.remove(0);
+
+        // The owner renews and checkpoints; someone with a stale view cannot.
+        let at = Checkpoint::At(SeqKey::sub("4959", 2));
+        let renewed = leases
+            .renew(&winner, Some(&at))
+            .await?
+            .ok_or_else(|| leases.other("renew lost"))?;
+        assert!(
+            leases.renew(&winner, None).await?.is_none(),
+            "a stale counter renewed"
+        );
+        let now = leases.list().await?.remove(0);
+        assert_eq!(
+            (now.owner.as_deref(), &now.checkpoint),
+            (winner.owner.as_deref(), &at)
+        );
+
+        // Another process takes it over; the old owner can no longer move
+        // the checkpoint or release it.
+        let thief = leases
+            .take(&now, "thief")
+            .await?
+            .ok_or_else(|| leases.other("take failed"))?;
+        let later = Checkpoint::At(SeqKey::plain("9999"));
+        assert!(leases.renew(&renewed, Some(&later)).await?.is_none());
+        leases.release(&renewed, Some(&later)).await?;
+        let after = leases.list().await?.remove(0);
+        assert_eq!(
+            (after.owner.as_deref(), &after.checkpoint),
+            (Some("thief"), &at)
+        );
+
+        // A clean release frees it with its last checkpoint.
+        leases.release(&thief, Some(&Checkpoint::ShardEnd)).await?;
+        let freed = leases.list().await?.remove(0);
+        assert_eq!(
+            (freed.owner, freed.checkpoint),
+            (None, Checkpoint::ShardEnd)
+        );
+        assert_eq!(freed.parents, vec!["shardId-parent".to_string()]);
+        Ok(())
+    }
+}
