@@ -8,16 +8,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-bash scripts/setup.sh
-bash plugins/build.sh >/dev/null
-echo "demo: building weir (the first build compiles wasmtime: ~15 min on 2 cores)" >&2
-cargo build --release -p weir-cli
-target_dir="${CARGO_TARGET_DIR:-$root/target}"
+weir="$(bash scripts/build.sh)"
 config="${1:-examples/fraud-detection/pipeline.toml}"
 out="$(dirname "$config")/out"
 # A demo starts over each time: fresh outputs, no checkpoint to resume from.
 rm -rf "$out"
-"$target_dir/release/weir" run --reset "$config"
+"$weir" run --reset "$config"
 if [ -d "$out" ]; then
     echo "demo: outputs in $out:" >&2
     wc -l "$out"/*.jsonl >&2

@@ -9,11 +9,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-bash scripts/setup.sh
-bash plugins/build.sh
-cargo build --release -q -p weir-cli
-weir="$root/target/release/weir"
-[ -n "${CARGO_TARGET_DIR:-}" ] && weir="$CARGO_TARGET_DIR/release/weir"
+weir="$(bash scripts/build.sh)"
 bash scripts/kinesis.sh start >/dev/null
 bash scripts/kinesis.sh stream vehicle-telemetry 4
 bash scripts/kinesis.sh stream vehicle-telemetry-enriched 4
@@ -21,6 +17,8 @@ bash scripts/kinesis.sh stream vehicle-events 2
 # The emulators accept any credentials; these keep real ones out of it.
 export AWS_ACCESS_KEY_ID=weir-local AWS_SECRET_ACCESS_KEY=weir-local AWS_REGION=us-east-1
 unset AWS_SESSION_TOKEN AWS_PROFILE
-"$weir" run --log warn examples/connected-vehicles/kinesis-load.toml
+# --reset: each run loads 5,000 more readings; the pipeline continues after
+# the checkpoints in its lease table, so it processes just those.
+"$weir" run --log warn --reset examples/connected-vehicles/kinesis-load.toml
 timeout --signal=INT --preserve-status 30 \
     "$weir" run --log warn examples/connected-vehicles/kinesis.toml

@@ -7,11 +7,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-bash scripts/setup.sh
-bash plugins/build.sh
-cargo build --release -q -p weir-cli
-weir="$root/target/release/weir"
-[ -n "${CARGO_TARGET_DIR:-}" ] && weir="$CARGO_TARGET_DIR/release/weir"
+weir="$(bash scripts/build.sh)"
 brokers_line="$(bash scripts/kafka.sh start)"
 brokers="${brokers_line#WEIR_KAFKA_BROKERS=}"
 for topic in fraud-alerts transactions-scored transactions-dead-letters; do

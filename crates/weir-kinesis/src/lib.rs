@@ -102,7 +102,7 @@ use weir::connectors::{ConnectorContext, Registry};
 use weir::pipeline::ConnectorConfig;
 use weir::{Sink, Source};
 
-pub use options::{Connection, SinkOptions, SourceOptions, Start};
+pub use options::{Connection, SinkOptions, SourceOptions, Start, split_options};
 pub use sequence::{SeqKey, compare_seq};
 pub use sink::{KinesisSink, MAX_BYTES_PER_CALL, MAX_RECORD_BYTES, MAX_RECORDS_PER_CALL};
 pub use source::KinesisSource;
@@ -126,12 +126,18 @@ fn build_source(
     config: &ConnectorConfig,
     ctx: &ConnectorContext<'_>,
 ) -> Result<Box<dyn Source>, String> {
-    let options: SourceOptions = config.parse()?;
-    Ok(Box::new(KinesisSource::new(&options, ctx.metrics.clone())?))
+    let (connection, options) = split_options::<SourceOptions>(&config.options)?;
+    Ok(Box::new(KinesisSource::new(
+        connection,
+        &options,
+        ctx.metrics.clone(),
+    )?))
 }
 
 fn check_source(config: &ConnectorConfig) -> Result<(), String> {
-    config.parse::<SourceOptions>()?.settings().map(drop)
+    let (connection, options) = split_options::<SourceOptions>(&config.options)?;
+    connection.check()?;
+    options.settings().map(drop)
 }
 
 fn build_sink(
@@ -139,14 +145,17 @@ fn build_sink(
     config: &ConnectorConfig,
     ctx: &ConnectorContext<'_>,
 ) -> Result<Arc<dyn Sink>, String> {
-    let options: SinkOptions = config.parse()?;
+    let (connection, options) = split_options::<SinkOptions>(&config.options)?;
     Ok(Arc::new(KinesisSink::new(
         name,
+        connection,
         &options,
         ctx.metrics.clone(),
     )?))
 }
 
 fn check_sink(config: &ConnectorConfig) -> Result<(), String> {
-    config.parse::<SinkOptions>()?.check()
+    let (connection, options) = split_options::<SinkOptions>(&config.options)?;
+    connection.check()?;
+    options.check()
 }

@@ -46,21 +46,51 @@ impl<'de> Deserialize<'de> for Start {
     }
 }
 
-/// How to reach a stream: the `stream`, `region` and `endpoint` options
-/// that the source and the sink share.
-#[derive(Debug, Clone, Default)]
+/// How to reach a stream: the `stream`, `region` and `endpoint` options,
+/// the same for the source and the sink (see [`split_options`]).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Connection {
     /// The stream's name, or its ARN (`arn:aws:kinesis:<region>:<account>:stream/<name>`).
     pub stream: String,
     /// The AWS region. Default: the region in the ARN, else the usual AWS
     /// settings (`AWS_REGION`, the profile).
+    #[serde(default)]
     pub region: Option<String>,
     /// Another endpoint than AWS's, e.g. `http://127.0.0.1:4567` for a
     /// local emulator or a VPC endpoint.
+    #[serde(default)]
     pub endpoint: Option<String>,
 }
 
-/// Options of a Kinesis source.
+/// The keys of a connector table that make its [`Connection`].
+const CONNECTION_KEYS: [&str; 3] = ["stream", "region", "endpoint"];
+
+/// Reads a `type = "kinesis"` table: the [`Connection`] keys, and the rest
+/// as `T` ([`SourceOptions`] or [`SinkOptions`]), whose unknown keys are
+/// errors.
+pub fn split_options<T: serde::de::DeserializeOwned>(
+    table: &toml::Table,
+) -> Result<(Connection, T), String> {
+    let (mut connection, mut rest) = (toml::Table::new(), toml::Table::new());
+    for (key, value) in table {
+        let side = if CONNECTION_KEYS.contains(&key.as_str()) {
+            &mut connection
+        } else {
+            &mut rest
+        };
+        side.insert(key.clone(), value.clone());
+    }
+    Ok((parse_table(connection)?, parse_table(rest)?))
+}
+
+fn parse_table<T: serde::de::DeserializeOwned>(table: toml::Table) -> Result<T, String> {
+    table
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().to_string())
+}
+
+/// Options of a Kinesis source, besides its [`Connection`].
 ///
 /// ```toml
 /// [source]
@@ -73,16 +103,6 @@ pub struct Connection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceOptions {
-    /// The stream's name, or its ARN (`arn:aws:kinesis:<region>:<account>:stream/<name>`).
-    pub stream: String,
-    /// The AWS region. Default: the region in the ARN, else the usual AWS
-    /// settings (`AWS_REGION`, the profile).
-    #[serde(default)]
-    pub region: Option<String>,
-    /// Another endpoint than AWS's, e.g. `http://127.0.0.1:4567` for a
-    /// local emulator or a VPC endpoint.
-    #[serde(default)]
-    pub endpoint: Option<String>,
     /// Where a shard with no checkpoint is read from.
     #[serde(default)]
     pub start: Start,
@@ -121,7 +141,7 @@ pub struct SourceOptions {
     pub max_records: Option<i32>,
 }
 
-/// Options of a Kinesis sink.
+/// Options of a Kinesis sink, besides its [`Connection`].
 ///
 /// ```toml
 /// [sinks.enriched]
@@ -132,16 +152,6 @@ pub struct SourceOptions {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SinkOptions {
-    /// The stream's name, or its ARN (`arn:aws:kinesis:<region>:<account>:stream/<name>`).
-    pub stream: String,
-    /// The AWS region. Default: the region in the ARN, else the usual AWS
-    /// settings (`AWS_REGION`, the profile).
-    #[serde(default)]
-    pub region: Option<String>,
-    /// Another endpoint than AWS's, e.g. `http://127.0.0.1:4567` for a
-    /// local emulator or a VPC endpoint.
-    #[serde(default)]
-    pub endpoint: Option<String>,
     /// A top-level field of each record's JSON value to use as partition
     /// key. Default: the record's key. Records with neither get a key made
     /// from a hash of their value.
@@ -249,18 +259,8 @@ fn check_endpoint(what: &str, url: &str) -> Result<(), String> {
 }
 
 impl SourceOptions {
-    /// Stream, region and endpoint.
-    pub fn connection(&self) -> Connection {
-        Connection {
-            stream: self.stream.clone(),
-            region: self.region.clone(),
-            endpoint: self.endpoint.clone(),
-        }
-    }
-
     /// Checks every option and fills in the defaults.
     pub(crate) fn settings(&self) -> Result<SourceSettings, String> {
-        self.connection().check()?;
         if let Some(t) = &self.lease_table {
             let ok = (3..=255).contains(&t.len())
                 && t.bytes()
@@ -308,18 +308,8 @@ impl SourceOptions {
 }
 
 impl SinkOptions {
-    /// Stream, region and endpoint.
-    pub fn connection(&self) -> Connection {
-        Connection {
-            stream: self.stream.clone(),
-            region: self.region.clone(),
-            endpoint: self.endpoint.clone(),
-        }
-    }
-
     /// Checks every option.
     pub fn check(&self) -> Result<(), String> {
-        self.connection().check()?;
         if let Some(f) = &self.partition_key_field
             && f.is_empty()
         {
@@ -339,7 +329,11 @@ mod tests {
     use super::*;
 
     fn source(extra: &str) -> Result<SourceOptions, String> {
-        toml::from_str(&format!("stream = \"s\"\n{extra}")).map_err(|e| e.message().to_string())
+        let table: toml::Table = toml::from_str(&format!("stream = \"s\"\n{extra}"))
+            .map_err(|e| e.message().to_string())?;
+        let (connection, options) = split_options::<SourceOptions>(&table)?;
+        connection.check()?;
+        Ok(options)
     }
 
     #[test]
@@ -377,9 +371,11 @@ mod tests {
         assert!(e("lease_table = \"x\"").is_some_and(|m| m.contains("lease_table `x`")));
         assert!(e("endpoint = \"localhost:1\"").is_some_and(|m| m.contains("endpoint")));
         assert!(e("lease_duration = \"1ms\"").is_some_and(|m| m.contains("lease_duration")));
-        let bad_name: Result<SourceOptions, String> =
-            toml::from_str("stream = \"a b\"").map_err(|e| e.message().to_string());
-        assert!(bad_name?.settings().is_err_and(|m| m.contains("`a b`")));
+        let bad_name = Connection {
+            stream: "a b".into(),
+            ..Connection::default()
+        };
+        assert!(bad_name.check().is_err_and(|m| m.contains("`a b`")));
         Ok(())
     }
 }

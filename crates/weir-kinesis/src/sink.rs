@@ -107,12 +107,19 @@ fn calls(entries: Vec<Entry>) -> Vec<Vec<Entry>> {
 }
 
 impl KinesisSink {
-    /// A sink named `name` for `options`; connects on the first write.
-    pub fn new(name: &str, options: &SinkOptions, metrics: Metrics) -> Result<Self, String> {
+    /// A sink named `name` writing the stream of `connection`; connects on
+    /// the first write.
+    pub fn new(
+        name: &str,
+        connection: Connection,
+        options: &SinkOptions,
+        metrics: Metrics,
+    ) -> Result<Self, String> {
+        connection.check()?;
         options.check()?;
         Ok(KinesisSink {
             name: name.to_string(),
-            connection: options.connection(),
+            connection,
             key_field: options.partition_key_field.clone(),
             retry_time: options.retry_time(),
             metrics,

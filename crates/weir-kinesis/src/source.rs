@@ -75,10 +75,15 @@ fn default_worker_id() -> String {
 }
 
 impl KinesisSource {
-    /// A source for `options`; connects on the first batch.
-    pub fn new(options: &SourceOptions, metrics: Metrics) -> Result<Self, String> {
+    /// A source reading the stream of `connection`; connects on the first
+    /// batch.
+    pub fn new(
+        connection: Connection,
+        options: &SourceOptions,
+        metrics: Metrics,
+    ) -> Result<Self, String> {
+        connection.check()?;
         let settings = options.settings()?;
-        let connection = options.connection();
         Ok(KinesisSource {
             description: format!("kinesis stream {}", connection.stream_name()),
             options: options.clone(),

@@ -431,3 +431,40 @@ pub fn closed_port() -> Result<u16, Error> {
         .local_addr()?
         .port())
 }
+
+/// Puts readings `0..batches * per_batch` (from `vehicles` vehicles) into
+/// `stream` from a thread of its own: one PutRecords call of `per_batch`
+/// every 100 ms, so records keep arriving while a test does other things.
+pub fn spawn_producer(
+    stream: &str,
+    batches: u64,
+    per_batch: u64,
+    vehicles: u64,
+) -> std::thread::JoinHandle<Result<Vec<Put>, String>> {
+    let stream = stream.to_string();
+    std::thread::spawn(move || {
+        let aws = Aws::new().map_err(|e| e.to_string())?;
+        let mut placed = Vec::new();
+        for b in 0..batches {
+            let records: Vec<(String, Vec<u8>)> = (b * per_batch..(b + 1) * per_batch)
+                .map(|n| reading(n, vehicles))
+                .collect();
+            placed.extend(aws.put(&stream, &records).map_err(|e| e.to_string())?);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(placed)
+    })
+}
+
+/// A pipeline named `name`: the `[source]` table `source`, event patterns
+/// `filter` (if any), the telemetry enricher, and a file sink at `out`.
+pub fn enricher_pipeline(name: &str, source: &str, filter: Option<&str>, out: &Path) -> String {
+    let filter = filter
+        .map(|f| format!("[filter]\npatterns = ['{f}']\n"))
+        .unwrap_or_default();
+    format!(
+        "name = \"{name}\"\n{source}\n{filter}\n[[stages]]\nname = \"enrich\"\nkind = \"enricher\"\nplugin = \"{}\"\n\n[sinks.out]\ntype = \"file\"\npath = \"{}\"\n",
+        plugin("telemetry_enricher"),
+        out.display()
+    )
+}

@@ -21,25 +21,8 @@ fn kept(value: &[u8]) -> bool {
 }
 
 fn config(stream: &str, out: &std::path::Path) -> String {
-    format!(
-        r#"name = "kinesis-flow"
-{}
-[filter]
-patterns = ['{{"value":{{"speed_kmh":[{{"numeric":[">",20]}}]}}}}']
-
-[[stages]]
-name = "enrich"
-kind = "enricher"
-plugin = "{}"
-
-[sinks.out]
-type = "file"
-path = "{}"
-"#,
-        source(stream, ""),
-        plugin("telemetry_enricher"),
-        out.display()
-    )
+    let fast = r#"{"value":{"speed_kmh":[{"numeric":[">",20]}]}}"#;
+    enricher_pipeline("kinesis-flow", &source(stream, ""), Some(fast), out)
 }
 
 /// Puts readings `range`: plain ones with PutRecords, aggregated ones as

@@ -107,22 +107,7 @@ fn two_processes_share_shards_and_one_takes_over_after_a_sigkill() -> TestResult
         std::thread::sleep(Duration::from_millis(100));
     }
 
-    let producer_stream = stream.clone();
-    let producer = std::thread::spawn(move || -> Result<Vec<Put>, String> {
-        let aws = Aws::new().map_err(|e| e.to_string())?;
-        let mut placed = Vec::new();
-        for batch in 0..BATCHES {
-            let records: Vec<(String, Vec<u8>)> = (batch * PER_BATCH..(batch + 1) * PER_BATCH)
-                .map(|n| reading(n, 101))
-                .collect();
-            placed.extend(
-                aws.put(&producer_stream, &records)
-                    .map_err(|e| e.to_string())?,
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Ok(placed)
-    });
+    let producer = spawn_producer(&stream, BATCHES, PER_BATCH, 101);
 
     // Both are working, with checkpoints written, when `a` dies.
     wait_for_lines(&a.out, 300, Duration::from_secs(60), &mut [&mut a.weir])?;

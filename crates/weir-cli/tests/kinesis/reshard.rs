@@ -18,41 +18,11 @@ fn split_and_merge_while_records_arrive_parents_before_children() -> TestResult 
     aws.create_stream(&stream, 3)?;
     let dir = tempfile::tempdir()?;
     let out = dir.path().join("out.jsonl");
-    let config = format!(
-        r#"name = "kinesis-reshard"
-{}
-[[stages]]
-name = "enrich"
-kind = "enricher"
-plugin = "{}"
-
-[sinks.out]
-type = "file"
-path = "{}"
-"#,
-        source(&stream, ""),
-        plugin("telemetry_enricher"),
-        out.display()
-    );
+    let config = enricher_pipeline("kinesis-reshard", &source(&stream, ""), None, &out);
     let cfg = write_config(dir.path(), &config)?;
     let mut weir = start_weir(&cfg, "reshard")?;
 
-    let producer_stream = stream.clone();
-    let producer = std::thread::spawn(move || -> Result<Vec<Put>, String> {
-        let aws = Aws::new().map_err(|e| e.to_string())?;
-        let mut placed = Vec::new();
-        for b in 0..BATCHES {
-            let records: Vec<(String, Vec<u8>)> = (b * PER_BATCH..(b + 1) * PER_BATCH)
-                .map(|n| reading(n, 97))
-                .collect();
-            placed.extend(
-                aws.put(&producer_stream, &records)
-                    .map_err(|e| e.to_string())?,
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Ok(placed)
-    });
+    let producer = spawn_producer(&stream, BATCHES, PER_BATCH, 97);
 
     std::thread::sleep(Duration::from_secs(2));
     let shards = aws.shards(&stream)?;

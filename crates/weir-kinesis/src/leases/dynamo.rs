@@ -142,6 +142,31 @@ impl DynamoLeases {
         }
     }
 
+    /// Bumps the counter of a lease we hold (and moves its checkpoint),
+    /// then applies `more` (e.g. ` REMOVE leaseOwner`); `Ok(false)` if the
+    /// lease is no longer ours as we last saw it.
+    async fn update_owned(
+        &self,
+        lease: &Lease,
+        checkpoint: Option<&Checkpoint>,
+        more: &str,
+    ) -> Result<bool, LeaseError> {
+        let owner = lease.owner.clone().unwrap_or_default();
+        let (set, mut values) = Self::checkpoint_parts(checkpoint);
+        values.extend([
+            (":next", n(lease.counter + 1)),
+            (":seen", n(lease.counter)),
+            (":owner", s(&owner)),
+        ]);
+        self.update(
+            &lease.shard,
+            &format!("SET {COUNTER} = :next{set}{more}"),
+            &format!("{COUNTER} = :seen AND {OWNER} = :owner"),
+            values,
+        )
+        .await
+    }
+
     async fn table_status(&self) -> Result<Option<TableStatus>, LeaseError> {
         match self
             .client
@@ -284,21 +309,7 @@ impl LeaseStore for DynamoLeases {
         lease: &Lease,
         checkpoint: Option<&Checkpoint>,
     ) -> Result<Option<Lease>, LeaseError> {
-        let owner = lease.owner.clone().unwrap_or_default();
-        let (set, mut values) = Self::checkpoint_parts(checkpoint);
-        values.extend([
-            (":next", n(lease.counter + 1)),
-            (":seen", n(lease.counter)),
-            (":owner", s(&owner)),
-        ]);
-        let renewed = self
-            .update(
-                &lease.shard,
-                &format!("SET {COUNTER} = :next{set}"),
-                &format!("{COUNTER} = :seen AND {OWNER} = :owner"),
-                values,
-            )
-            .await?;
+        let renewed = self.update_owned(lease, checkpoint, "").await?;
         Ok(renewed.then(|| Lease {
             counter: lease.counter + 1,
             checkpoint: checkpoint
@@ -313,20 +324,8 @@ impl LeaseStore for DynamoLeases {
         lease: &Lease,
         checkpoint: Option<&Checkpoint>,
     ) -> Result<(), LeaseError> {
-        let owner = lease.owner.clone().unwrap_or_default();
-        let (set, mut values) = Self::checkpoint_parts(checkpoint);
-        values.extend([
-            (":next", n(lease.counter + 1)),
-            (":seen", n(lease.counter)),
-            (":owner", s(&owner)),
-        ]);
         let released = self
-            .update(
-                &lease.shard,
-                &format!("SET {COUNTER} = :next{set} REMOVE {OWNER}"),
-                &format!("{COUNTER} = :seen AND {OWNER} = :owner"),
-                values,
-            )
+            .update_owned(lease, checkpoint, &format!(" REMOVE {OWNER}"))
             .await?;
         if !released {
             tracing::info!(table = %self.table, shard = %lease.shard, "lease already taken by another process; nothing to release");
