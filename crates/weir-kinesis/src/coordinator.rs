@@ -340,18 +340,19 @@ impl Coordinator {
     /// Takes free and expired leases up to a fair share, then one from the
     /// busiest other process if it holds more than its share.
     async fn acquire(&mut self, leases: &[Lease]) -> Result<(), Trouble> {
+        // Shards the stream no longer lists are past its retention: nothing
+        // is left to read in them.
+        let listed: HashSet<&str> = self.shards.iter().map(|s| s.id.as_str()).collect();
         let done: HashSet<&str> = leases
             .iter()
-            .filter(|l| l.checkpoint == Checkpoint::ShardEnd)
+            .filter(|l| l.checkpoint == Checkpoint::ShardEnd || !listed.contains(l.shard.as_str()))
             .map(|l| l.shard.as_str())
             .collect();
-        let exists: HashSet<&str> = leases.iter().map(|l| l.shard.as_str()).collect();
-        // A parent missing from the table and the stream is past retention.
         let ready = |l: &Lease| {
-            l.checkpoint != Checkpoint::ShardEnd
+            !done.contains(l.shard.as_str())
                 && l.parents
                     .iter()
-                    .all(|p| done.contains(p.as_str()) || !exists.contains(p.as_str()))
+                    .all(|p| done.contains(p.as_str()) || !listed.contains(p.as_str()))
         };
         let available: Vec<&Lease> = leases.iter().filter(|l| ready(l)).collect();
         let mine = self.held.len();

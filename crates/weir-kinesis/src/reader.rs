@@ -169,8 +169,12 @@ impl Reader {
                 Ok(out) => out,
                 Err(e) => {
                     let f = failure(&e);
-                    if f.kind == Kind::ExpiredIterator {
-                        tracing::info!(shard = %self.shard, "shard iterator expired; getting a new one");
+                    // An iterator refused again and again (Kinesis says
+                    // InvalidArgumentException) is replaced like an
+                    // expired one.
+                    let refused = f.kind == Kind::Other && self.backoff.attempts() >= 3;
+                    if f.kind == Kind::ExpiredIterator || refused {
+                        tracing::info!(shard = %self.shard, "shard iterator expired or refused ({f}); getting a new one");
                         match self.iterator().await? {
                             Some(it) => iterator = it,
                             None => return Ok(()),
