@@ -16,9 +16,11 @@ fn split_and_merge_while_records_arrive_parents_before_children() -> TestResult 
     let aws = Aws::new()?;
     let stream = unique("reshard");
     aws.create_stream(&stream, 3)?;
+    // The source names the stream by its ARN (the emulator's account).
+    let arn = format!("arn:aws:kinesis:us-east-1:000000000000:stream/{stream}");
     let dir = tempfile::tempdir()?;
     let out = dir.path().join("out.jsonl");
-    let config = enricher_pipeline("kinesis-reshard", &source(&stream, ""), None, &out);
+    let config = enricher_pipeline("kinesis-reshard", &source(&arn, ""), None, &out);
     let cfg = write_config(dir.path(), &config)?;
     let mut weir = start_weir(&cfg, "reshard")?;
 

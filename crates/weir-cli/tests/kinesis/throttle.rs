@@ -32,7 +32,7 @@ fn throttling_on_half_the_calls_retries_exactly_the_refused_records() -> TestRes
 {}
 [sinks.out]
 type = "kinesis"
-stream = "{output}"
+stream = "arn:aws:kinesis:us-east-1:000000000000:stream/{output}"
 region = "us-east-1"
 endpoint = "{}"
 "#,
