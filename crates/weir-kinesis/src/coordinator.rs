@@ -11,10 +11,11 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::LEASES_HELD;
-use crate::aws::Throttled;
+use crate::balance::{Pick, View, choose};
 use crate::leases::{Checkpoint, Lease, LeaseError, LeaseStore};
 use crate::options::Start;
 use crate::reader::{Control, ReaderContext, read_shard};
+use crate::retry::Throttled;
 use crate::sequence::SeqKey;
 use crate::shards::{Shard, list_shards};
 
@@ -36,13 +37,13 @@ pub(crate) enum Sharing {
 }
 
 pub(crate) struct Coordinator {
-    pub(crate) store: Box<dyn LeaseStore>,
-    pub(crate) sharing: Sharing,
-    pub(crate) worker: String,
-    pub(crate) start: Start,
-    pub(crate) ctx: Arc<ReaderContext>,
+    store: Box<dyn LeaseStore>,
+    sharing: Sharing,
+    worker: String,
+    start: Start,
+    ctx: Arc<ReaderContext>,
     /// Checkpoints from weir's own store, by shard.
-    pub(crate) resumed: HashMap<String, SeqKey>,
+    resumed: HashMap<String, SeqKey>,
     held: HashMap<String, Held>,
     running: HashMap<String, JoinHandle<()>>,
     /// Owner and counter of every lease as last seen, and since when.
@@ -337,61 +338,33 @@ impl Coordinator {
         self.ctx.progress.stop(shard);
     }
 
-    /// Takes free and expired leases up to a fair share, then one from the
-    /// busiest other process if it holds more than its share.
+    /// Takes the leases [`choose`] picks (see [`crate::balance`]).
     async fn acquire(&mut self, leases: &[Lease]) -> Result<(), Trouble> {
-        // Shards the stream no longer lists are past its retention: nothing
-        // is left to read in them.
-        let listed: HashSet<&str> = self.shards.iter().map(|s| s.id.as_str()).collect();
-        let done: HashSet<&str> = leases
-            .iter()
-            .filter(|l| l.checkpoint == Checkpoint::ShardEnd || !listed.contains(l.shard.as_str()))
-            .map(|l| l.shard.as_str())
-            .collect();
-        let ready = |l: &Lease| {
-            !done.contains(l.shard.as_str())
-                && l.parents
-                    .iter()
-                    .all(|p| done.contains(p.as_str()) || !listed.contains(p.as_str()))
+        let picks = {
+            let listed: HashSet<&str> = self.shards.iter().map(|s| s.id.as_str()).collect();
+            let held: HashSet<&str> = self.held.keys().map(String::as_str).collect();
+            let expired = |l: &Lease| self.expired(l);
+            choose(&View {
+                leases,
+                listed: &listed,
+                held: &held,
+                shared: self.sharing == Sharing::Shared,
+                expired: &expired,
+            })
         };
-        let available: Vec<&Lease> = leases.iter().filter(|l| ready(l)).collect();
-        let mine = self.held.len();
-        let mut to_take: Vec<Lease> = Vec::new();
-        if self.sharing == Sharing::Alone {
-            to_take = available
-                .iter()
-                .filter(|l| !self.held.contains_key(&l.shard))
-                .map(|l| (*l).clone())
-                .collect();
-        } else {
-            let mut load: HashMap<&str, usize> = HashMap::new();
-            for l in &available {
-                if let Some(o) = &l.owner
-                    && !self.expired(l)
-                    && *o != self.worker
-                {
-                    *load.entry(o.as_str()).or_default() += 1;
+        let mut to_take = Vec::with_capacity(picks.len());
+        for pick in picks {
+            match pick {
+                Pick::Free(lease) => to_take.push(lease),
+                Pick::Steal {
+                    lease,
+                    from,
+                    count,
+                    share,
+                } => {
+                    tracing::info!(worker = %self.worker, shard = %lease.shard, from = %from, "taking a lease to balance the load ({count} held there, {share} each)");
+                    to_take.push(lease);
                 }
-            }
-            let workers = load.len() + 1;
-            let target = available.len().div_ceil(workers);
-            for l in &available {
-                if mine + to_take.len() >= target {
-                    break;
-                }
-                if !self.held.contains_key(&l.shard) && self.expired(l) {
-                    to_take.push((*l).clone());
-                }
-            }
-            if mine + to_take.len() < target
-                && let Some((busiest, count)) = load.iter().max_by_key(|(_, c)| **c)
-                && *count > target
-                && let Some(l) = available
-                    .iter()
-                    .find(|l| l.owner.as_deref() == Some(*busiest))
-            {
-                tracing::info!(worker = %self.worker, shard = %l.shard, from = %busiest, "taking a lease to balance the load ({count} held there, {target} each)");
-                to_take.push((*l).clone());
             }
         }
         for lease in to_take {

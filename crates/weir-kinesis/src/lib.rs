@@ -85,12 +85,14 @@
 //! record's headers are not written.
 
 mod aws;
+mod balance;
 mod coordinator;
 pub mod kpl;
 mod leases;
 mod options;
 mod progress;
 mod reader;
+mod retry;
 mod sequence;
 mod shards;
 mod sink;

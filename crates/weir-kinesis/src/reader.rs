@@ -11,11 +11,12 @@ use tokio::sync::{Notify, mpsc};
 use weir::Record;
 use weir::metrics::Metrics;
 
-use crate::aws::{Backoff, Failure, Kind, Throttled, failure};
+use crate::aws::{Failure, Kind, failure};
 use crate::kpl;
 use crate::leases::Checkpoint;
 use crate::options::SourceSettings;
 use crate::progress::Progress;
+use crate::retry::{Backoff, Throttled};
 use crate::sequence::SeqKey;
 use crate::shards::StreamRef;
 use crate::{ITERATOR_AGE, THROTTLED};

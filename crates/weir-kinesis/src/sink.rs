@@ -14,8 +14,9 @@ use weir::metrics::Metrics;
 use weir::{Record, Sink, SinkError};
 
 use crate::THROTTLED;
-use crate::aws::{self, Backoff, Failure, Kind, Throttled};
+use crate::aws::{self, Failure, Kind};
 use crate::options::{Connection, SinkOptions};
+use crate::retry::{Backoff, Throttled};
 use crate::shards::StreamRef;
 use crate::source::endpoint_text;
 

@@ -20,12 +20,13 @@ use tokio::time::Instant;
 use weir::metrics::Metrics;
 use weir::{Batch, BatchLimits, PartitionBatcher, Position, Source, SourceError};
 
-use crate::aws::{self, Backoff, Kind};
+use crate::aws::{self, Kind};
 use crate::coordinator::{Coordinator, Sharing};
 use crate::leases::{DynamoLeases, LeaseStore, LocalLeases};
 use crate::options::{Connection, SourceOptions, SourceSettings, Start};
 use crate::progress::Progress;
 use crate::reader::{Control, Delivery, ReaderContext};
+use crate::retry::Backoff;
 use crate::sequence::SeqKey;
 use crate::shards::StreamRef;
 
