@@ -60,5 +60,6 @@ cargo test --release --workspace
 
 # The benchmarks are compiled and linted by clippy --all-targets above; run
 # them with: cargo bench -p weir --bench plugin_stage --profile release, and
-# the Kafka throughput bench with: bash scripts/bench-kafka.sh
+# the Kafka throughput bench with: bash scripts/bench-kafka.sh, and the Kinesis
+# read bench with: bash scripts/bench-kinesis.sh
 echo "all tests passed" >&2
