@@ -90,3 +90,33 @@ fn an_unreachable_lease_table_is_named() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn missing_credentials_are_named() -> TestResult {
+    let _serial = serial();
+    let dir = tempfile::tempdir()?;
+    let cfg = write_config(dir.path(), &pipeline(&source("cars", "")))?;
+    // No keys, no profile files, no instance metadata: nothing to sign with.
+    let out = Command::new(weir_test_support::process::weir_bin())
+        .args(["run", "--log", "warn"])
+        .arg(&cfg)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", dir.path().join("no-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.path().join("no-credentials"),
+        )
+        .output()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    let expected = format!("stream cars at {}: no AWS credentials", kinesis_endpoint());
+    assert!(err.contains(&expected), "{err}");
+    Ok(())
+}
