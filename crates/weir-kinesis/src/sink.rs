@@ -194,7 +194,19 @@ impl KinesisSink {
                 .send()
                 .await;
             let (retry, last): (Vec<Entry>, Failure) = match result {
-                Ok(out) if out.failed_record_count().unwrap_or(0) == 0 => return Vec::new(),
+                Ok(out) if out.records().len() != pending.len() => {
+                    // Which records were written cannot be told: send them
+                    // all again (at least once).
+                    let f = Failure {
+                        kind: Kind::Other,
+                        text: format!(
+                            "PutRecords answered {} results for {} records",
+                            out.records().len(),
+                            pending.len()
+                        ),
+                    };
+                    (pending, f)
+                }
                 Ok(out) => {
                     let mut retry = Vec::new();
                     let mut refused = Vec::new();
@@ -224,10 +236,12 @@ impl KinesisSink {
                         }));
                         return failed;
                     }
-                    let last = last.unwrap_or(Failure {
-                        kind: Kind::Other,
-                        text: "FailedRecordCount > 0 without an error code".into(),
-                    });
+                    // Every record has its own result: those without an
+                    // error code were written, whatever FailedRecordCount
+                    // says.
+                    let Some(last) = last else {
+                        return Vec::new();
+                    };
                     (retry, last)
                 }
                 Err(e) => {

@@ -164,7 +164,14 @@ fn restart_after_sigkill_resumes_from_committed_offsets() -> TestResult {
     let dir = tempfile::tempdir()?;
     let config = config(dir.path(), &input, &group, &scored, &alerts)?;
 
-    let mut first = Weir::start(&config, "first")?;
+    // The first process works in batches of 20 (same name, so the same
+    // data directory): slow enough to be killed mid-stream, not after it
+    // has read everything, however fast the machine.
+    let slow = dir.path().join("slow.toml");
+    let text = std::fs::read_to_string(&config)?;
+    assert!(text.contains("max_records = 500"));
+    std::fs::write(&slow, text.replace("max_records = 500", "max_records = 20"))?;
+    let mut first = Weir::start(&slow, "first")?;
     wait_for_count(&scored, 2_000, Duration::from_secs(120), &mut [&mut first])?;
     first.kill()?;
     let committed = committed(&group, &input)?;
