@@ -40,6 +40,7 @@ use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedPr
 use weir::metrics::Metrics;
 use weir::pipeline::{Pipeline, PipelineConfig};
 use weir::plugin::Engine;
+use weir_test_support::bench::cpu_time;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -183,23 +184,6 @@ struct Outcome {
     records: u64,
     /// CPU time of this process (user + system) during the job.
     cpu: Duration,
-}
-
-/// CPU time of this process so far (Linux: /proc/self/stat, in ticks of
-/// 10 ms); zero elsewhere.
-fn cpu_time() -> Duration {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return Duration::ZERO;
-    };
-    // Fields after the command name, which is in parentheses.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
-        .sum();
-    Duration::from_millis(ticks * 10)
 }
 
 impl Outcome {

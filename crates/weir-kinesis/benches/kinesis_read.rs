@@ -33,6 +33,7 @@ use weir::metrics::Metrics;
 use weir::pipeline::{Pipeline, PipelineConfig};
 use weir::plugin::Engine;
 use weir_kinesis::kpl::{UserRecord, aggregate, deaggregate};
+use weir_test_support::bench::cpu_time;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -44,22 +45,6 @@ fn unique(name: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     format!("bench-{name}-{}", nanos % 1_000_000_000_000)
-}
-
-/// CPU time of this process so far (Linux: /proc/self/stat, in ticks of
-/// 10 ms); zero elsewhere.
-fn cpu_time() -> Duration {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return Duration::ZERO;
-    };
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
-        .sum();
-    Duration::from_millis(ticks * 10)
 }
 
 async fn client(endpoint: &str) -> Client {

@@ -3,6 +3,7 @@
 //! - [`plugin`] returns the path of a plugin component, building every
 //!   plugin from source (`plugins/build.sh`) once per process first, so a
 //!   plain `cargo test` works from a fresh clone.
+//! - [`bench::cpu_time`] is the process CPU time the benchmarks report.
 //! - [`process`] runs the `weir` binary (start, SIGKILL, SIGTERM, logs).
 //! - [`native`] holds the example plugins' logic compiled natively, for
 //!   reference results in tests and the native side of benchmarks.
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+pub mod bench;
 pub mod native;
 pub mod process;
 
