@@ -23,6 +23,17 @@ pub fn weir_bin() -> PathBuf {
     dir.join(format!("weir{}", std::env::consts::EXE_SUFFIX))
 }
 
+/// Applies `env` to `cmd`: `(name, Some(v))` sets a variable, `(name,
+/// None)` removes it.
+pub fn apply_env(cmd: &mut Command, env: &[(&str, Option<&str>)]) {
+    for (name, value) in env {
+        match value {
+            Some(v) => cmd.env(name, v),
+            None => cmd.env_remove(name),
+        };
+    }
+}
+
 /// Tests that share a service (a broker, an emulator) and two cores: one
 /// at a time.
 pub fn serial() -> MutexGuard<'static, ()> {
@@ -70,12 +81,7 @@ impl Weir {
             .arg(config)
             .stdout(Stdio::null())
             .stderr(file);
-        for (name, value) in env {
-            match value {
-                Some(v) => cmd.env(name, v),
-                None => cmd.env_remove(name),
-            };
-        }
+        apply_env(&mut cmd, env);
         Ok(Weir {
             child: cmd.spawn()?,
             log,

@@ -5,17 +5,23 @@ use std::process::Command;
 use crate::common::*;
 use crate::proxy::{self, Fault};
 
-/// `weir run` on `config`; expects it to fail, returns its stderr.
+/// `weir run` on `config` with the test AWS environment; expects it to
+/// fail, returns its stderr.
 fn run_failing(dir: &std::path::Path, config: &str) -> Result<String, Error> {
+    run_failing_env(dir, config, &aws_env())
+}
+
+/// `weir run` on `config` with `env` applied; expects it to fail, returns
+/// its stderr.
+fn run_failing_env(
+    dir: &std::path::Path,
+    config: &str,
+    env: &[(&str, Option<&str>)],
+) -> Result<String, Error> {
     let cfg = write_config(dir, config)?;
     let mut cmd = Command::new(weir_test_support::process::weir_bin());
     cmd.args(["run", "--log", "warn"]).arg(&cfg);
-    for (name, value) in aws_env() {
-        match value {
-            Some(v) => cmd.env(name, v),
-            None => cmd.env_remove(name),
-        };
-    }
+    weir_test_support::process::apply_env(&mut cmd, env);
     let out = cmd.output()?;
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
@@ -95,27 +101,25 @@ fn an_unreachable_lease_table_is_named() -> TestResult {
 fn missing_credentials_are_named() -> TestResult {
     let _serial = serial();
     let dir = tempfile::tempdir()?;
-    let cfg = write_config(dir.path(), &pipeline(&source("cars", "")))?;
+    let (config, credentials) = (
+        dir.path().join("no-config"),
+        dir.path().join("no-credentials"),
+    );
+    let (config, credentials) = (config.to_string_lossy(), credentials.to_string_lossy());
     // No keys, no profile files, no instance metadata: nothing to sign with.
-    let out = Command::new(weir_test_support::process::weir_bin())
-        .args(["run", "--log", "warn"])
-        .arg(&cfg)
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
-        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", dir.path().join("no-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.path().join("no-credentials"),
-        )
-        .output()?;
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{err}");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", None),
+        ("AWS_SECRET_ACCESS_KEY", None),
+        ("AWS_SESSION_TOKEN", None),
+        ("AWS_PROFILE", None),
+        ("AWS_WEB_IDENTITY_TOKEN_FILE", None),
+        ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", None),
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", None),
+        ("AWS_EC2_METADATA_DISABLED", Some("true")),
+        ("AWS_CONFIG_FILE", Some(config.as_ref())),
+        ("AWS_SHARED_CREDENTIALS_FILE", Some(credentials.as_ref())),
+    ];
+    let err = run_failing_env(dir.path(), &pipeline(&source("cars", "")), &env)?;
     let expected = format!("stream cars at {}: no AWS credentials", kinesis_endpoint());
     assert!(err.contains(&expected), "{err}");
     Ok(())
