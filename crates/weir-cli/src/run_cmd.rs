@@ -76,6 +76,11 @@ fn summary_text(name: &str, s: &RunSummary) -> String {
     for (sink, n) in &s.written {
         lines.push(format!("  written to {sink:<12} {n}"));
     }
+    if s.resumed && s.records_in == 0 {
+        lines.push(
+            "  nothing new since the last checkpoint; `weir run --reset` starts over".to_string(),
+        );
+    }
     lines.join("\n")
 }
 

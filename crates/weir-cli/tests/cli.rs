@@ -621,3 +621,113 @@ fn pattern_test_reads_files_and_rejects_bad_json() -> TestResult {
     );
     Ok(())
 }
+
+/// Lines of a JSON log that hold `needle` and name the plugin `plugin`.
+fn logged(stderr: &str, plugin: &str, needle: &str) -> usize {
+    stderr
+        .lines()
+        .filter(|l| l.contains(needle) && l.contains(&format!("\"plugin\":\"{plugin}\"")))
+        .count()
+}
+
+#[test]
+fn a_wasi_plugin_that_prints_runs_and_its_lines_are_logged() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, "{\"a\":\"print\"}\n{\"a\":1}\n{\"a\":\"print\"}\n")?;
+    let body = format!(
+        "name = \"p\"\n[source]\ntype = \"file\"\npath = \"in.jsonl\"\n\n[[stages]]\nname = \"chaos\"\nplugin = \"{}\"\ngrants = {{ wasi = true }}\nsettings = {{ print_init = true }}\n\n[sinks.out]\ntype = \"file\"\npath = \"out.jsonl\"\n",
+        plugin("test_chaos")
+    );
+    let path = config_with(dir.path(), &body)?.display().to_string();
+
+    let out = weir(&["--log-format", "json", "run", &path]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(text(&out.stdout).contains("records in     3"));
+    assert!(
+        logged(&stderr, "test_chaos", "hello from init on stdout") >= 1,
+        "{stderr}"
+    );
+    assert!(
+        logged(&stderr, "test_chaos", "hello from init on stderr") >= 1,
+        "{stderr}"
+    );
+    assert_eq!(
+        logged(&stderr, "test_chaos", "printed on stdout"),
+        2,
+        "{stderr}"
+    );
+    assert_eq!(
+        logged(&stderr, "test_chaos", "printed on stderr"),
+        2,
+        "{stderr}"
+    );
+
+    let out = weir(&["--log-format", "json", "validate", &path]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        logged(&stderr, "test_chaos", "hello from init on stdout") >= 1,
+        "{stderr}"
+    );
+
+    let out = weir(&[
+        "--log-format",
+        "json",
+        "plugin",
+        "test",
+        &plugin("test_chaos"),
+        "--wasi",
+        "--config",
+        "print_init=true",
+        "--input",
+        &input.display().to_string(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(outcomes(&out).len(), 3);
+    assert!(
+        logged(&stderr, "test_chaos", "hello from init on stdout") >= 1,
+        "{stderr}"
+    );
+    assert_eq!(
+        logged(&stderr, "test_chaos", "printed on stdout"),
+        2,
+        "{stderr}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_finished_pipeline_run_again_keeps_its_output() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let body = format!(
+        "name = \"p\"\n[source]\ntype = \"generator\"\ncount = 2000\n\n[[stages]]\nname = \"score\"\nplugin = \"{}\"\n\n[sinks.all]\ntype = \"file\"\npath = \"all.jsonl\"\nappend = false\n",
+        plugin("fraud_scorer")
+    );
+    let path = config_with(dir.path(), &body)?.display().to_string();
+    let output = dir.path().join("all.jsonl");
+
+    let out = weir(&["run", &path]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let first = std::fs::read_to_string(&output)?;
+    assert_eq!(first.lines().count(), 2000);
+
+    // Resuming after the checkpoint: nothing new, and nothing erased.
+    let out = weir(&["run", &path]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("records in     0"), "{stdout}");
+    assert!(
+        stdout.contains("`weir run --reset` starts over"),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_to_string(&output)?, first);
+
+    // Starting over writes the file anew.
+    let out = weir(&["run", "--reset", &path]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&output)?, first);
+    Ok(())
+}

@@ -59,8 +59,7 @@ mod source;
 
 use std::sync::Arc;
 
-use weir::connectors::{ConnectorContext, Registry};
-use weir::pipeline::ConnectorConfig;
+use weir::connectors::{ConnectorContext, Registry, SinkConnector, SourceConnector};
 use weir::{Sink, Source};
 
 pub use admin::{AdminError, ensure_topic};
@@ -69,10 +68,14 @@ pub use options::{OneOrMany, SinkOptions, SourceOptions, Start, check_topic_name
 pub use sink::KafkaSink;
 pub use source::{KafkaSource, partition_name};
 
+/// The `kafka` connector (source and sink), for a [`Registry`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KafkaConnector;
+
 /// Adds the `kafka` source and sink types to `registry`.
 pub fn register(registry: &mut Registry) {
-    registry.register_source("kafka", build_source, check_source);
-    registry.register_sink("kafka", build_sink, check_sink);
+    registry.register_source("kafka", KafkaConnector);
+    registry.register_sink("kafka", KafkaConnector);
 }
 
 /// The built-in connectors plus Kafka.
@@ -82,31 +85,41 @@ pub fn registry() -> Registry {
     r
 }
 
-fn build_source(
-    config: &ConnectorConfig,
-    ctx: &ConnectorContext<'_>,
-) -> Result<Box<dyn Source>, String> {
-    let options: SourceOptions = config.parse()?;
-    Ok(Box::new(KafkaSource::new(&options, ctx.metrics.clone())?))
+impl SourceConnector for KafkaConnector {
+    type Options = SourceOptions;
+
+    /// librdkafka checks every property without connecting.
+    fn check(&self, options: &SourceOptions) -> Result<(), String> {
+        options.client_config().map(drop)
+    }
+
+    fn build(
+        &self,
+        options: SourceOptions,
+        ctx: &ConnectorContext<'_>,
+    ) -> Result<Box<dyn Source>, String> {
+        Ok(Box::new(KafkaSource::new(&options, ctx.metrics.clone())?))
+    }
 }
 
-fn check_source(config: &ConnectorConfig) -> Result<(), String> {
-    config.parse::<SourceOptions>()?.client_config().map(drop)
-}
+impl SinkConnector for KafkaConnector {
+    type Options = SinkOptions;
 
-fn build_sink(
-    name: &str,
-    config: &ConnectorConfig,
-    ctx: &ConnectorContext<'_>,
-) -> Result<Arc<dyn Sink>, String> {
-    let options: SinkOptions = config.parse()?;
-    Ok(Arc::new(KafkaSink::new(
-        name,
-        &options,
-        ctx.metrics.clone(),
-    )?))
-}
+    /// librdkafka checks every property without connecting.
+    fn check(&self, options: &SinkOptions) -> Result<(), String> {
+        options.client_config().map(drop)
+    }
 
-fn check_sink(config: &ConnectorConfig) -> Result<(), String> {
-    config.parse::<SinkOptions>()?.client_config().map(drop)
+    fn build(
+        &self,
+        name: &str,
+        options: SinkOptions,
+        ctx: &ConnectorContext<'_>,
+    ) -> Result<Arc<dyn Sink>, String> {
+        Ok(Arc::new(KafkaSink::new(
+            name,
+            &options,
+            ctx.metrics.clone(),
+        )?))
+    }
 }

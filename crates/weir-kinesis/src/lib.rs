@@ -100,11 +100,10 @@ mod source;
 
 use std::sync::Arc;
 
-use weir::connectors::{ConnectorContext, Registry};
-use weir::pipeline::ConnectorConfig;
+use weir::connectors::{ConnectorContext, Registry, SinkConnector, SourceConnector};
 use weir::{Sink, Source};
 
-pub use options::{Connection, SinkOptions, SourceOptions, Start, split_options};
+pub use options::{Connection, SinkOptions, SourceOptions, Split, Start, split_options};
 pub use sequence::{SeqKey, compare_seq};
 pub use sink::{KinesisSink, MAX_BYTES_PER_CALL, MAX_RECORD_BYTES, MAX_RECORDS_PER_CALL};
 pub use source::KinesisSource;
@@ -118,46 +117,56 @@ pub const THROTTLED: &str = "weir_kinesis_throttled_total";
 /// Gauge: shard leases this process holds, per `stream`.
 pub const LEASES_HELD: &str = "weir_kinesis_leases_held";
 
+/// The `kinesis` connector (source and sink), for a [`Registry`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KinesisConnector;
+
 /// Adds the `kinesis` source and sink types to `registry`.
 pub fn register(registry: &mut Registry) {
-    registry.register_source("kinesis", build_source, check_source);
-    registry.register_sink("kinesis", build_sink, check_sink);
+    registry.register_source("kinesis", KinesisConnector);
+    registry.register_sink("kinesis", KinesisConnector);
 }
 
-fn build_source(
-    config: &ConnectorConfig,
-    ctx: &ConnectorContext<'_>,
-) -> Result<Box<dyn Source>, String> {
-    let (connection, options) = split_options::<SourceOptions>(&config.options)?;
-    Ok(Box::new(KinesisSource::new(
-        connection,
-        &options,
-        ctx.metrics.clone(),
-    )?))
+impl SourceConnector for KinesisConnector {
+    type Options = Split<SourceOptions>;
+
+    fn check(&self, Split(connection, options): &Split<SourceOptions>) -> Result<(), String> {
+        connection.check()?;
+        options.settings().map(drop)
+    }
+
+    fn build(
+        &self,
+        Split(connection, options): Split<SourceOptions>,
+        ctx: &ConnectorContext<'_>,
+    ) -> Result<Box<dyn Source>, String> {
+        Ok(Box::new(KinesisSource::new(
+            connection,
+            &options,
+            ctx.metrics.clone(),
+        )?))
+    }
 }
 
-fn check_source(config: &ConnectorConfig) -> Result<(), String> {
-    let (connection, options) = split_options::<SourceOptions>(&config.options)?;
-    connection.check()?;
-    options.settings().map(drop)
-}
+impl SinkConnector for KinesisConnector {
+    type Options = Split<SinkOptions>;
 
-fn build_sink(
-    name: &str,
-    config: &ConnectorConfig,
-    ctx: &ConnectorContext<'_>,
-) -> Result<Arc<dyn Sink>, String> {
-    let (connection, options) = split_options::<SinkOptions>(&config.options)?;
-    Ok(Arc::new(KinesisSink::new(
-        name,
-        connection,
-        &options,
-        ctx.metrics.clone(),
-    )?))
-}
+    fn check(&self, Split(connection, options): &Split<SinkOptions>) -> Result<(), String> {
+        connection.check()?;
+        options.check()
+    }
 
-fn check_sink(config: &ConnectorConfig) -> Result<(), String> {
-    let (connection, options) = split_options::<SinkOptions>(&config.options)?;
-    connection.check()?;
-    options.check()
+    fn build(
+        &self,
+        name: &str,
+        Split(connection, options): Split<SinkOptions>,
+        ctx: &ConnectorContext<'_>,
+    ) -> Result<Arc<dyn Sink>, String> {
+        Ok(Arc::new(KinesisSink::new(
+            name,
+            connection,
+            &options,
+            ctx.metrics.clone(),
+        )?))
+    }
 }

@@ -84,6 +84,20 @@ pub fn split_options<T: serde::de::DeserializeOwned>(
     Ok((parse_table(connection)?, parse_table(rest)?))
 }
 
+/// A `type = "kinesis"` table read as its [`Connection`] and the rest as
+/// `T`: the options type of the Kinesis connector (see [`split_options`]).
+#[derive(Debug, Clone)]
+pub struct Split<T>(pub Connection, pub T);
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Split<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let table = toml::Table::deserialize(d)?;
+        split_options(&table)
+            .map(|(c, t)| Split(c, t))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 fn parse_table<T: serde::de::DeserializeOwned>(table: toml::Table) -> Result<T, String> {
     table
         .try_into()

@@ -99,6 +99,7 @@
 #![deny(missing_docs)]
 
 pub mod connectors;
+pub mod guide;
 pub mod metrics;
 pub mod pattern;
 pub mod pipeline;

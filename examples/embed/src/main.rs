@@ -3,16 +3,20 @@
 //! Run with: bash plugins/build.sh && cargo run --release -p weir-embed-example
 //!
 //! Part 1 loads the fraud scorer and calls it directly on a batch.
-//! Part 2 builds a pipeline from a config written in code and runs it.
+//! Part 2 builds a pipeline in code (no config file) with a source and a
+//! sink of its own: card payments in from a channel, alerts out into memory.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context as _;
-use weir::connectors::Registry;
-use weir::metrics::Metrics;
-use weir::pipeline::{Pipeline, PipelineConfig};
+use async_trait::async_trait;
+use tokio::sync::mpsc;
+use weir::connectors::generator::{Workload, generator};
+use weir::pipeline::{Condition, Pipeline, Route, Stage};
 use weir::plugin::{Engine, Grants, InstanceOptions};
-use weir::{Batch, Position, Record};
+use weir::{Batch, BatchLimits, Position, Record, Sink, SinkError, Source, SourceError};
 
 fn plugin_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -57,49 +61,113 @@ fn call_a_plugin(engine: &Engine) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Part 2: a whole pipeline, configured in code.
-async fn run_a_pipeline(engine: &Engine) -> anyhow::Result<()> {
-    let out = std::env::temp_dir().join("weir-embed-example");
-    // Start fresh every time: the data directory holds the checkpoint, and a
-    // pipeline that finds one resumes after it (here: nothing left to read).
-    if out.exists() {
-        std::fs::remove_dir_all(&out).with_context(|| format!("cleaning {}", out.display()))?;
+/// A source of our own: records a producer task sends over a channel, one
+/// partition, positions counted from 0. The run ends when the producer
+/// drops its end.
+struct ChannelSource {
+    records: mpsc::Receiver<Record>,
+}
+
+#[async_trait]
+impl Source for ChannelSource {
+    async fn next_batch(&mut self, limits: &BatchLimits) -> Result<Option<Batch>, SourceError> {
+        // Wait for a first record, then take what else is there, up to the
+        // batch limit and for at most the batching window.
+        let Some(first) = self.records.recv().await else {
+            return Ok(None);
+        };
+        let mut records = vec![first];
+        let window = tokio::time::sleep(Duration::from_millis(limits.max_wait_ms));
+        tokio::pin!(window);
+        while records.len() < limits.max_records {
+            tokio::select! {
+                next = self.records.recv() => match next {
+                    Some(r) => records.push(r),
+                    None => break,
+                },
+                () = &mut window => break,
+            }
+        }
+        Ok(Some(Batch::new("payments", "0", records)))
     }
-    let text = format!(
-        r#"
-name = "embedded"
-data_dir = "{data}"
 
-[source]
-type = "generator"
-workload = "transactions"
-count = 5000
+    fn describe(&self) -> String {
+        "channel payments".into()
+    }
+}
 
-[[stages]]
-name = "score"
-plugin = "{plugin}"
+/// A sink of our own: keeps what it is given in memory.
+#[derive(Default)]
+struct VecSink {
+    records: Mutex<Vec<Record>>,
+}
 
-[[routes]]
-sink = "alerts"
-when = "score >= 0.7"
+#[async_trait]
+impl Sink for VecSink {
+    async fn write(&self, records: &[Record]) -> Result<(), SinkError> {
+        self.records
+            .lock()
+            .map_err(|e| SinkError::new("memory", e))?
+            .extend_from_slice(records);
+        Ok(())
+    }
 
-[sinks.alerts]
-type = "file"
-path = "{alerts}"
-format = "json"
-"#,
-        data = out.join("data").display(),
-        plugin = plugin_path("fraud_scorer").display(),
-        alerts = out.join("alerts.jsonl").display(),
-    );
-    let config = PipelineConfig::from_str(&text, "embedded pipeline", &out)?;
-    let pipeline = Pipeline::build(&config, engine, &Registry::builtin(), Metrics::new())?;
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+}
+
+/// Part 2: a whole pipeline built in code, with our own source and sinks.
+async fn run_a_pipeline(engine: &Engine) -> anyhow::Result<()> {
+    let scorer = engine.load_file(&plugin_path("fraud_scorer"), Grants::default())?;
+    let alerts = Arc::new(VecSink::default());
+    let failed = Arc::new(VecSink::default());
+    let (tx, rx) = mpsc::channel(1024);
+    let pipeline = Pipeline::builder("embedded")
+        .source(ChannelSource { records: rx })
+        .stage(Stage::new("score", scorer))
+        .shared_sink("alerts", alerts.clone())
+        .shared_sink("failed", failed.clone())
+        .route(Route::when("alerts", Condition::parse("score >= 0.7")?))
+        .on_failure("failed")
+        .build()?;
+
+    // 5,000 generated card payments, sent while the pipeline runs.
+    let producer = tokio::spawn(async move {
+        let mut payments = generator(Workload::Transactions, 42);
+        for offset in 0..5_000u64 {
+            let p = payments.next_record();
+            let record =
+                Record::new(p.value, Position::Offset(offset), p.timestamp_ms).with_key(p.key);
+            if tx.send(record).await.is_err() {
+                break;
+            }
+        }
+    });
     let summary = pipeline.run(std::future::pending()).await?;
+    producer.await?;
+
+    let kept = alerts
+        .records
+        .lock()
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .len();
+    let written = summary.written.get("alerts").copied().unwrap_or(0);
+    anyhow::ensure!(
+        kept as u64 == written,
+        "the alert sink holds {kept} records, the summary says {written}"
+    );
+    anyhow::ensure!(
+        failed
+            .records
+            .lock()
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .is_empty(),
+        "records failed"
+    );
     println!(
-        "embed: pipeline read {} records and wrote {} alerts to {}",
-        summary.records_in,
-        summary.written.get("alerts").copied().unwrap_or(0),
-        out.join("alerts.jsonl").display()
+        "embed: pipeline read {} records and wrote {kept} alerts",
+        summary.records_in
     );
     Ok(())
 }

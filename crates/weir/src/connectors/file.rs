@@ -7,9 +7,11 @@
 //!
 //! Sink options: `path` (required), `format` (`value`: the record value as
 //! one line, the default; `json`: a JSON envelope with key, value, headers,
-//! timestamp, position, score and labels), `append` (default `true`: a
-//! pipeline that resumes from its checkpoint adds to what earlier runs
-//! wrote; `false` truncates the file when the pipeline starts).
+//! timestamp, position, score and labels), `append` (default `true`: every
+//! run adds to what earlier runs wrote; `false` starts the file over when
+//! the pipeline starts over — on its first run or after `weir run --reset`
+//! — and appends when it resumes after a checkpoint, so records an earlier
+//! run acknowledged are never erased).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,23 +20,30 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use tokio::io::{BufReader, BufWriter};
 
-use super::ConnectorContext;
 pub use super::lines::{Format, LineFields};
 use super::lines::{LineBatcher, LineWriter};
-use crate::pipeline::ConnectorConfig;
+use super::{ConnectorContext, SinkConnector, SourceConnector};
 use crate::record::{Batch, Position, Record};
 use crate::sink::{Sink, SinkError};
 use crate::source::{BatchLimits, Source, SourceError};
 
-#[derive(Debug, Deserialize)]
+/// Options of the `file` source.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SourceOptions {
-    path: PathBuf,
+pub struct SourceOptions {
+    /// The file, relative to the config file. Example: `path = "in.jsonl"`.
+    pub path: PathBuf,
+    /// See [`LineFields::key_field`].
     #[serde(default)]
-    key_field: Option<String>,
+    pub key_field: Option<String>,
+    /// See [`LineFields::timestamp_field`].
     #[serde(default)]
-    timestamp_field: Option<String>,
+    pub timestamp_field: Option<String>,
 }
+
+/// The `file` connector (source and sink), for a [`Registry`](super::Registry).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FileConnector;
 
 /// Reads JSON lines from a file.
 pub struct FileSource {
@@ -89,28 +98,41 @@ impl Source for FileSource {
     }
 }
 
-pub(crate) fn build_source(
-    config: &ConnectorConfig,
-    ctx: &ConnectorContext<'_>,
-) -> Result<Box<dyn Source>, String> {
-    let o: SourceOptions = config.parse()?;
-    Ok(Box::new(FileSource::open(
-        &ctx.config.resolve(&o.path),
-        LineFields {
-            key_field: o.key_field,
-            timestamp_field: o.timestamp_field,
-        },
-    )?))
+impl SourceConnector for FileConnector {
+    type Options = SourceOptions;
+
+    fn build(
+        &self,
+        o: SourceOptions,
+        ctx: &ConnectorContext<'_>,
+    ) -> Result<Box<dyn Source>, String> {
+        Ok(Box::new(FileSource::open(
+            &ctx.resolve(&o.path),
+            LineFields {
+                key_field: o.key_field,
+                timestamp_field: o.timestamp_field,
+            },
+        )?))
+    }
 }
 
-#[derive(Debug, Deserialize)]
+/// Options of the `file` sink.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SinkOptions {
-    path: PathBuf,
+pub struct SinkOptions {
+    /// The file, relative to the config file; parent directories are made.
+    /// Example: `path = "out/alerts.jsonl"`.
+    pub path: PathBuf,
+    /// `value` (the record value as one line, the default) or `json` (an
+    /// envelope with key, value, headers, timestamp, position, score and
+    /// labels).
     #[serde(default)]
-    format: Format,
+    pub format: Format,
+    /// `true` (the default): every run appends. `false`: the file starts
+    /// over when the pipeline does (first run, `--reset`), and is appended
+    /// to when the pipeline resumes after a checkpoint.
     #[serde(default = "yes")]
-    append: bool,
+    pub append: bool,
 }
 
 fn yes() -> bool {
@@ -169,23 +191,21 @@ impl Sink for FileSink {
     }
 }
 
-pub(crate) fn build_sink(
-    _name: &str,
-    config: &ConnectorConfig,
-    ctx: &ConnectorContext<'_>,
-) -> Result<Arc<dyn Sink>, String> {
-    let o: SinkOptions = config.parse()?;
-    Ok(Arc::new(FileSink::open(
-        &ctx.config.resolve(&o.path),
-        o.format,
-        o.append,
-    )?))
-}
+impl SinkConnector for FileConnector {
+    type Options = SinkOptions;
 
-pub(crate) fn check_source(config: &ConnectorConfig) -> Result<(), String> {
-    config.parse::<SourceOptions>().map(drop)
-}
-
-pub(crate) fn check_sink(config: &ConnectorConfig) -> Result<(), String> {
-    config.parse::<SinkOptions>().map(drop)
+    fn build(
+        &self,
+        _name: &str,
+        o: SinkOptions,
+        ctx: &ConnectorContext<'_>,
+    ) -> Result<Arc<dyn Sink>, String> {
+        // Output acknowledged by an earlier run is never erased.
+        let append = o.append || ctx.resuming;
+        Ok(Arc::new(FileSink::open(
+            &ctx.resolve(&o.path),
+            o.format,
+            append,
+        )?))
+    }
 }

@@ -9,10 +9,9 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use tokio::io::BufReader;
 
-use super::ConnectorContext;
 use super::file::Format;
 use super::lines::{LineBatcher, LineFields, LineWriter};
-use crate::pipeline::ConnectorConfig;
+use super::{ConnectorContext, SinkConnector, SourceConnector};
 use crate::record::{Batch, Position, Record};
 use crate::sink::{Sink, SinkError};
 use crate::source::{BatchLimits, Source, SourceError};
@@ -51,19 +50,29 @@ impl Source for StdinSource {
     }
 }
 
-pub(crate) fn build_source(
-    config: &ConnectorConfig,
-    _ctx: &ConnectorContext<'_>,
-) -> Result<Box<dyn Source>, String> {
-    let fields: LineFields = config.parse()?;
-    Ok(Box::new(StdinSource::new(fields)))
+/// The `stdin` source and `stdout` sink, for a [`Registry`](super::Registry).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StdioConnector;
+
+impl SourceConnector for StdioConnector {
+    type Options = LineFields;
+
+    fn build(
+        &self,
+        fields: LineFields,
+        _ctx: &ConnectorContext<'_>,
+    ) -> Result<Box<dyn Source>, String> {
+        Ok(Box::new(StdinSource::new(fields)))
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Options of the `stdout` sink.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SinkOptions {
+pub struct SinkOptions {
+    /// `value` (the default) or `json`; see [`Format`].
     #[serde(default)]
-    format: Format,
+    pub format: Format,
 }
 
 /// Writes JSON lines to standard output.
@@ -91,19 +100,15 @@ impl Sink for StdoutSink {
     }
 }
 
-pub(crate) fn build_sink(
-    _name: &str,
-    config: &ConnectorConfig,
-    _ctx: &ConnectorContext<'_>,
-) -> Result<Arc<dyn Sink>, String> {
-    let o: SinkOptions = config.parse()?;
-    Ok(Arc::new(StdoutSink::new(o.format)))
-}
+impl SinkConnector for StdioConnector {
+    type Options = SinkOptions;
 
-pub(crate) fn check_source(config: &ConnectorConfig) -> Result<(), String> {
-    config.parse::<LineFields>().map(drop)
-}
-
-pub(crate) fn check_sink(config: &ConnectorConfig) -> Result<(), String> {
-    config.parse::<SinkOptions>().map(drop)
+    fn build(
+        &self,
+        _name: &str,
+        o: SinkOptions,
+        _ctx: &ConnectorContext<'_>,
+    ) -> Result<Arc<dyn Sink>, String> {
+        Ok(Arc::new(StdoutSink::new(o.format)))
+    }
 }

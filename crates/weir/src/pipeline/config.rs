@@ -31,7 +31,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::builder::{Route, Shape, check_shape};
 use super::duration::ConfigDuration;
+use super::route::Condition;
+use crate::connectors::ConnectorOptions;
+use crate::pattern::Pattern;
 use crate::plugin::{Grants, Limits, PluginKind};
 use crate::source::BatchLimits;
 
@@ -70,15 +74,16 @@ pub struct ConnectorConfig {
     pub kind: String,
     /// Options of that type, checked by the connector.
     #[serde(flatten)]
-    pub options: toml::Table,
+    pub options: ConnectorOptions,
 }
 
 impl ConnectorConfig {
-    /// Deserializes the options into the connector's typed config.
-    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
-        toml::Value::Table(self.options.clone())
-            .try_into()
-            .map_err(|e: toml::de::Error| e.message().to_string())
+    /// A connector of type `kind` with `options`.
+    pub fn new(kind: impl Into<String>, options: ConnectorOptions) -> Self {
+        ConnectorConfig {
+            kind: kind.into(),
+            options,
+        }
     }
 }
 
@@ -95,9 +100,11 @@ pub struct StageConfig {
     /// by default whatever the component implements.
     #[serde(default)]
     pub kind: Option<PluginKind>,
-    /// Settings passed to the plugin's `init` (values become strings).
-    #[serde(default)]
-    pub settings: BTreeMap<String, toml::Value>,
+    /// Settings passed to the plugin's `init`. A string stays as it is;
+    /// numbers, booleans, arrays and tables are written as TOML writes
+    /// them. Example: `settings = { velocity_max = 5 }`.
+    #[serde(default, deserialize_with = "settings_as_strings")]
+    pub settings: BTreeMap<String, String>,
     /// Resource limits per instance.
     #[serde(default)]
     pub limits: Limits,
@@ -109,21 +116,20 @@ pub struct StageConfig {
     pub window: Option<WindowConfig>,
 }
 
-impl StageConfig {
-    /// Settings as strings (a string stays as is; numbers and booleans are
-    /// written as TOML writes them).
-    pub fn settings_strings(&self) -> BTreeMap<String, String> {
-        self.settings
-            .iter()
-            .map(|(k, v)| {
-                let s = match v {
-                    toml::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                (k.clone(), s)
-            })
-            .collect()
-    }
+fn settings_as_strings<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    let values = BTreeMap::<String, toml::Value>::deserialize(d)?;
+    Ok(values
+        .into_iter()
+        .map(|(k, v)| {
+            let s = match v {
+                toml::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, s)
+        })
+        .collect())
 }
 
 /// A routing rule: which outputs go to which sink.
@@ -150,8 +156,9 @@ pub struct FilterConfig {
     /// skipped (but still acknowledged) otherwise. See
     /// [`crate::pipeline::filter`] for the JSON view a pattern sees.
     /// Example: `patterns = ['{"value": {"amount": [{"numeric": [">", 100]}]}}']`.
+    /// A string is pattern JSON text; a table is the pattern itself.
     #[serde(default)]
-    pub patterns: Vec<toml::Value>,
+    pub patterns: Vec<serde_json::Value>,
 }
 
 /// What happens to records that fail.
@@ -372,80 +379,57 @@ impl PipelineConfig {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
-        if self.name.trim().is_empty() {
-            return Err(self.error("name", "must not be empty"));
-        }
-        if self.batch.max_records == 0 {
-            return Err(self.error("batch.max_records", "must be at least 1"));
-        }
-        if !(1..=64).contains(&self.parallelization_factor) {
-            return Err(self.error("parallelization_factor", "must be between 1 and 64"));
-        }
-        if self.sinks.is_empty() {
-            return Err(self.error("sinks", "at least one sink is required"));
-        }
-        let mut names = std::collections::BTreeSet::new();
-        for (i, stage) in self.stages.iter().enumerate() {
-            if !names.insert(stage.name.as_str()) {
-                return Err(self.error(
-                    &format!("stages[{i}].name"),
-                    format!("duplicate stage name `{}`", stage.name),
-                ));
-            }
-            if let Some(w) = &stage.window {
-                if w.size.as_millis() == 0 {
-                    return Err(self.error(&format!("stages[{i}].window.size"), "must be positive"));
-                }
-                if self.parallelization_factor > 1 {
-                    return Err(self.error(
-                        "parallelization_factor",
-                        format!(
-                            "stage `{}` aggregates windows, which needs every record of a partition in one lane: use parallelization_factor = 1",
-                            stage.name
-                        ),
-                    ));
-                }
-            }
-            if stage.limits.deadline_ms == 0 || stage.limits.memory_mb == 0 {
-                return Err(self.error(
-                    &format!("stages[{i}].limits"),
-                    "deadline_ms and memory_mb must be positive",
-                ));
-            }
-        }
-        for (i, route) in self.routes.iter().enumerate() {
-            if !self.sinks.contains_key(&route.sink) {
-                return Err(self.error(
-                    &format!("routes[{i}].sink"),
-                    format!(
-                        "unknown sink `{}` (sinks: {})",
-                        route.sink,
-                        self.sink_names()
-                    ),
-                ));
-            }
-            if let Some(when) = &route.when {
-                super::route::Condition::parse(when)
-                    .map_err(|e| self.error(&format!("routes[{i}].when"), e))?;
-            }
-        }
-        if let Some(s) = &self.errors.on_failure
-            && !self.sinks.contains_key(s)
-        {
-            return Err(self.error(
-                "errors.on_failure",
-                format!("unknown sink `{s}` (sinks: {})", self.sink_names()),
-            ));
-        }
+        check_shape(&Shape {
+            name: &self.name,
+            batch: &self.batch,
+            parallelization_factor: self.parallelization_factor,
+            sinks: self.sinks.keys().map(String::as_str).collect(),
+            routes: self.routes.iter().map(|r| r.sink.as_str()).collect(),
+            on_failure: self.errors.on_failure.as_deref(),
+            stages: self
+                .stages
+                .iter()
+                .map(|s| (s.name.as_str(), &s.limits, s.window.as_ref()))
+                .collect(),
+        })
+        .map_err(|e| self.error(&e.config_key(), e))?;
+        self.routes()?;
         Ok(())
     }
 
-    fn sink_names(&self) -> String {
-        self.sinks
-            .keys()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(", ")
+    /// The routing rules, their conditions parsed.
+    pub fn routes(&self) -> Result<Vec<Route>, ConfigError> {
+        self.routes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| match (&r.when, r.otherwise) {
+                (Some(_), true) => Err(self.error(
+                    &format!("routes[{i}].otherwise"),
+                    "a route has either `when` or `otherwise`, not both",
+                )),
+                (Some(when), false) => Condition::parse(when)
+                    .map(|c| Route::when(&r.sink, c))
+                    .map_err(|e| self.error(&format!("routes[{i}].when"), e)),
+                (None, true) => Ok(Route::otherwise(&r.sink)),
+                (None, false) => Ok(Route::all(&r.sink)),
+            })
+            .collect()
+    }
+
+    /// The filter patterns, compiled.
+    pub fn patterns(&self) -> Result<Vec<Pattern>, ConfigError> {
+        self.filter
+            .patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                match p {
+                    serde_json::Value::String(text) => Pattern::parse(text),
+                    pattern => Pattern::compile(pattern),
+                }
+                .map_err(|e| self.error(&format!("filter.patterns[{i}]"), e))
+            })
+            .collect()
     }
 }
 

@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::plugin::Plugin;
 use crate::record::{Header, Position, Record};
 
-use super::stages::Stage;
+use super::stages::StageRuntime;
 
 /// A record that failed, with everything needed to understand and replay it.
 #[derive(Debug, Clone)]
@@ -35,7 +35,7 @@ impl DeadLetter {
         record: Record,
         origin: &str,
         partition: &str,
-        stage: &Stage,
+        stage: &StageRuntime,
         plugin: &Plugin,
         error: String,
         attempts: u32,

@@ -24,9 +24,6 @@ use serde_json::{Map, Value};
 use crate::pattern::{Fields, Pattern, PatternSet};
 use crate::record::{Position, Record};
 
-use super::ConfigError;
-use super::config::PipelineConfig;
-
 /// The compiled `[filter]` of a pipeline.
 #[derive(Debug)]
 pub(crate) struct RecordFilter {
@@ -70,22 +67,10 @@ impl Reads {
 }
 
 impl RecordFilter {
-    /// Compiles `filter.patterns`; `None` when there are none.
-    pub(crate) fn new(config: &PipelineConfig) -> Result<Option<Self>, ConfigError> {
-        if config.filter.patterns.is_empty() {
-            return Ok(None);
-        }
-        let mut patterns = Vec::with_capacity(config.filter.patterns.len());
-        for (i, p) in config.filter.patterns.iter().enumerate() {
-            let key = format!("filter.patterns[{i}]");
-            let json = match p {
-                toml::Value::String(text) => Pattern::parse(text),
-                table => {
-                    let v = serde_json::to_value(table).map_err(|e| config.error(&key, e))?;
-                    Pattern::compile(&v)
-                }
-            };
-            patterns.push(json.map_err(|e| config.error(&key, e))?);
+    /// A filter of `patterns`; `None` when there are none.
+    pub(crate) fn new(patterns: Vec<Pattern>) -> Option<Self> {
+        if patterns.is_empty() {
+            return None;
         }
         let set = PatternSet::new(patterns);
         let fields = set.fields();
@@ -99,11 +84,11 @@ impl RecordFilter {
             }
             merged
         });
-        Ok(Some(RecordFilter {
+        Some(RecordFilter {
             set,
             value_fields,
             reads,
-        }))
+        })
     }
 
     /// Whether any pattern matches `record` from `origin`/`partition`.
@@ -174,13 +159,14 @@ impl RecordFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::{ConfigError, PipelineConfig};
 
     fn filter(patterns: &str) -> Result<Option<RecordFilter>, ConfigError> {
         let text = format!(
             "name = \"p\"\n[source]\ntype = \"generator\"\n[filter]\npatterns = {patterns}\n[sinks.out]\ntype = \"stdout\"\n"
         );
         let config = PipelineConfig::from_str(&text, "p.toml", std::path::Path::new("."))?;
-        RecordFilter::new(&config)
+        Ok(RecordFilter::new(config.patterns()?))
     }
 
     #[test]

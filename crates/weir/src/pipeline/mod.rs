@@ -1,15 +1,18 @@
 //! Pipelines: a source, a chain of plugin stages, routes and sinks.
 //!
-//! Build one from a [`PipelineConfig`] (usually read from TOML) with
-//! [`Pipeline::build`], then [`Pipeline::run`] it. See the crate docs for the
-//! delivery guarantees.
+//! Build one in code with [`Pipeline::builder`], or from a
+//! [`PipelineConfig`] (usually read from TOML) with [`Pipeline::build`],
+//! which drives the same builder; then [`Pipeline::run`] it. See the crate
+//! docs for the delivery guarantees.
 
+mod builder;
 mod config;
 mod dead_letter;
 mod deliver;
 mod duration;
 pub mod envelope;
 pub mod filter;
+mod from_config;
 mod intake;
 mod lanes;
 mod progress;
@@ -20,13 +23,14 @@ mod stages;
 mod tickets;
 mod window;
 
+pub use builder::{BuildError, PipelineBuilder, Route, Stage};
 pub use config::{
     ConfigError, ConnectorConfig, EngineSettings, ErrorsConfig, FilterConfig, PipelineConfig,
     RouteConfig, StageConfig, WindowBy, WindowConfig,
 };
 pub use dead_letter::DeadLetter;
 pub use duration::ConfigDuration;
-pub use route::Condition;
+pub use route::{Condition, ConditionError};
 pub use run::{Pipeline, RunSummary};
 
 /// An error building or running a pipeline.
@@ -36,6 +40,9 @@ pub enum PipelineError {
     /// The config is invalid (names the file, line and key).
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The pipeline built in code is invalid.
+    #[error(transparent)]
+    Build(#[from] BuildError),
     /// The source failed.
     #[error(transparent)]
     Source(#[from] crate::source::SourceError),

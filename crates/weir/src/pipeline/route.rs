@@ -2,6 +2,8 @@
 
 use crate::record::Record;
 
+use super::builder::Route;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Op {
     Eq,
@@ -26,6 +28,17 @@ enum Literal {
     Text(String),
 }
 
+/// Why a route condition could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConditionError(String);
+
+impl From<String> for ConditionError {
+    fn from(message: String) -> Self {
+        ConditionError(message)
+    }
+}
+
 /// A parsed route condition: `FIELD OP LITERAL`.
 ///
 /// Fields: `score` (numeric; a record without a score never matches),
@@ -41,7 +54,7 @@ pub struct Condition {
 
 impl Condition {
     /// Parses a condition, or says what is wrong with it.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, ConditionError> {
         let t = text.trim();
         let ops = [
             (">=", Op::Ge),
@@ -66,7 +79,8 @@ impl Condition {
             f => {
                 return Err(format!(
                     "`{f}` is not a route field (use score, label, key or header.NAME)"
-                ));
+                )
+                .into());
             }
         };
         let literal = if let Some(s) = value_text
@@ -83,15 +97,17 @@ impl Condition {
                 })?
         };
         match (&field, &literal, op) {
-            (Field::Score, Literal::Text(_), _) => Err("score compares with a number".to_string()),
+            (Field::Score, Literal::Text(_), _) => {
+                Err("score compares with a number".to_string().into())
+            }
             (Field::Label | Field::Key | Field::Header(_), Literal::Number(_), _) => {
-                Err(format!("`{field_text}` compares with a \"quoted string\""))
+                Err(format!("`{field_text}` compares with a \"quoted string\"").into())
             }
             (
                 Field::Label | Field::Key | Field::Header(_),
                 _,
                 Op::Ge | Op::Gt | Op::Le | Op::Lt,
-            ) => Err(format!("`{field_text}` supports only == and !=")),
+            ) => Err(format!("`{field_text}` supports only == and !=").into()),
             _ => Ok(Condition { field, op, literal }),
         }
     }
@@ -129,32 +145,20 @@ fn text_cmp(value: Option<&[u8]>, t: &str, op: Op) -> bool {
     if op == Op::Ne { !eq } else { eq }
 }
 
-/// A compiled routing table.
+/// A routing table of parsed rules.
 #[derive(Debug, Clone)]
 pub(crate) struct Router {
-    routes: Vec<(String, Option<Condition>, bool)>,
+    routes: Vec<Route>,
     all_sinks: Vec<String>,
 }
 
 impl Router {
-    pub(crate) fn new(
-        routes: &[super::config::RouteConfig],
-        sinks: Vec<String>,
-    ) -> Result<Self, String> {
-        let routes = routes
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.sink.clone(),
-                    r.when.as_deref().map(Condition::parse).transpose()?,
-                    r.otherwise,
-                ))
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        Ok(Router {
+    /// The rules `routes`; without rules, every output goes to `sinks`.
+    pub(crate) fn new(routes: Vec<Route>, sinks: Vec<String>) -> Self {
+        Router {
             routes,
             all_sinks: sinks,
-        })
+        }
     }
 
     /// The sinks `record` goes to (each at most once). Without routes:
@@ -166,8 +170,13 @@ impl Router {
             return;
         }
         let mut matched_conditional = false;
-        for (sink, cond, otherwise) in &self.routes {
-            let take = match (cond, otherwise) {
+        for Route {
+            sink,
+            condition,
+            otherwise,
+        } in &self.routes
+        {
+            let take = match (condition, otherwise) {
                 (_, true) => !matched_conditional,
                 (Some(c), false) => {
                     let m = c.matches(record);
@@ -197,7 +206,7 @@ mod tests {
     }
 
     #[test]
-    fn conditions() -> Result<(), String> {
+    fn conditions() -> Result<(), ConditionError> {
         assert!(Condition::parse("score >= 0.7")?.matches(&rec(Some(0.75), &[])));
         assert!(!Condition::parse("score >= 0.7")?.matches(&rec(Some(0.5), &[])));
         assert!(!Condition::parse("score >= 0.7")?.matches(&rec(None, &[])));
@@ -212,26 +221,13 @@ mod tests {
     }
 
     #[test]
-    fn otherwise_takes_unmatched() -> Result<(), String> {
-        use super::super::config::RouteConfig;
+    fn otherwise_takes_unmatched() -> Result<(), ConditionError> {
         let routes = vec![
-            RouteConfig {
-                sink: "alerts".into(),
-                when: Some("score >= 0.7".into()),
-                otherwise: false,
-            },
-            RouteConfig {
-                sink: "rest".into(),
-                when: None,
-                otherwise: true,
-            },
-            RouteConfig {
-                sink: "archive".into(),
-                when: None,
-                otherwise: false,
-            },
+            Route::when("alerts", Condition::parse("score >= 0.7")?),
+            Route::otherwise("rest"),
+            Route::all("archive"),
         ];
-        let r = Router::new(&routes, vec![])?;
+        let r = Router::new(routes, vec![]);
         let mut out = Vec::new();
         r.sinks_for(&rec(Some(0.9), &[]), &mut out);
         assert_eq!(out, vec!["alerts", "archive"]);

@@ -6,25 +6,17 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, mpsc};
 
-use crate::connectors::{ConnectorContext, Registry};
 use crate::metrics::Metrics;
-use crate::plugin::{Engine, InstanceOptions, PluginKind};
-use crate::sink::Sink;
 use crate::source::Source;
 use crate::state::{StateHandle, StateStore};
 
 use super::PipelineError;
-use super::config::{ConfigError, PipelineConfig};
-use super::deliver::Delivery;
+use super::builder::PipelineBuilder;
 use super::filter::RecordFilter;
 use super::intake::Intake;
 use super::lanes::{Lanes, Shared};
 use super::progress::RunState;
-use super::retry::RetryPolicy;
-use super::route::Router;
-use super::stages::{Stage, StageChain};
 use super::tickets::{Advance, Tickets};
-use super::window::Windows;
 
 /// Counts of one run, for the summary line and for tests.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -45,52 +37,29 @@ pub struct RunSummary {
     pub written: BTreeMap<String, u64>,
     /// Batches processed.
     pub batches: u64,
+    /// Whether the run continued after checkpoints of an earlier run.
+    pub resumed: bool,
     /// Wall-clock time of the run.
     #[serde(skip)]
     pub elapsed: Duration,
 }
 
-/// Loads stage `i`'s plugin, checking that the file exists and that the
-/// component is the kind the stage asks for.
-fn load_stage_plugin(
-    config: &PipelineConfig,
-    engine: &Engine,
-    i: usize,
-) -> Result<crate::plugin::Plugin, ConfigError> {
-    let stage = &config.stages[i];
-    let key = format!("stages[{i}].plugin");
-    let path = config.resolve(&stage.plugin);
-    if !path.exists() {
-        return Err(config.error(
-            &key,
-            format!("plugin file `{}` does not exist", path.display()),
-        ));
-    }
-    let plugin = engine
-        .load_file(&path, stage.grants)
-        .map_err(|e| config.error(&key, e))?;
-    if let Some(kind) = stage.kind {
-        plugin
-            .expect_kind(kind)
-            .map_err(|e| config.error(&format!("stages[{i}].kind"), e))?;
-    }
-    Ok(plugin)
-}
-
-/// A pipeline ready to run: source, stages, routes and sinks.
+/// A pipeline ready to run: source, stages, routes and sinks. Made by a
+/// [`PipelineBuilder`] ([`Pipeline::builder`]) or from a config file
+/// ([`Pipeline::build`]).
 pub struct Pipeline {
-    name: String,
-    source: Box<dyn Source>,
-    limits: crate::source::BatchLimits,
-    filter: Option<RecordFilter>,
+    pub(crate) name: String,
+    pub(crate) source: Box<dyn Source>,
+    pub(crate) limits: crate::source::BatchLimits,
+    pub(crate) filter: Option<RecordFilter>,
     /// The source's description, which also keys its checkpoints.
-    source_name: String,
-    lanes: usize,
-    max_age_ms: Option<i64>,
-    shared: Arc<Shared>,
-    metrics: Metrics,
-    store: StateStore,
-    state_handles: Vec<StateHandle>,
+    pub(crate) source_name: String,
+    pub(crate) lanes: usize,
+    pub(crate) max_age_ms: Option<i64>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) metrics: Metrics,
+    pub(crate) store: StateStore,
+    pub(crate) state_handles: Vec<StateHandle>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -101,162 +70,10 @@ impl std::fmt::Debug for Pipeline {
     }
 }
 
-/// The window operator of stage `i`, checked against its plugin's kind.
-fn stage_windows(
-    config: &PipelineConfig,
-    i: usize,
-    plugin: &crate::plugin::Plugin,
-    store: &StateStore,
-) -> Result<Option<Windows>, ConfigError> {
-    let s = &config.stages[i];
-    match (plugin.kind() == PluginKind::Aggregator, &s.window) {
-        (true, Some(w)) => Ok(Some(Windows::new(
-            w,
-            store.namespace(&format!("{}\u{1}windows", s.name)),
-        ))),
-        (true, None) => Err(config.error(
-            &format!("stages[{i}]"),
-            "aggregator plugins need a window, e.g. `window = { size = \"60s\" }`",
-        )),
-        (false, Some(_)) => Err(config.error(
-            &format!("stages[{i}].window"),
-            format!(
-                "only aggregator plugins take a window; `{}` is a {}",
-                plugin.name(),
-                plugin.kind()
-            ),
-        )),
-        (false, None) => Ok(None),
-    }
-}
-
 impl Pipeline {
-    /// Builds a pipeline: opens the source and sinks, loads and `init`s every
-    /// plugin. Errors name the config file and key.
-    pub fn build(
-        config: &PipelineConfig,
-        engine: &Engine,
-        registry: &Registry,
-        metrics: Metrics,
-    ) -> Result<Self, PipelineError> {
-        let data_dir = config.data_dir();
-        let ctx = ConnectorContext {
-            config,
-            data_dir: &data_dir,
-            metrics: &metrics,
-        };
-        let source = registry.build_source(&config.source, &ctx)?;
-        let mut sinks = BTreeMap::new();
-        for (name, sink) in &config.sinks {
-            sinks.insert(name.clone(), registry.build_sink(name, sink, &ctx)?);
-        }
-        let dead_letters: (String, Arc<dyn Sink>) = match &config.errors.on_failure {
-            Some(name) => match sinks.get(name) {
-                Some(s) => (name.clone(), s.clone()),
-                None => {
-                    return Err(config
-                        .error("errors.on_failure", format!("unknown sink `{name}`"))
-                        .into());
-                }
-            },
-            None => {
-                let path = data_dir.join("dead-letters.jsonl");
-                let sink = crate::connectors::file::FileSink::open(
-                    &path,
-                    crate::connectors::file::Format::Value,
-                    true,
-                )
-                .map_err(|e| config.error("errors.on_failure", e))?;
-                ("dead-letters".to_string(), Arc::new(sink))
-            }
-        };
-        if !engine.has_deadlines() {
-            tracing::warn!(pipeline = %config.name, "call deadlines are off: a plugin that never returns stalls the pipeline");
-        }
-        let store = StateStore::open(&data_dir).map_err(|e| config.error("data_dir", e))?;
-        let mut stages = Vec::new();
-        for (i, s) in config.stages.iter().enumerate() {
-            let plugin = load_stage_plugin(config, engine, i)?;
-            let windows = stage_windows(config, i, &plugin, &store)?;
-            let options = InstanceOptions {
-                settings: s.settings_strings(),
-                limits: s.limits,
-                state: Some(store.namespace(&s.name)),
-                metrics: Some(metrics.clone()),
-            };
-            let stage = Stage::new(s.name.clone(), plugin, options, windows)
-                .map_err(|e| config.error(&format!("stages[{i}]"), e))?;
-            stages.push(stage);
-        }
-        // Without routes, outputs go to every sink but the failure
-        // destination.
-        let outputs = config
-            .sinks
-            .keys()
-            .filter(|s| config.errors.on_failure.as_ref() != Some(*s))
-            .cloned()
-            .collect();
-        let router = Router::new(&config.routes, outputs).map_err(|e| config.error("routes", e))?;
-        let policy = RetryPolicy::new(&config.errors);
-        let chain = StageChain::new(stages, metrics.clone(), policy);
-        let state_handles = chain.state_handles();
-        let filter = RecordFilter::new(config)?;
-        let delivery = Delivery {
-            pipeline: config.name.clone(),
-            router,
-            sinks,
-            dead_letters,
-            metrics: metrics.clone(),
-            policy,
-        };
-        Ok(Pipeline {
-            filter,
-            source_name: source.describe(),
-            name: config.name.clone(),
-            store,
-            state_handles,
-            source,
-            limits: config.batch,
-            lanes: config.parallelization_factor.max(1),
-            max_age_ms: config
-                .errors
-                .max_record_age
-                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
-            shared: Arc::new(Shared {
-                chain: Arc::new(chain),
-                delivery,
-            }),
-            metrics,
-        })
-    }
-
-    /// Checks a config without running it or touching its sinks: connector
-    /// types and options, routes, and every plugin (compiled, world and
-    /// kind checked, instantiated and `init`ed with its settings).
-    pub fn validate(
-        config: &PipelineConfig,
-        engine: &Engine,
-        registry: &Registry,
-    ) -> Result<(), PipelineError> {
-        registry.check_source(config)?;
-        RecordFilter::new(config)?;
-        for (name, sink) in &config.sinks {
-            registry.check_sink(config, name, sink)?;
-        }
-        let scratch = StateStore::in_memory();
-        for (i, s) in config.stages.iter().enumerate() {
-            let plugin = load_stage_plugin(config, engine, i)?;
-            stage_windows(config, i, &plugin, &scratch)?;
-            let options = InstanceOptions {
-                settings: s.settings_strings(),
-                limits: s.limits,
-                ..InstanceOptions::default()
-            };
-            plugin
-                .instantiate(options)
-                .map_err(|e| config.error(&format!("stages[{i}]"), e))?;
-        }
-        Ok(())
+    /// A builder for a pipeline called `name`: see [`PipelineBuilder`].
+    pub fn builder(name: impl Into<String>) -> PipelineBuilder {
+        PipelineBuilder::new(name)
     }
 
     /// Runs until the source is exhausted or `shutdown` resolves, then
@@ -288,6 +105,7 @@ impl Pipeline {
         let checkpoints = store
             .checkpoints(&source_name)
             .map_err(|e| PipelineError::State(e.to_string()))?;
+        let resumed = !checkpoints.is_empty();
         for c in &checkpoints {
             tracing::info!(pipeline = %name, source = %source_name, partition = %c.partition, position = %c.position, "resuming after checkpoint");
             source.resume(&c.partition, &c.position).await?;
@@ -305,7 +123,10 @@ impl Pipeline {
             source_name,
             store,
             state_handles,
-            summary: RunSummary::default(),
+            summary: RunSummary {
+                resumed,
+                ..RunSummary::default()
+            },
             tickets: Tickets::default(),
             error: None,
         };
@@ -406,6 +227,9 @@ impl Pipeline {
         }
         closed?;
         let summary = run.summary;
+        if summary.resumed && summary.records_in == 0 {
+            tracing::info!(pipeline = %run.name, "nothing new since the last checkpoint; to process everything again, start over (`weir run --reset` deletes the checkpoints)");
+        }
         tracing::info!(
             pipeline = %run.name,
             records_in = summary.records_in,

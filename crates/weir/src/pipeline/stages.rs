@@ -7,7 +7,7 @@ use std::time::Instant;
 use crate::metrics::{Metrics, names};
 use crate::plugin::{CallFailure, InstanceOptions, Outcome, Plugin, PluginError, PluginInstance};
 use crate::record::{Batch, Record};
-use crate::state::{StateHandle, next_tag, with_write_tag};
+use crate::state::{StateHandle, next_tag};
 
 use super::dead_letter::DeadLetter;
 use super::retry::RetryPolicy;
@@ -15,7 +15,7 @@ use super::window::Windows;
 
 /// One stage: a plugin, a pool of ready instances and, for aggregators,
 /// the window operator.
-pub(crate) struct Stage {
+pub(crate) struct StageRuntime {
     pub(crate) name: String,
     pub(crate) plugin: Plugin,
     options: InstanceOptions,
@@ -23,7 +23,7 @@ pub(crate) struct Stage {
     windows: Option<Windows>,
 }
 
-impl Stage {
+impl StageRuntime {
     /// Creates the stage and one instance, so `init` errors surface at start.
     pub(crate) fn new(
         name: String,
@@ -32,7 +32,7 @@ impl Stage {
         windows: Option<Windows>,
     ) -> Result<Self, PluginError> {
         let first = plugin.instantiate(options.clone())?;
-        Ok(Stage {
+        Ok(StageRuntime {
             name,
             plugin,
             options,
@@ -68,14 +68,16 @@ impl Stage {
             .chain(self.windows.as_ref().map(Windows::state))
     }
 
-    /// One call on `batch`, with an instance from the pool.
-    fn call(&self, batch: Batch) -> Result<Outcome, Box<CallFailure>> {
+    /// One call on `batch`, with an instance from the pool; its state
+    /// writes are tagged `tag`.
+    fn call(&self, batch: Batch, tag: u64) -> Result<Outcome, Box<CallFailure>> {
         let mut instance = match self.take() {
             Ok(i) => i,
             Err(error) => return Err(Box::new(CallFailure { error, batch })),
         };
+        instance.set_write_tag(tag);
         let result = match &self.windows {
-            Some(w) => w.process(&mut instance, batch),
+            Some(w) => w.process(&mut instance, batch, tag),
             None => instance.process(batch),
         };
         self.give_back(instance);
@@ -95,13 +97,13 @@ pub(crate) struct ChainOutput {
 
 /// The ordered stages of a pipeline.
 pub(crate) struct StageChain {
-    pub(crate) stages: Vec<Stage>,
+    pub(crate) stages: Vec<StageRuntime>,
     metrics: Metrics,
     policy: RetryPolicy,
 }
 
 impl StageChain {
-    pub(crate) fn new(stages: Vec<Stage>, metrics: Metrics, policy: RetryPolicy) -> Self {
+    pub(crate) fn new(stages: Vec<StageRuntime>, metrics: Metrics, policy: RetryPolicy) -> Self {
         StageChain {
             stages,
             metrics,
@@ -113,7 +115,7 @@ impl StageChain {
     pub(crate) fn state_handles(&self) -> Vec<StateHandle> {
         self.stages
             .iter()
-            .flat_map(Stage::state_handles)
+            .flat_map(StageRuntime::state_handles)
             .cloned()
             .collect()
     }
@@ -148,7 +150,7 @@ impl StageChain {
     /// records, in input order. `retries` were already used on these records.
     fn attempt(
         &self,
-        stage: &Stage,
+        stage: &StageRuntime,
         mut batch: Batch,
         mut retries: u32,
         out: &mut ChainOutput,
@@ -158,7 +160,7 @@ impl StageChain {
             let tag = next_tag();
             let from = (batch.origin.clone(), batch.partition.clone());
             let started = Instant::now();
-            let result = with_write_tag(tag, || stage.call(batch));
+            let result = stage.call(batch, tag);
             self.metrics.observe(
                 names::STAGE_CALL_SECONDS,
                 &labels,
@@ -227,7 +229,7 @@ impl StageChain {
     /// to the failure destination.
     fn accept(
         &self,
-        stage: &Stage,
+        stage: &StageRuntime,
         outcome: Outcome,
         (origin, partition): &(std::sync::Arc<str>, std::sync::Arc<str>),
         attempts: u32,
@@ -260,5 +262,71 @@ impl StageChain {
             ));
         }
         outcome.records
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::plugin::{Engine, Grants};
+    use crate::record::Position;
+    use crate::state::StateStore;
+
+    fn txn(card: &str, offset: u64) -> Record {
+        let value = format!(
+            r#"{{"txn_id":"t-{offset}","card_id":"{card}","amount":12.5,"country":"DE","ts":0}}"#
+        );
+        Record::new(value.into_bytes(), Position::Offset(offset), 0)
+    }
+
+    #[test]
+    fn a_failed_state_read_fails_the_call_which_is_retried()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let engine = Engine::new()?;
+        let plugin = engine.load_file(
+            &weir_test_support::plugin("fraud_scorer"),
+            Grants::default(),
+        )?;
+        let store = StateStore::in_memory();
+        let options = InstanceOptions {
+            state: Some(store.namespace("score")),
+            ..InstanceOptions::default()
+        };
+        let stage = StageRuntime::new("score".into(), plugin, options, None)?;
+        let metrics = Metrics::new();
+        let policy = RetryPolicy {
+            max_retries: 2,
+            backoff: Duration::from_millis(1),
+            bisect: false,
+        };
+        let chain = StageChain::new(vec![stage], metrics.clone(), policy);
+        let labels = [("stage", "score")];
+
+        // One read fails: the call traps, its retry reads and scores.
+        store.fail_next_reads(1);
+        let out = chain.run(Batch::new("tx", "0", vec![txn("c-1", 0)]));
+        assert_eq!((out.records.len(), out.failed.len()), (1, 0));
+        assert!(out.records[0].score.is_some());
+        assert_eq!(metrics.counter(names::STAGE_TRAPS, &labels), 1);
+        assert_eq!(metrics.counter(names::STAGE_RETRIES, &labels), 1);
+
+        // Reads keep failing: every attempt fails, and the record goes to
+        // the failure destination with the store's error; it is never
+        // scored as if the card had no history.
+        store.fail_next_reads(10);
+        let out = chain.run(Batch::new("tx", "0", vec![txn("c-2", 1)]));
+        assert_eq!((out.records.len(), out.failed.len()), (0, 1));
+        let letter = &out.failed[0];
+        assert!(
+            letter.error.contains("state read of key `card:c-2` failed")
+                && letter.error.contains("injected read failure"),
+            "{}",
+            letter.error
+        );
+        assert_eq!(letter.attempts, 3);
+        assert_eq!(metrics.counter(names::STAGE_RETRIES, &labels), 3);
+        Ok(())
     }
 }

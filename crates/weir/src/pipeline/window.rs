@@ -138,11 +138,13 @@ impl Windows {
         }
     }
 
-    /// Folds `batch` into its windows and emits the windows it closes.
+    /// Folds `batch` into its windows and emits the windows it closes; the
+    /// new window table is written with `tag`.
     pub(crate) fn process(
         &self,
         instance: &mut PluginInstance,
         batch: Batch,
+        tag: u64,
     ) -> Result<Outcome, Box<CallFailure>> {
         let mut table = match self.load(&batch.partition) {
             Ok(t) => t,
@@ -213,7 +215,8 @@ impl Windows {
             Ok(r) => r,
             Err(e) => return Err(fail(e, batch)),
         };
-        self.state.set(&batch.partition, table.encode());
+        self.state
+            .write(tag, &batch.partition, Some(table.encode()));
         Ok(Outcome {
             records,
             failed,

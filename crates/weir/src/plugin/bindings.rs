@@ -19,6 +19,8 @@ wasmtime::component::bindgen!({
         }
     ",
     world: "weir:host/plugin-host",
+    // A state read the store cannot answer traps the call.
+    imports: { "weir:plugin/state.get": trappable },
 });
 
 pub use self::exports::weir::plugin::{

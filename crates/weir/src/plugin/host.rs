@@ -8,6 +8,7 @@ use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{config, log, metrics, state};
+use super::stdio::GuestOutput;
 use crate::metrics::Metrics;
 use crate::state::{StateHandle, StateStore};
 
@@ -21,6 +22,11 @@ pub(crate) struct HostState {
     /// The last error-level line the plugin logged during the current call
     /// (the SDK logs panic messages there before trapping).
     pub(crate) last_error_log: Option<String>,
+    /// The tag the current call's state writes carry (see
+    /// [`StateHandle::set`]); set by the caller before each call.
+    pub(crate) write_tag: u64,
+    /// The guest's stdout and stderr (WASI), as log lines.
+    pub(crate) stdio: [GuestOutput; 2],
     wasi: WasiCtx,
     table: ResourceTable,
 }
@@ -34,6 +40,17 @@ impl HostState {
         memory_bytes: usize,
     ) -> Self {
         let state = state.unwrap_or_else(|| StateStore::in_memory().namespace(&plugin));
+        let stdio = [
+            GuestOutput::new(plugin.clone(), "stdout"),
+            GuestOutput::new(plugin.clone(), "stderr"),
+        ];
+        // No preopens, no environment, no arguments, no sockets; stdout and
+        // stderr become log lines of the plugin. Only linked at all when the
+        // plugin is granted WASI.
+        let wasi = WasiCtx::builder()
+            .stdout(stdio[0].clone())
+            .stderr(stdio[1].clone())
+            .build();
         HostState {
             plugin,
             settings,
@@ -44,9 +61,9 @@ impl HostState {
                 .trap_on_grow_failure(true)
                 .build(),
             last_error_log: None,
-            // No preopens, no environment, no arguments, no sockets; stdio
-            // discarded. Only linked at all when the plugin is granted WASI.
-            wasi: WasiCtx::builder().build(),
+            write_tag: 0,
+            stdio,
+            wasi,
             table: ResourceTable::new(),
         }
     }
@@ -112,24 +129,21 @@ impl metrics::Host for HostState {
 }
 
 impl state::Host for HostState {
-    fn get(&mut self, key: String) -> Option<Vec<u8>> {
-        match self.state.get(&key) {
-            Ok(v) => v,
-            Err(e) => {
-                // The plugin cannot handle a store failure better than the
-                // host; report it loudly and answer "absent".
-                tracing::error!(plugin = &*self.plugin, key, "state read failed: {e}");
-                None
-            }
-        }
+    /// A read the store cannot answer fails the whole call (a trap the
+    /// error policy retries): answering "absent" would let a stateful
+    /// plugin overwrite history it could not see.
+    fn get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {
+        self.state
+            .get(&key)
+            .map_err(|e| wasmtime::format_err!("state read of key `{key}` failed: {e}"))
     }
 
     fn set(&mut self, key: String, value: Vec<u8>) {
-        self.state.set(&key, value);
+        self.state.write(self.write_tag, &key, Some(value));
     }
 
     fn delete(&mut self, key: String) {
-        self.state.delete(&key);
+        self.state.write(self.write_tag, &key, None);
     }
 }
 
@@ -140,3 +154,12 @@ impl config::Host for HostState {
 }
 
 impl super::bindings::types::Host for HostState {}
+
+impl HostState {
+    /// Ends a call: what is left of the guest's stdout and stderr is logged.
+    pub(crate) fn end_call(&self) {
+        for out in &self.stdio {
+            out.end_call();
+        }
+    }
+}

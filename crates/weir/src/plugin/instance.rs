@@ -15,6 +15,7 @@ use super::host::HostState;
 use super::marshal::BatchBuffers;
 use super::options::{Grants, InstanceOptions};
 use super::outcome::{self, Outcome};
+use super::stdio::off_async;
 use super::{Engine, PluginError, PluginKind, TrapKind, engine::TICK, kind::detect};
 use crate::record::Batch;
 
@@ -64,6 +65,7 @@ pub(crate) fn wrong_guest<T>() -> wasmtime::Result<T> {
 struct PluginInner {
     info: PluginInfo,
     engine: Engine,
+    grants: Grants,
     pre: InstancePre<HostState>,
     exports: Exports,
 }
@@ -213,6 +215,7 @@ impl Engine {
                     size: bytes.len(),
                 },
                 engine: self.clone(),
+                grants,
                 pre,
                 exports: exports_idx,
             }),
@@ -236,6 +239,11 @@ impl Plugin {
         &self.inner.info
     }
 
+    /// Whether the engine this plugin was loaded on enforces call deadlines.
+    pub fn engine_has_deadlines(&self) -> bool {
+        self.inner.engine.has_deadlines()
+    }
+
     /// Fails with a message naming both kinds unless the plugin is a `kind`.
     pub fn expect_kind(&self, kind: PluginKind) -> Result<(), PluginError> {
         if self.kind() == kind {
@@ -257,6 +265,7 @@ impl Plugin {
             options,
             live: None,
             buffers: BatchBuffers::default(),
+            write_tag: crate::state::UNTAGGED,
         };
         instance.ensure_live()?;
         Ok(instance)
@@ -278,6 +287,8 @@ pub struct PluginInstance {
     settings: Arc<BTreeMap<String, String>>,
     live: Option<Live>,
     buffers: BatchBuffers,
+    /// The tag of the state writes of the next calls.
+    write_tag: u64,
 }
 
 impl std::fmt::Debug for PluginInstance {
@@ -296,6 +307,10 @@ pub struct CallFailure {
     pub error: PluginError,
     /// The batch that was being processed.
     pub batch: Batch,
+}
+
+fn guarded<R: Send>(wasi: bool, f: impl FnOnce() -> R + Send) -> R {
+    if wasi { off_async(f) } else { f() }
 }
 
 fn classify(err: &wasmtime::Error) -> TrapKind {
@@ -382,41 +397,41 @@ impl PluginInstance {
                 name: name.clone(),
                 message: format!("{e:#}"),
             };
-            let instance = self
-                .plugin
-                .inner
-                .pre
-                .instantiate(&mut store)
-                .map_err(inst_err)?;
-            let guest = match &self.plugin.inner.exports {
-                Exports::Filter(i) => {
-                    Guest::Filter(i.load(&mut store, &instance).map_err(inst_err)?)
-                }
-                Exports::Enricher(i) => {
-                    Guest::Enricher(i.load(&mut store, &instance).map_err(inst_err)?)
-                }
-                Exports::Scorer(i) => {
-                    Guest::Scorer(i.load(&mut store, &instance).map_err(inst_err)?)
-                }
-                Exports::Reward(i) => {
-                    Guest::Reward(i.load(&mut store, &instance).map_err(inst_err)?)
-                }
-                Exports::Aggregator(i) => {
-                    Guest::Aggregator(i.load(&mut store, &instance).map_err(inst_err)?)
-                }
-            };
             let settings: Vec<(String, String)> = self
                 .settings
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            let result = match &guest {
-                Guest::Filter(g) => g.call_init(&mut store, &settings),
-                Guest::Enricher(g) => g.call_init(&mut store, &settings),
-                Guest::Scorer(g) => g.call_init(&mut store, &settings),
-                Guest::Reward(g) => g.call_init(&mut store, &settings),
-                Guest::Aggregator(g) => g.call_init(&mut store, &settings),
-            };
+            let (pre, exports) = (&self.plugin.inner.pre, &self.plugin.inner.exports);
+            let (guest, result) = self.guarded(|| {
+                let instance = pre.instantiate(&mut store).map_err(inst_err)?;
+                let guest = match exports {
+                    Exports::Filter(i) => {
+                        Guest::Filter(i.load(&mut store, &instance).map_err(inst_err)?)
+                    }
+                    Exports::Enricher(i) => {
+                        Guest::Enricher(i.load(&mut store, &instance).map_err(inst_err)?)
+                    }
+                    Exports::Scorer(i) => {
+                        Guest::Scorer(i.load(&mut store, &instance).map_err(inst_err)?)
+                    }
+                    Exports::Reward(i) => {
+                        Guest::Reward(i.load(&mut store, &instance).map_err(inst_err)?)
+                    }
+                    Exports::Aggregator(i) => {
+                        Guest::Aggregator(i.load(&mut store, &instance).map_err(inst_err)?)
+                    }
+                };
+                let result = match &guest {
+                    Guest::Filter(g) => g.call_init(&mut store, &settings),
+                    Guest::Enricher(g) => g.call_init(&mut store, &settings),
+                    Guest::Scorer(g) => g.call_init(&mut store, &settings),
+                    Guest::Reward(g) => g.call_init(&mut store, &settings),
+                    Guest::Aggregator(g) => g.call_init(&mut store, &settings),
+                };
+                store.data().end_call();
+                Ok::<_, PluginError>((guest, result))
+            })?;
             self.live = Some(Live { store, guest });
             match result {
                 Ok(Ok(())) => {}
@@ -435,12 +450,15 @@ impl PluginInstance {
         }
         let ticks = self.deadline_ticks();
         let deadlines = self.plugin.inner.engine.has_deadlines();
+        let tag = self.write_tag;
         match self.live.as_mut() {
             Some(live) => {
                 if deadlines {
                     live.store.set_epoch_deadline(ticks);
                 }
-                live.store.data_mut().last_error_log = None;
+                let host = live.store.data_mut();
+                host.last_error_log = None;
+                host.write_tag = tag;
                 Ok(live)
             }
             None => Err(PluginError::Instantiate {
@@ -470,13 +488,30 @@ impl PluginInstance {
     /// A trap is classified and discards the instance (the next call
     /// recreates it from the pre-instantiated component and re-inits it);
     /// the classified error is returned.
-    pub(crate) fn call_guest<T>(
+    pub(crate) fn call_guest<T: Send>(
         &mut self,
-        call: impl FnOnce(&mut Store<HostState>, &Guest, &mut BatchBuffers) -> wasmtime::Result<T>,
+        call: impl FnOnce(&mut Store<HostState>, &Guest, &mut BatchBuffers) -> wasmtime::Result<T>
+        + Send,
     ) -> Result<T, PluginError> {
+        let wasi = self.plugin.inner.grants.wasi;
         let (live, buffers) = self.live_and_buffers()?;
-        let result = call(&mut live.store, &live.guest, buffers);
+        let result = guarded(wasi, || {
+            let result = call(&mut live.store, &live.guest, buffers);
+            live.store.data().end_call();
+            result
+        });
         result.map_err(|e| self.trap(&e))
+    }
+
+    /// Runs a call into the guest where WASI can serve it (see
+    /// [`off_async`]); plugins without WASI run in place.
+    fn guarded<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        guarded(self.plugin.inner.grants.wasi, f)
+    }
+
+    /// Tags the state writes of the next calls with `tag`.
+    pub(crate) fn set_write_tag(&mut self, tag: u64) {
+        self.write_tag = tag;
     }
 
     /// A [`PluginError::Contract`] naming this plugin.

@@ -31,6 +31,7 @@ mod marshal;
 mod options;
 mod outcome;
 mod reward;
+mod stdio;
 mod window;
 
 pub use engine::{Engine, EngineConfig};
@@ -39,6 +40,7 @@ pub use instance::{CallFailure, Plugin, PluginInfo, PluginInstance};
 pub use kind::PluginKind;
 pub use options::{Grants, InstanceOptions, Limits};
 pub use outcome::{FailedRecord, Outcome};
+pub use stdio::{MAX_LINE_BYTES, MAX_LINES_PER_CALL};
 pub use window::{Accumulated, ClosedWindow, WindowGroup, WindowOutput};
 
 /// The WIT package plugins are built against.

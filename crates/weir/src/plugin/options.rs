@@ -33,10 +33,14 @@ impl Default for Limits {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Grants {
-    /// Link WASI (clocks, random, stdio to the host's log streams) for this
-    /// plugin, e.g. for interpreters such as componentize-py. No filesystem,
-    /// network or environment variables are ever exposed. Without it, a WASI
-    /// call traps. Example: `wasi = true`.
+    /// Link WASI for this plugin (clocks, random, stdout and stderr), e.g.
+    /// for interpreters such as componentize-py. What the plugin writes to
+    /// stdout and stderr becomes log lines of the plugin (stdout at info,
+    /// stderr at warn level, with fields `plugin` and `stream`), at most
+    /// [`MAX_LINES_PER_CALL`](super::MAX_LINES_PER_CALL) lines per call of
+    /// at most [`MAX_LINE_BYTES`](super::MAX_LINE_BYTES) bytes each. No
+    /// filesystem, network, environment variables or arguments are ever
+    /// exposed. Without the grant, a WASI call traps. Example: `wasi = true`.
     pub wasi: bool,
 }
 

@@ -79,8 +79,14 @@ pub trait Source: Send {
     /// calls.
     async fn next_batch(&mut self, limits: &BatchLimits) -> Result<Option<Batch>, SourceError>;
 
-    /// Every record of `partition` up to and including `position` is done.
-    async fn commit(&mut self, partition: &str, position: &Position) -> Result<(), SourceError>;
+    /// Every record of `partition` up to and including `position` is done
+    /// (and already in weir's own checkpoint store). Sources whose service
+    /// keeps offsets (e.g. Kafka consumer groups) commit them here; the
+    /// default does nothing.
+    async fn commit(&mut self, partition: &str, position: &Position) -> Result<(), SourceError> {
+        let _ = (partition, position);
+        Ok(())
+    }
 
     /// Called before the first batch for each checkpoint weir's own store
     /// holds for this source: continue after `position` in `partition`.

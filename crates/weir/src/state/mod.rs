@@ -8,12 +8,12 @@
 //! transaction. After a crash, state and position therefore always agree:
 //! the replayed records were never counted in the state.
 //!
-//! Every write carries the tag of the plugin call that made it, so the
-//! writes of a call that failed are rolled back before it is retried, and
-//! with several batches of a partition in flight only the writes of the
-//! batches being checkpointed are committed.
+//! Every write carries the tag of the plugin call that made it (the tag
+//! travels in the call's host state), so the writes of a call that failed
+//! are rolled back before it is retried, and with several batches of a
+//! partition in flight only the writes of the batches being checkpointed
+//! are committed.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -65,6 +65,9 @@ pub struct StateError {
 pub struct StateStore {
     db: Option<Arc<redb::Database>>,
     location: String,
+    /// Test fault injection: how many of the next reads fail.
+    #[cfg(test)]
+    failing_reads: Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl StateStore {
@@ -80,6 +83,8 @@ impl StateStore {
         Ok(StateStore {
             db: Some(Arc::new(db)),
             location,
+            #[cfg(test)]
+            failing_reads: Arc::default(),
         })
     }
 
@@ -88,7 +93,15 @@ impl StateStore {
         StateStore {
             db: None,
             location: "memory".to_string(),
+            #[cfg(test)]
+            failing_reads: Arc::default(),
         }
+    }
+
+    /// Makes the next `n` reads of keys not yet cached fail.
+    #[cfg(test)]
+    pub(crate) fn fail_next_reads(&self, n: u32) {
+        self.failing_reads.store(n, Ordering::SeqCst);
     }
 
     /// The state of one plugin (its keys only).
@@ -127,33 +140,25 @@ struct Inner {
 
 /// One plugin's view of the state store. Clones share the same state.
 ///
-/// Reads see every write made so far, committed or not. Writes are tagged
-/// with the tag of the call making them (see [`with_write_tag`]; `0`
-/// outside any call) and stay in memory until a commit of their tag makes
-/// them durable, or a rollback of their tag discards them (a failed call
-/// leaves no trace).
+/// Reads see every write made so far, committed or not. Writes stay in
+/// memory until they are made durable: those made here with
+/// [`set`](Self::set) and [`delete`](Self::delete) by [`flush`](Self::flush);
+/// those a plugin makes during a pipeline's call together with the
+/// checkpoint of the batch the call processed, and not at all when the
+/// call failed.
 #[derive(Debug, Clone)]
 pub struct StateHandle {
     inner: Arc<Inner>,
 }
 
-thread_local! {
-    static WRITE_TAG: Cell<u64> = const { Cell::new(0) };
-}
+/// The tag of writes made outside any plugin call.
+pub(crate) const UNTAGGED: u64 = 0;
 
 static NEXT_TAG: AtomicU64 = AtomicU64::new(1);
 
 /// A fresh write tag, never returned before in this process.
-pub fn next_tag() -> u64 {
+pub(crate) fn next_tag() -> u64 {
     NEXT_TAG.fetch_add(1, Ordering::Relaxed)
-}
-
-/// Runs `f` with state writes made on this thread tagged `tag`.
-pub fn with_write_tag<R>(tag: u64, f: impl FnOnce() -> R) -> R {
-    let previous = WRITE_TAG.with(|t| t.replace(tag));
-    let result = f();
-    WRITE_TAG.with(|t| t.set(previous));
-    result
 }
 
 impl StateHandle {
@@ -169,6 +174,16 @@ impl StateHandle {
     }
 
     fn read_db(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+        #[cfg(test)]
+        if self
+            .inner
+            .store
+            .failing_reads
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(self.err("injected read failure"));
+        }
         let Some(db) = &self.inner.store.db else {
             return Ok(None);
         };
@@ -197,8 +212,8 @@ impl StateHandle {
         Ok(value)
     }
 
-    fn write(&self, key: &str, value: Option<Vec<u8>>) {
-        let tag = WRITE_TAG.with(Cell::get);
+    /// Records a write made by the call tagged `tag` (`None`: a delete).
+    pub(crate) fn write(&self, tag: u64, key: &str, value: Option<Vec<u8>>) {
         let mut cache = self.lock();
         cache
             .journal
@@ -208,18 +223,18 @@ impl StateHandle {
         cache.by_tag.entry(tag).or_default().push(key.to_string());
     }
 
-    /// Sets `key` (visible at once, durable when its tag is committed).
+    /// Sets `key`: visible at once, durable after [`flush`](Self::flush).
     pub fn set(&self, key: &str, value: Vec<u8>) {
-        self.write(key, Some(value));
+        self.write(UNTAGGED, key, Some(value));
     }
 
-    /// Removes `key` (durable when its tag is committed).
+    /// Removes `key`: visible at once, durable after [`flush`](Self::flush).
     pub fn delete(&self, key: &str) {
-        self.write(key, None);
+        self.write(UNTAGGED, key, None);
     }
 
     /// Discards the writes tagged `tag`.
-    pub fn rollback(&self, tag: u64) {
+    pub(crate) fn rollback(&self, tag: u64) {
         let mut cache = self.lock();
         let Some(keys) = cache.by_tag.remove(&tag) else {
             return;
@@ -270,11 +285,13 @@ impl StateHandle {
         out
     }
 
-    /// Persists this handle's writes made outside any tagged call.
+    /// Persists this handle's writes made with [`set`](Self::set) and
+    /// [`delete`](Self::delete) (and by plugin instances used outside a
+    /// pipeline).
     pub fn flush(&self) -> Result<(), StateError> {
         self.inner
             .store
-            .commit(std::slice::from_ref(self), &[0], &[])
+            .commit(std::slice::from_ref(self), &[UNTAGGED], &[])
     }
 }
 
@@ -289,7 +306,7 @@ impl StateStore {
     /// Writes the changes tagged with `tags` of every handle and the source
     /// `checkpoints` in one transaction: either all of it is durable or none
     /// of it.
-    pub fn commit(
+    pub(crate) fn commit(
         &self,
         handles: &[StateHandle],
         tags: &[u64],
@@ -418,13 +435,13 @@ mod tests {
             let store = StateStore::open(dir.path())?;
             let a = store.namespace("a");
             let (t1, t2, t3) = (next_tag(), next_tag(), next_tag());
-            with_write_tag(t1, || a.set("k", b"1".to_vec()));
-            with_write_tag(t2, || a.set("k", b"2".to_vec()));
-            with_write_tag(t3, || a.set("j", b"x".to_vec()));
+            a.write(t1, "k", Some(b"1".to_vec()));
+            a.write(t2, "k", Some(b"2".to_vec()));
+            a.write(t3, "j", Some(b"x".to_vec()));
             assert_eq!(a.get("k")?, Some(b"2".to_vec()));
             a.rollback(t2);
             assert_eq!(a.get("k")?, Some(b"1".to_vec()));
-            with_write_tag(t2, || a.set("k", b"2b".to_vec()));
+            a.write(t2, "k", Some(b"2b".to_vec()));
             // Commit t1 only: t2's and t3's writes stay pending.
             store.commit(std::slice::from_ref(&a), &[t1], &[])?;
             assert_eq!(a.get("k")?, Some(b"2b".to_vec()));

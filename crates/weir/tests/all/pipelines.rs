@@ -19,10 +19,9 @@ fn example(rel: &str, out: &Path) -> Result<PipelineConfig, Box<dyn std::error::
     let path = weir_test_support::repo_root().join("examples").join(rel);
     let mut config = PipelineConfig::from_file(&path)?;
     for (name, sink) in config.sinks.iter_mut() {
-        if sink.options.contains_key("path") {
+        if sink.options.contains("path") {
             let p = out.join(format!("{name}.jsonl"));
-            sink.options
-                .insert("path".into(), toml::Value::String(p.display().to_string()));
+            sink.options.set("path", &p.display().to_string())?;
         }
     }
     config.data_dir = Some(out.join("data"));
@@ -373,7 +372,7 @@ path = "out.jsonl"
 async fn filter_patterns_skip_records_before_the_stages() -> TestResult {
     let dir = tempfile::tempdir()?;
     let mut config = example("fraud-detection/pipeline.toml", dir.path())?;
-    config.filter.patterns = vec![toml::Value::String(
+    config.filter.patterns = vec![serde_json::Value::String(
         r#"{"value": {"country": ["DE"], "amount": [{"numeric": [">=", 50]}]}}"#.into(),
     )];
     let summary = run(&config).await?;

@@ -6,7 +6,10 @@
 //! error `chaos: asked to fail`; `"flaky_until":T` (T in ms since the Unix
 //! epoch) → panic while the wall clock (WASI, so the stage must grant
 //! `wasi = true`) is before T, keep after: a transient failure; anything
-//! else → keep. The setting `fail_init = "true"` makes `init` fail.
+//! else → keep; `print` → write a line to stdout and one to stderr (WASI,
+//! so the stage must grant `wasi = true`), then keep. The setting
+//! `fail_init = "true"` makes `init` fail; `print_init = "true"` makes
+//! `init` print a line to stdout and one to stderr.
 
 use std::hint::black_box;
 use weir_plugin::{Filter, Record, Settings};
@@ -62,6 +65,10 @@ impl Filter for Chaos {
         if settings.parse_or("fail_init", false)? {
             return Err("chaos: init failed as configured".to_owned());
         }
+        if settings.parse_or("print_init", false)? {
+            println!("chaos: hello from init on stdout");
+            eprintln!("chaos: hello from init on stderr");
+        }
         Ok(Chaos)
     }
 
@@ -91,6 +98,10 @@ impl Filter for Chaos {
         }
         if contains(value, b"fail") {
             return Err("chaos: asked to fail".to_owned());
+        }
+        if contains(value, b"print") {
+            println!("chaos: record {} printed on stdout", record.index());
+            eprintln!("chaos: record {} printed on stderr", record.index());
         }
         Ok(true)
     }

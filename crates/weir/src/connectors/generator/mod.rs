@@ -26,9 +26,8 @@ use serde::Deserialize;
 
 pub use data::{EPOCH_MS, Generated, Generator, Rng, Workload, generator};
 
-use super::ConnectorContext;
+use super::{ConnectorContext, SourceConnector};
 use crate::pattern::hash::FastHasher;
-use crate::pipeline::ConnectorConfig;
 use crate::record::{Batch, Position, Record};
 use crate::source::{BatchLimits, PartitionBatcher, Source, SourceError};
 
@@ -60,9 +59,10 @@ fn default_workload() -> WorkloadName {
     WorkloadName::Transactions
 }
 
+/// Options of the `generator` source (see the module docs).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Options {
+pub struct Options {
     #[serde(default = "default_workload")]
     workload: WorkloadName,
     #[serde(default = "default_count")]
@@ -237,34 +237,38 @@ pub fn planted(workload: Workload, seed: u64, count: u64) -> Vec<(u64, &'static 
         .collect()
 }
 
-pub(crate) fn build_source(
-    config: &ConnectorConfig,
-    _ctx: &ConnectorContext<'_>,
-) -> Result<Box<dyn Source>, String> {
-    let o: Options = config.parse()?;
-    if !(o.rate >= 0.0 && o.rate.is_finite()) {
-        return Err(format!(
-            "`rate` must be a non-negative number, got {}",
-            o.rate
-        ));
-    }
-    if !(1..=1024).contains(&o.partitions) {
-        return Err(format!(
-            "`partitions` must be between 1 and 1024, got {}",
-            o.partitions
-        ));
-    }
-    Ok(Box::new(GeneratorSource::with_partitions(
-        o.workload.into(),
-        o.seed,
-        o.count,
-        o.rate,
-        o.partitions,
-    )))
-}
+/// The `generator` source, for a [`Registry`](super::Registry).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GeneratorConnector;
 
-pub(crate) fn check_source(config: &ConnectorConfig) -> Result<(), String> {
-    config.parse::<Options>().map(drop)
+impl SourceConnector for GeneratorConnector {
+    type Options = Options;
+
+    fn check(&self, o: &Options) -> Result<(), String> {
+        if !(o.rate >= 0.0 && o.rate.is_finite()) {
+            return Err(format!(
+                "`rate` must be a non-negative number, got {}",
+                o.rate
+            ));
+        }
+        if !(1..=1024).contains(&o.partitions) {
+            return Err(format!(
+                "`partitions` must be between 1 and 1024, got {}",
+                o.partitions
+            ));
+        }
+        Ok(())
+    }
+
+    fn build(&self, o: Options, _ctx: &ConnectorContext<'_>) -> Result<Box<dyn Source>, String> {
+        Ok(Box::new(GeneratorSource::with_partitions(
+            o.workload.into(),
+            o.seed,
+            o.count,
+            o.rate,
+            o.partitions,
+        )))
+    }
 }
 
 #[cfg(test)]

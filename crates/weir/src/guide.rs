@@ -1,0 +1,3 @@
+//! Chapters of the manual that are not about one type.
+
+pub mod connectors;

@@ -1,0 +1,627 @@
+//! Building a pipeline in code: [`PipelineBuilder`], [`Stage`], [`Route`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::metrics::Metrics;
+use crate::pattern::Pattern;
+use crate::plugin::{InstanceOptions, Limits, Plugin, PluginError, PluginKind};
+use crate::sink::Sink;
+use crate::source::{BatchLimits, Source};
+use crate::state::{StateError, StateStore};
+
+use super::config::{ErrorsConfig, WindowConfig};
+use super::deliver::Delivery;
+use super::filter::RecordFilter;
+use super::lanes::Shared;
+use super::retry::RetryPolicy;
+use super::route::{Condition, Router};
+use super::run::Pipeline;
+use super::stages::{StageChain, StageRuntime};
+use super::window::Windows;
+
+/// One plugin stage of a pipeline built in code: a loaded [`Plugin`] with
+/// the settings its `init` gets, its limits and, for aggregators, its
+/// window.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub(crate) name: String,
+    pub(crate) plugin: Plugin,
+    pub(crate) settings: BTreeMap<String, String>,
+    pub(crate) limits: Limits,
+    pub(crate) window: Option<WindowConfig>,
+    pub(crate) kind: Option<PluginKind>,
+}
+
+impl Stage {
+    /// A stage called `name` (in logs, metrics and dead letters) running
+    /// `plugin`, with no settings and default limits.
+    pub fn new(name: impl Into<String>, plugin: Plugin) -> Self {
+        Stage {
+            name: name.into(),
+            plugin,
+            settings: BTreeMap::new(),
+            limits: Limits::default(),
+            window: None,
+            kind: None,
+        }
+    }
+
+    /// Adds a setting for the plugin's `init`.
+    #[must_use]
+    pub fn setting(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.settings.insert(key.into(), value.into());
+        self
+    }
+
+    /// Adds settings for the plugin's `init`.
+    #[must_use]
+    pub fn settings<K: Into<String>, V: Into<String>>(
+        mut self,
+        settings: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.settings
+            .extend(settings.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
+    /// Sets the stage's resource limits.
+    #[must_use]
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets the event-time window of an aggregator stage (required for
+    /// aggregators, refused for other kinds).
+    #[must_use]
+    pub fn window(mut self, window: WindowConfig) -> Self {
+        self.window = Some(window);
+        self
+    }
+
+    /// Refuses to build unless the plugin is a `kind`.
+    #[must_use]
+    pub fn expect_kind(mut self, kind: PluginKind) -> Self {
+        self.kind = Some(kind);
+        self
+    }
+
+    /// The stage's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// A routing rule: which outputs go to which sink.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub(crate) sink: String,
+    pub(crate) condition: Option<Condition>,
+    pub(crate) otherwise: bool,
+}
+
+impl Route {
+    /// Every output goes to `sink`.
+    pub fn all(sink: impl Into<String>) -> Self {
+        Route {
+            sink: sink.into(),
+            condition: None,
+            otherwise: false,
+        }
+    }
+
+    /// Outputs matching `condition` go to `sink`.
+    pub fn when(sink: impl Into<String>, condition: Condition) -> Self {
+        Route {
+            condition: Some(condition),
+            ..Route::all(sink)
+        }
+    }
+
+    /// Outputs that matched no conditional route before this one go to
+    /// `sink`.
+    pub fn otherwise(sink: impl Into<String>) -> Self {
+        Route {
+            otherwise: true,
+            ..Route::all(sink)
+        }
+    }
+}
+
+/// Why a pipeline could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No source was given.
+    #[error("a pipeline needs a source")]
+    NoSource,
+    /// No sink was given.
+    #[error("at least one sink is required")]
+    NoSinks,
+    /// A route or the failure destination names a sink that was not given.
+    #[error("unknown sink `{sink}` in {place} (sinks: {known})")]
+    UnknownSink {
+        /// `routes[i]` or `on_failure`.
+        place: String,
+        /// The name given.
+        sink: String,
+        /// The sinks there are.
+        known: String,
+    },
+    /// Records that fail need somewhere to go.
+    #[error(
+        "no failure destination: name a sink with `on_failure`, or give a data directory for the default dead-letter file"
+    )]
+    NoFailureDestination,
+    /// A setting is out of range.
+    #[error("`{key}`: {message}")]
+    Invalid {
+        /// The setting, e.g. `parallelization_factor`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A stage cannot run: wrong kind, window mismatch, or its plugin
+    /// failed to start (`init` included).
+    #[error("stage `{stage}`: {message}")]
+    Stage {
+        /// The stage's position in the chain.
+        index: usize,
+        /// The stage's name.
+        stage: String,
+        /// Which part of the stage is at fault: `kind`, `window` or empty.
+        part: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The plugin of a stage failed to start.
+    #[error("stage `{stage}`: {error}")]
+    Plugin {
+        /// The stage's position in the chain.
+        index: usize,
+        /// The stage's name.
+        stage: String,
+        /// The plugin's error.
+        error: PluginError,
+    },
+    /// The data directory's state store cannot be opened.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The default dead-letter file cannot be opened.
+    #[error("the dead-letter file: {0}")]
+    DeadLetters(String),
+}
+
+impl BuildError {
+    /// The config key the error is about (`stages[1].window`,
+    /// `errors.on_failure`…), for errors reported against a config file.
+    pub fn config_key(&self) -> String {
+        match self {
+            BuildError::NoSource => "source".into(),
+            BuildError::NoSinks => "sinks".into(),
+            BuildError::UnknownSink { place, .. } if place == "on_failure" => {
+                "errors.on_failure".into()
+            }
+            BuildError::UnknownSink { place, .. } => format!("{place}.sink"),
+            BuildError::NoFailureDestination | BuildError::DeadLetters(_) => {
+                "errors.on_failure".into()
+            }
+            BuildError::Invalid { key, .. } => key.clone(),
+            BuildError::Stage {
+                index, part: "", ..
+            } => format!("stages[{index}]"),
+            BuildError::Stage { index, part, .. } => format!("stages[{index}].{part}"),
+            BuildError::Plugin { index, .. } => format!("stages[{index}]"),
+            BuildError::State(_) => "data_dir".into(),
+        }
+    }
+}
+
+/// Builds a [`Pipeline`] in code: a source, plugin stages, routes, sinks,
+/// the failure destination, batching and the data directory.
+///
+/// ```no_run
+/// use weir::pipeline::{Condition, Pipeline, Route, Stage};
+/// use weir::plugin::{Engine, Grants};
+/// use weir::connectors::{file::{FileSink, Format}, generator::{GeneratorSource, Workload}};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let engine = Engine::new()?;
+/// let scorer = engine.load_file("fraud_scorer.wasm".as_ref(), Grants::default())?;
+/// let pipeline = Pipeline::builder("fraud")
+///     .source(GeneratorSource::new(Workload::Transactions, 42, 10_000, 0.0))
+///     .stage(Stage::new("score", scorer).setting("velocity_max", "5"))
+///     .sink("alerts", FileSink::open("alerts.jsonl".as_ref(), Format::Json, true)?)
+///     .route(Route::when("alerts", Condition::parse("score >= 0.7")?))
+///     .on_failure("alerts")
+///     .build()?;
+/// let summary = pipeline.run(std::future::pending()).await?;
+/// println!("{} records in", summary.records_in);
+/// # Ok(()) }
+/// ```
+#[must_use]
+pub struct PipelineBuilder {
+    name: String,
+    source: Option<Box<dyn Source>>,
+    stages: Vec<Stage>,
+    sinks: BTreeMap<String, Arc<dyn Sink>>,
+    routes: Vec<Route>,
+    patterns: Vec<Pattern>,
+    batch: BatchLimits,
+    parallelization_factor: usize,
+    errors: ErrorsConfig,
+    data_dir: Option<PathBuf>,
+    store: Option<StateStore>,
+    metrics: Metrics,
+}
+
+impl std::fmt::Debug for PipelineBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineBuilder")
+            .field("name", &self.name)
+            .field("stages", &self.stages.len())
+            .field("sinks", &self.sinks.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl PipelineBuilder {
+    /// A builder for the pipeline `name` (in logs, metrics and the state
+    /// namespace).
+    pub fn new(name: impl Into<String>) -> Self {
+        PipelineBuilder {
+            name: name.into(),
+            source: None,
+            stages: Vec::new(),
+            sinks: BTreeMap::new(),
+            routes: Vec::new(),
+            patterns: Vec::new(),
+            batch: BatchLimits::default(),
+            parallelization_factor: 1,
+            errors: ErrorsConfig::default(),
+            data_dir: None,
+            store: None,
+            metrics: Metrics::new(),
+        }
+    }
+
+    /// Where records come from.
+    pub fn source(self, source: impl Source + 'static) -> Self {
+        self.boxed_source(Box::new(source))
+    }
+
+    /// Where records come from, already boxed.
+    pub fn boxed_source(mut self, source: Box<dyn Source>) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// Appends a plugin stage.
+    pub fn stage(mut self, stage: Stage) -> Self {
+        self.stages.push(stage);
+        self
+    }
+
+    /// Adds the sink `name`.
+    pub fn sink(self, name: impl Into<String>, sink: impl Sink + 'static) -> Self {
+        self.shared_sink(name, Arc::new(sink))
+    }
+
+    /// Adds the sink `name`, shared with the caller (e.g. to read what it
+    /// received after the run).
+    pub fn shared_sink(mut self, name: impl Into<String>, sink: Arc<dyn Sink>) -> Self {
+        self.sinks.insert(name.into(), sink);
+        self
+    }
+
+    /// Appends a routing rule. Without routes every output goes to every
+    /// sink but the failure destination.
+    pub fn route(mut self, route: Route) -> Self {
+        self.routes.push(route);
+        self
+    }
+
+    /// Only records that match one of the patterns added this way run
+    /// through the stages; the others are skipped and still acknowledged
+    /// (see [`filter`](super::filter) for the record view patterns see).
+    pub fn pattern(mut self, pattern: Pattern) -> Self {
+        self.patterns.push(pattern);
+        self
+    }
+
+    /// Batching limits.
+    pub fn batch(mut self, limits: BatchLimits) -> Self {
+        self.batch = limits;
+        self
+    }
+
+    /// Lanes per partition (1 to 64); records of one key stay in order.
+    pub fn parallelization_factor(mut self, lanes: usize) -> Self {
+        self.parallelization_factor = lanes;
+        self
+    }
+
+    /// Failure handling: retries, bisection, record age, failure
+    /// destination.
+    pub fn errors(mut self, errors: ErrorsConfig) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    /// Failed records go to the sink `name`.
+    pub fn on_failure(mut self, sink: impl Into<String>) -> Self {
+        self.errors.on_failure = Some(sink.into());
+        self
+    }
+
+    /// Keeps checkpoints and plugin state in `dir` (and, without
+    /// `on_failure`, dead letters in `dir/dead-letters.jsonl`). Without it
+    /// state lives in memory and a run always starts from the source's own
+    /// starting point.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// An already open state store (the config path opens it to learn
+    /// whether the run resumes before it opens the sinks).
+    pub(crate) fn state_store(mut self, store: StateStore) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Where the pipeline's metrics go (default: a new registry).
+    pub fn metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    fn check(&self) -> Result<(), BuildError> {
+        check_shape(&Shape {
+            name: &self.name,
+            batch: &self.batch,
+            parallelization_factor: self.parallelization_factor,
+            sinks: self.sinks.keys().map(String::as_str).collect(),
+            routes: self.routes.iter().map(|r| r.sink.as_str()).collect(),
+            on_failure: self.errors.on_failure.as_deref(),
+            stages: self
+                .stages
+                .iter()
+                .map(|s| (s.name.as_str(), &s.limits, s.window.as_ref()))
+                .collect(),
+        })?;
+        check_stage_plugins(&self.stages)
+    }
+
+    /// Checks everything, opens the state store, and starts one instance of
+    /// every plugin (so `init` errors surface here).
+    pub fn build(self) -> Result<Pipeline, BuildError> {
+        self.check()?;
+        let PipelineBuilder {
+            name,
+            source,
+            stages,
+            sinks,
+            routes,
+            patterns,
+            batch,
+            parallelization_factor,
+            errors,
+            data_dir,
+            store,
+            metrics,
+        } = self;
+        let source = source.ok_or(BuildError::NoSource)?;
+        let store = match (store, &data_dir) {
+            (Some(store), _) => store,
+            (None, Some(dir)) => StateStore::open(dir)?,
+            (None, None) => StateStore::in_memory(),
+        };
+        // Without routes, outputs go to every sink but the failure
+        // destination.
+        let outputs = sinks
+            .keys()
+            .filter(|s| errors.on_failure.as_ref() != Some(*s))
+            .cloned()
+            .collect();
+        let dead_letters: (String, Arc<dyn Sink>) = match (&errors.on_failure, &data_dir) {
+            (Some(name), _) => match sinks.get(name) {
+                Some(s) => (name.clone(), s.clone()),
+                None => return Err(BuildError::NoFailureDestination),
+            },
+            (None, Some(dir)) => {
+                let sink = crate::connectors::file::FileSink::open(
+                    &dir.join("dead-letters.jsonl"),
+                    crate::connectors::file::Format::Value,
+                    true,
+                )
+                .map_err(BuildError::DeadLetters)?;
+                ("dead-letters".to_string(), Arc::new(sink))
+            }
+            (None, None) => return Err(BuildError::NoFailureDestination),
+        };
+        let mut runtimes = Vec::with_capacity(stages.len());
+        for (index, s) in stages.into_iter().enumerate() {
+            if !s.plugin.engine_has_deadlines() {
+                tracing::warn!(pipeline = %name, stage = %s.name, "call deadlines are off: a plugin that never returns stalls the pipeline");
+            }
+            let windows = s
+                .window
+                .as_ref()
+                .map(|w| Windows::new(w, store.namespace(&format!("{}\u{1}windows", s.name))));
+            let options = InstanceOptions {
+                settings: s.settings,
+                limits: s.limits,
+                state: Some(store.namespace(&s.name)),
+                metrics: Some(metrics.clone()),
+            };
+            let stage =
+                StageRuntime::new(s.name.clone(), s.plugin, options, windows).map_err(|error| {
+                    BuildError::Plugin {
+                        index,
+                        stage: s.name,
+                        error,
+                    }
+                })?;
+            runtimes.push(stage);
+        }
+        let router = Router::new(routes, outputs);
+        let policy = RetryPolicy::new(&errors);
+        let chain = StageChain::new(runtimes, metrics.clone(), policy);
+        let state_handles = chain.state_handles();
+        let filter = RecordFilter::new(patterns);
+        let delivery = Delivery {
+            pipeline: name.clone(),
+            router,
+            sinks,
+            dead_letters,
+            metrics: metrics.clone(),
+            policy,
+        };
+        Ok(Pipeline {
+            filter,
+            source_name: source.describe(),
+            name,
+            store,
+            state_handles,
+            source,
+            limits: batch,
+            lanes: parallelization_factor,
+            max_age_ms: errors
+                .max_record_age
+                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+            shared: Arc::new(Shared {
+                chain: Arc::new(chain),
+                delivery,
+            }),
+            metrics,
+        })
+    }
+}
+
+/// What a pipeline is made of, as far as it can be checked without its
+/// plugins: shared by the builder and the config file.
+pub(crate) struct Shape<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) batch: &'a BatchLimits,
+    pub(crate) parallelization_factor: usize,
+    pub(crate) sinks: Vec<&'a str>,
+    /// The sink of each route.
+    pub(crate) routes: Vec<&'a str>,
+    pub(crate) on_failure: Option<&'a str>,
+    /// Name, limits and window of each stage.
+    pub(crate) stages: Vec<(&'a str, &'a Limits, Option<&'a WindowConfig>)>,
+}
+
+/// Checks a pipeline's shape: names, ranges, and that every sink named
+/// exists.
+pub(crate) fn check_shape(shape: &Shape<'_>) -> Result<(), BuildError> {
+    let invalid = |key: &str, message: String| BuildError::Invalid {
+        key: key.to_string(),
+        message,
+    };
+    if shape.name.trim().is_empty() {
+        return Err(invalid("name", "must not be empty".into()));
+    }
+    if shape.batch.max_records == 0 {
+        return Err(invalid("batch.max_records", "must be at least 1".into()));
+    }
+    if !(1..=64).contains(&shape.parallelization_factor) {
+        return Err(invalid(
+            "parallelization_factor",
+            "must be between 1 and 64".into(),
+        ));
+    }
+    if shape.sinks.is_empty() {
+        return Err(BuildError::NoSinks);
+    }
+    let unknown = |place: String, sink: &str| BuildError::UnknownSink {
+        place,
+        sink: sink.to_string(),
+        known: shape.sinks.join(", "),
+    };
+    for (i, sink) in shape.routes.iter().enumerate() {
+        if !shape.sinks.contains(sink) {
+            return Err(unknown(format!("routes[{i}]"), sink));
+        }
+    }
+    if let Some(s) = shape.on_failure
+        && !shape.sinks.contains(&s)
+    {
+        return Err(unknown("on_failure".into(), s));
+    }
+    let mut names = BTreeSet::new();
+    for (index, (name, limits, window)) in shape.stages.iter().enumerate() {
+        let err = |part, message: String| BuildError::Stage {
+            index,
+            stage: name.to_string(),
+            part,
+            message,
+        };
+        if !names.insert(*name) {
+            return Err(err("name", format!("duplicate stage name `{name}`")));
+        }
+        if limits.deadline_ms == 0 || limits.memory_mb == 0 {
+            return Err(err(
+                "limits",
+                "deadline_ms and memory_mb must be positive".into(),
+            ));
+        }
+        if let Some(w) = window {
+            if w.size.as_millis() == 0 {
+                return Err(err("window.size", "must be positive".into()));
+            }
+            if shape.parallelization_factor > 1 {
+                return Err(invalid(
+                    "parallelization_factor",
+                    format!(
+                        "stage `{name}` aggregates windows, which needs every record of a partition in one lane: use parallelization_factor = 1"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks each stage against its plugin: the kind it expects, and a window
+/// for aggregators only.
+pub(crate) fn check_stage_plugins(stages: &[Stage]) -> Result<(), BuildError> {
+    for (index, stage) in stages.iter().enumerate() {
+        let err = |part, message: String| BuildError::Stage {
+            index,
+            stage: stage.name.clone(),
+            part,
+            message,
+        };
+        if let Some(kind) = stage.kind {
+            stage
+                .plugin
+                .expect_kind(kind)
+                .map_err(|e| err("kind", e.to_string()))?;
+        }
+        let aggregator = stage.plugin.kind() == PluginKind::Aggregator;
+        match &stage.window {
+            None if aggregator => {
+                return Err(err(
+                    "",
+                    "aggregator plugins need a window, e.g. `window = { size = \"60s\" }`".into(),
+                ));
+            }
+            Some(_) if !aggregator => {
+                return Err(err(
+                    "window",
+                    format!(
+                        "only aggregator plugins take a window; `{}` is a {}",
+                        stage.plugin.name(),
+                        stage.plugin.kind()
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
