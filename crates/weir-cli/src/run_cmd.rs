@@ -8,11 +8,12 @@ use weir::metrics::Metrics;
 use weir::pipeline::{Pipeline, PipelineConfig, RunSummary};
 use weir::plugin::Engine;
 
-/// Every connector the `weir` binary knows: the built-in ones, Kafka and
-/// Kinesis.
+/// Every connector the `weir` binary knows: the built-in ones, Kafka,
+/// Kinesis and webhooks.
 pub(crate) fn registry() -> Registry {
     let mut r = weir_kafka::registry();
     weir_kinesis::register(&mut r);
+    weir_webhook::register(&mut r);
     r
 }
 

@@ -29,8 +29,11 @@ fn text_json(bytes: &[u8]) -> Value {
     }
 }
 
-/// Appends `bytes` as JSON: verbatim when it is valid JSON, else as text.
-fn write_embedded(out: &mut Vec<u8>, bytes: &[u8]) {
+/// Appends `bytes` as one JSON value: verbatim (without surrounding
+/// whitespace) when it is valid JSON, else a JSON string when it is UTF-8,
+/// else `{"base16": "…"}`. Used for the `value` of the envelope, and by sinks
+/// that send record values inside a JSON document.
+pub fn write_embedded(out: &mut Vec<u8>, bytes: &[u8]) {
     if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
         out.extend_from_slice(bytes.trim_ascii());
     } else {
