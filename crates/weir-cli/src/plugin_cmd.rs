@@ -182,7 +182,7 @@ fn test(
                 })
             });
             let mut r = Record::new(l, Position::Offset(i as u64 + 1), 0);
-            r.key = key;
+            r.key = key.map(weir::Bytes::from);
             r
         })
         .collect();

@@ -87,7 +87,7 @@ fn headers(record: &Record) -> Option<OwnedHeaders> {
     for h in &record.headers {
         out = out.insert(KafkaHeader {
             key: &h.name,
-            value: Some(h.value.as_slice()),
+            value: Some(&h.value[..]),
         });
     }
     Some(out)
@@ -111,10 +111,10 @@ impl Sink for KafkaSink {
                 index: i,
             });
             let mut out = BaseRecord::with_opaque_to(&topic, pending)
-                .payload(&r.value)
+                .payload(&r.value[..])
                 .timestamp(r.timestamp_ms);
             if let Some(k) = &r.key {
-                out = out.key(k);
+                out = out.key(&k[..]);
             }
             if let Some(h) = headers(r) {
                 out = out.headers(h);

@@ -25,7 +25,9 @@ use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::time::Instant;
 use weir::metrics::Metrics;
-use weir::{Batch, BatchLimits, Header, PartitionBatcher, Position, Record, Source, SourceError};
+use weir::{
+    Batch, BatchLimits, Bytes, Header, PartitionBatcher, Position, Record, Source, SourceError,
+};
 
 use crate::assign::{Assignments, Change};
 use crate::context::WeirContext;
@@ -158,9 +160,11 @@ fn record(msg: &BorrowedMessage<'_>) -> Record {
         .headers()
         .map(|hs| {
             hs.iter()
-                .map(|h| Header {
-                    name: h.key.to_string(),
-                    value: h.value.map(<[u8]>::to_vec).unwrap_or_default(),
+                .map(|h| {
+                    Header::new(
+                        h.key,
+                        h.value.map(Bytes::copy_from_slice).unwrap_or_default(),
+                    )
                 })
                 .collect()
         })
@@ -171,8 +175,9 @@ fn record(msg: &BorrowedMessage<'_>) -> Record {
             .map_or(0, |d| d.as_millis() as i64)
     });
     Record {
-        key: msg.key().map(<[u8]>::to_vec),
-        value: msg.payload().unwrap_or_default().to_vec(),
+        // librdkafka owns the message: its bytes are copied once, here.
+        key: msg.key().map(Bytes::copy_from_slice),
+        value: Bytes::copy_from_slice(msg.payload().unwrap_or_default()),
         headers,
         timestamp_ms,
         position: Position::Offset(msg.offset().max(0) as u64),

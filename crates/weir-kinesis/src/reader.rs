@@ -8,8 +8,8 @@ use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::primitives::DateTime;
 use aws_sdk_kinesis::types::ShardIteratorType;
 use tokio::sync::{Notify, mpsc};
-use weir::Record;
 use weir::metrics::Metrics;
+use weir::{Bytes, Record};
 
 use crate::aws::{Failure, Kind, failure};
 use crate::kpl;
@@ -71,7 +71,9 @@ fn convert(records: &[aws_sdk_kinesis::types::Record], skip: Option<&SeqKey>) ->
             .and_then(|t| t.to_millis().ok())
             .unwrap_or_else(now_ms);
         let data = r.data().as_ref();
-        let parts: Vec<(SeqKey, Vec<u8>, Vec<u8>)> = match kpl::deaggregate(data) {
+        // The SDK owns the answer: a plain record's data is copied once,
+        // here; de-aggregated records take their decoded bytes as they are.
+        let parts: Vec<(SeqKey, Vec<u8>, Bytes)> = match kpl::deaggregate(data) {
             Some(users) => users
                 .into_iter()
                 .enumerate()
@@ -79,14 +81,14 @@ fn convert(records: &[aws_sdk_kinesis::types::Record], skip: Option<&SeqKey>) ->
                     (
                         SeqKey::sub(seq, i as u64),
                         u.partition_key.into_bytes(),
-                        u.data,
+                        Bytes::from(u.data),
                     )
                 })
                 .collect(),
             None => vec![(
                 SeqKey::plain(seq),
                 r.partition_key().unwrap_or_default().as_bytes().to_vec(),
-                data.to_vec(),
+                Bytes::copy_from_slice(data),
             )],
         };
         for (key, partition_key, value) in parts {
@@ -94,7 +96,7 @@ fn convert(records: &[aws_sdk_kinesis::types::Record], skip: Option<&SeqKey>) ->
                 continue;
             }
             out.push(Record {
-                key: Some(partition_key),
+                key: Some(Bytes::from(partition_key)),
                 value,
                 headers: Vec::new(),
                 timestamp_ms,
@@ -350,10 +352,10 @@ mod tests {
         let positions: Vec<String> = all.iter().map(|r| r.position.to_string()).collect();
         assert_eq!(positions, ["100", "200:0", "200:1"]);
         assert_eq!(all[2].key.as_deref(), Some(&b"b"[..]));
-        assert_eq!(all[2].value, b"two");
+        assert_eq!(all[2].value, &b"two"[..]);
         assert_eq!(all[0].timestamp_ms, 1_000);
         let after = convert(&records, Some(&SeqKey::sub("200", 0)));
         assert_eq!(after.len(), 1);
-        assert_eq!(after[0].value, b"two");
+        assert_eq!(after[0].value, &b"two"[..]);
     }
 }

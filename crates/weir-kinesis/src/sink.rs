@@ -312,7 +312,7 @@ impl Sink for KinesisSink {
                 continue;
             }
             let entry = PutRecordsRequestEntry::builder()
-                .data(Blob::new(record.value.clone()))
+                .data(Blob::new(record.value.to_vec()))
                 .partition_key(key)
                 .build()
                 .map_err(|e| SinkError::new(&self.name, e))?;
@@ -350,7 +350,7 @@ mod tests {
 
     fn rec(key: Option<&str>, value: &str) -> Record {
         let mut r = Record::new(value.as_bytes().to_vec(), Position::Offset(0), 0);
-        r.key = key.map(|k| k.as_bytes().to_vec());
+        r.key = key.map(|k| weir::Bytes::copy_from_slice(k.as_bytes()));
         r
     }
 

@@ -19,6 +19,13 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 const RECORDS: usize = 20_000;
 
+/// A case: its label, the plugin, and the plugin's settings.
+type Case = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -39,9 +46,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mean = value_bytes as f64 / RECORDS as f64;
     println!("{RECORDS} transactions, {mean:.0} bytes per value on average");
     let engine = Engine::new()?;
-    let cases: [(&str, &str, &[(&str, &str)]); 2] = [
-        ("filter (amount_filter, keeps every record)", "amount_filter", &[("min_amount", "-1")]),
-        ("enricher (test_passthrough, emits every record)", "test_passthrough", &[]),
+    let cases: [Case; 2] = [
+        (
+            "filter (amount_filter, keeps every record)",
+            "amount_filter",
+            &[("min_amount", "-1")],
+        ),
+        (
+            "enricher (test_passthrough, emits every record)",
+            "test_passthrough",
+            &[],
+        ),
     ];
     for (label, name, settings) in cases {
         let plugin = engine.load_file(&weir_test_support::plugin(name), Grants::default())?;

@@ -109,6 +109,6 @@ mod sink;
 mod source;
 pub mod state;
 
-pub use record::{Batch, Header, Position, Record};
+pub use record::{Batch, Bytes, Header, Position, Record};
 pub use sink::{Sink, SinkError};
 pub use source::{BatchLimits, PartitionBatcher, Source, SourceError};

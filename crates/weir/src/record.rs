@@ -1,7 +1,15 @@
 //! Records as the host sees them.
+//!
+//! Keys, values and header values are [`Bytes`]: shared, immutable
+//! buffers. A record travels from its source through the filter, the lanes,
+//! the stages, the routes and the sinks (and into dead letters) without its
+//! bytes being copied, cloning a record or a [`Batch`] copies no payload,
+//! and a source may hand out slices of one buffer it read.
 
 use std::fmt;
 use std::sync::Arc;
+
+pub use bytes::Bytes;
 
 /// One header of a record: a UTF-8 name and arbitrary bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,7 +17,17 @@ pub struct Header {
     /// The header name.
     pub name: String,
     /// The header value.
-    pub value: Vec<u8>,
+    pub value: Bytes,
+}
+
+impl Header {
+    /// A header `name: value`.
+    pub fn new(name: impl Into<String>, value: impl Into<Bytes>) -> Self {
+        Header {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
 }
 
 /// Where a record sits in its partition or shard.
@@ -38,9 +56,9 @@ impl fmt::Display for Position {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     /// The key, if the record has one (absent is not the same as empty).
-    pub key: Option<Vec<u8>>,
+    pub key: Option<Bytes>,
     /// The payload, usually JSON; never altered by the host.
-    pub value: Vec<u8>,
+    pub value: Bytes,
     /// Headers, in order.
     pub headers: Vec<Header>,
     /// When the record was produced, in milliseconds since the Unix epoch.
@@ -55,7 +73,7 @@ pub struct Record {
 
 impl Record {
     /// A record with only a value, at `position`, timestamped `timestamp_ms`.
-    pub fn new(value: impl Into<Vec<u8>>, position: Position, timestamp_ms: i64) -> Self {
+    pub fn new(value: impl Into<Bytes>, position: Position, timestamp_ms: i64) -> Self {
         Record {
             key: None,
             value: value.into(),
@@ -69,18 +87,15 @@ impl Record {
 
     /// Sets the key.
     #[must_use]
-    pub fn with_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+    pub fn with_key(mut self, key: impl Into<Bytes>) -> Self {
         self.key = Some(key.into());
         self
     }
 
     /// Adds a header.
     #[must_use]
-    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
-        self.headers.push(Header {
-            name: name.into(),
-            value: value.into(),
-        });
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<Bytes>) -> Self {
+        self.headers.push(Header::new(name, value));
         self
     }
 
@@ -89,12 +104,12 @@ impl Record {
         self.headers
             .iter()
             .find(|h| h.name == name)
-            .map(|h| h.value.as_slice())
+            .map(|h| &h.value[..])
     }
 
     /// Approximate size in bytes (key, value and headers), used for batch limits.
     pub fn size(&self) -> usize {
-        self.key.as_ref().map_or(0, Vec::len)
+        self.key.as_ref().map_or(0, Bytes::len)
             + self.value.len()
             + self
                 .headers
@@ -127,5 +142,26 @@ impl Batch {
             partition: partition.into(),
             records,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cloning_a_batch_copies_no_payload() {
+        let batch = Batch::new(
+            "t",
+            "0",
+            vec![Record::new(vec![7u8; 1024], Position::Offset(0), 0).with_key("k")],
+        );
+        let copy = batch.clone();
+        let (a, b) = (&batch.records[0], &copy.records[0]);
+        assert_eq!(a.value.as_ptr(), b.value.as_ptr());
+        assert_eq!(
+            a.key.as_ref().map(|k| k.as_ptr()),
+            b.key.as_ref().map(|k| k.as_ptr())
+        );
     }
 }

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bytes::BytesMut;
 use serde::Deserialize;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::record::{Batch, Position, Record};
+use crate::record::{Batch, Bytes, Position, Record};
 use crate::sink::SinkError;
 use crate::source::{BatchLimits, SourceError};
 
@@ -37,11 +38,15 @@ pub struct LineFields {
 /// Cuts a stream of lines into batches. Each non-empty line is one record
 /// whose value is the line's bytes, untouched (only the line terminator is
 /// removed), JSON or not. Positions are 0-based line numbers.
+///
+/// Lines are read into one large buffer, and each record's value is a
+/// slice of it: no allocation per line.
 pub(crate) struct LineBatcher<R> {
     reader: R,
     name: String,
     origin: Arc<str>,
-    pending: Vec<u8>,
+    /// The line being read, at the end of the shared read buffer.
+    pending: BytesMut,
     line: u64,
     fields: LineFields,
     /// A record read but left for the next batch (it did not fit).
@@ -55,7 +60,7 @@ impl<R: AsyncBufRead + Unpin + Send> LineBatcher<R> {
             reader,
             name,
             origin: Arc::from(origin),
-            pending: Vec::new(),
+            pending: BytesMut::new(),
             line: 0,
             fields,
             held: None,
@@ -63,21 +68,23 @@ impl<R: AsyncBufRead + Unpin + Send> LineBatcher<R> {
         }
     }
 
-    fn record(&self, mut bytes: Vec<u8>, line: u64) -> Record {
+    fn record(&self, mut bytes: Bytes, line: u64) -> Record {
+        let mut end = bytes.len();
         if bytes.last() == Some(&b'\n') {
-            bytes.pop();
-            if bytes.last() == Some(&b'\r') {
-                bytes.pop();
+            end -= 1;
+            if end > 0 && bytes[end - 1] == b'\r' {
+                end -= 1;
             }
         }
+        bytes.truncate(end);
         let (mut key, mut timestamp) = (None, None);
         if self.fields.key_field.is_some() || self.fields.timestamp_field.is_some() {
             let v: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
             let field = |f: &Option<String>| v.as_ref().and_then(|v| v.get(f.as_deref()?));
             key = match field(&self.fields.key_field) {
-                Some(serde_json::Value::String(s)) => Some(s.clone().into_bytes()),
+                Some(serde_json::Value::String(s)) => Some(Bytes::from(s.clone())),
                 None | Some(serde_json::Value::Null) => None,
-                Some(other) => Some(other.to_string().into_bytes()),
+                Some(other) => Some(Bytes::from(other.to_string())),
             };
             timestamp = field(&self.fields.timestamp_field)
                 .and_then(|t| t.as_i64().or_else(|| t.as_f64().map(|f| f as i64)));
@@ -95,9 +102,7 @@ impl<R: AsyncBufRead + Unpin + Send> LineBatcher<R> {
     pub(crate) async fn skip_through(&mut self, last: u64) -> Result<(), SourceError> {
         while self.line <= last && !self.eof {
             self.pending.clear();
-            let n = self
-                .reader
-                .read_until(b'\n', &mut self.pending)
+            let n = read_line(&mut self.reader, &mut self.pending)
                 .await
                 .map_err(|e| SourceError::new(&self.name, format!("read failed: {e}")))?;
             if n == 0 {
@@ -127,11 +132,11 @@ impl<R: AsyncBufRead + Unpin + Send> LineBatcher<R> {
         while !self.eof && records.len() < limits.max_records {
             let read = if records.is_empty() {
                 // Nothing yet: wait as long as it takes for the first record.
-                self.reader.read_until(b'\n', &mut self.pending).await
+                read_line(&mut self.reader, &mut self.pending).await
             } else {
                 match tokio::time::timeout_at(
                     deadline,
-                    self.reader.read_until(b'\n', &mut self.pending),
+                    read_line(&mut self.reader, &mut self.pending),
                 )
                 .await
                 {
@@ -151,7 +156,8 @@ impl<R: AsyncBufRead + Unpin + Send> LineBatcher<R> {
             }
             let line_no = self.line;
             self.line += 1;
-            let raw = std::mem::take(&mut self.pending);
+            // The line leaves the shared buffer as a slice of it.
+            let raw = self.pending.split().freeze();
             if !raw.iter().all(u8::is_ascii_whitespace) {
                 let record = self.record(raw, line_no);
                 if !limits.admits(records.len(), bytes, record.size()) {
@@ -170,6 +176,38 @@ impl<R: AsyncBufRead + Unpin + Send> LineBatcher<R> {
             partition: Arc::from("0"),
             records,
         }))
+    }
+}
+
+/// The shared read buffer grows by this much when it runs low.
+const READ_BUFFER: usize = 64 * 1024;
+
+/// Appends the bytes up to and including the next newline (or to the end of
+/// the input) to `buf`; returns how many (0 at the end). Safe to cancel:
+/// what was read stays in `buf`.
+async fn read_line<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    buf: &mut BytesMut,
+) -> std::io::Result<usize> {
+    let mut read = 0;
+    loop {
+        let available = reader.fill_buf().await?;
+        if available.is_empty() {
+            return Ok(read);
+        }
+        let (take, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        if buf.capacity() - buf.len() < take {
+            buf.reserve(take.max(READ_BUFFER));
+        }
+        buf.extend_from_slice(&available[..take]);
+        reader.consume(take);
+        read += take;
+        if done {
+            return Ok(read);
+        }
     }
 }
 
@@ -264,16 +302,20 @@ mod tests {
             first[1].timestamp_ms > 42,
             "no timestamp field: the time read"
         );
-        assert_eq!(first[1].value, b"not json");
+        assert_eq!(first[1].value, &b"not json"[..]);
         let second = b
             .next_batch(&limits)
             .await?
             .map(|b| b.records)
             .unwrap_or_default();
         assert_eq!(second.len(), 2);
-        assert_eq!(second[0].value, b"\xff\xfe");
+        assert_eq!(second[0].value, &b"\xff\xfe"[..]);
         assert_eq!(second[0].position, Position::Offset(3));
-        assert_eq!(second[1].value, b"last-without-newline");
+        assert_eq!(second[1].value, &b"last-without-newline"[..]);
+        // Values are slices of one read buffer: consecutive lines sit side
+        // by side, one newline apart.
+        let (v3, v4) = (&second[0].value, &second[1].value);
+        assert_eq!(v4.as_ptr() as usize, v3.as_ptr() as usize + v3.len() + 1);
         assert!(b.next_batch(&limits).await?.is_none());
         Ok(())
     }

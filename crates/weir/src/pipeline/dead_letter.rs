@@ -139,7 +139,7 @@ impl DeadLetter {
         headers.push(header("weir.stage", &self.stage));
         Record {
             key: r.key.clone(),
-            value: value.to_string().into_bytes(),
+            value: value.to_string().into(),
             headers,
             timestamp_ms: r.timestamp_ms,
             position: r.position.clone(),
@@ -150,8 +150,5 @@ impl DeadLetter {
 }
 
 fn header(name: &str, value: &str) -> Header {
-    Header {
-        name: name.to_string(),
-        value: value.as_bytes().to_vec(),
-    }
+    Header::new(name, value.to_string())
 }

@@ -185,10 +185,10 @@ mod tests {
             let mut accepted = self.accepted.lock().map_err(|e| SinkError::new("t", e))?;
             let mut failed = Vec::new();
             for (i, r) in records.iter().enumerate() {
-                let n = attempts.entry(r.value.clone()).or_default();
+                let n = attempts.entry(r.value.to_vec()).or_default();
                 *n += 1;
-                if *n >= self.accept_on.get(&r.value).copied().unwrap_or(1) {
-                    accepted.push(r.value.clone());
+                if *n >= self.accept_on.get(&r.value[..]).copied().unwrap_or(1) {
+                    accepted.push(r.value.to_vec());
                 } else {
                     failed.push(i);
                 }

@@ -264,6 +264,7 @@ async fn deliver(shared: Arc<Shared>, staged: Staged) -> Done {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::Bytes;
 
     #[test]
     fn a_key_always_goes_to_the_same_lane_and_order_is_kept() {
@@ -283,7 +284,7 @@ mod tests {
             assert!(offsets.windows(2).all(|w| w[0] < w[1]));
         }
         for k in 0..7 {
-            let key = format!("k{k}").into_bytes();
+            let key = Bytes::from(format!("k{k}"));
             let holding = shares
                 .iter()
                 .filter(|s| s.iter().any(|r| r.key.as_ref() == Some(&key)))

@@ -133,7 +133,7 @@ impl Windows {
 
     fn key_of(&self, record: &Record) -> Vec<u8> {
         match self.by {
-            WindowBy::Key => record.key.clone().unwrap_or_default(),
+            WindowBy::Key => record.key.as_deref().unwrap_or_default().to_vec(),
             WindowBy::Partition => Vec::new(),
         }
     }

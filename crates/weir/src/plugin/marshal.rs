@@ -1,7 +1,7 @@
 //! Packing records into the columnar WIT form, and reading columns back.
 
 use super::bindings::types::{Batch as WitBatch, Columns, RecordError};
-use crate::record::{Header, Position, Record};
+use crate::record::{Bytes, Header, Position, Record};
 
 /// Appends one record's key, value and headers to `c`.
 pub(crate) fn push_record(c: &mut Columns, key: Option<&[u8]>, value: &[u8], headers: &[Header]) {
@@ -96,11 +96,20 @@ impl BatchBuffers {
 }
 
 /// A record's key, value and headers, read back from columns.
-pub(crate) type RecordParts = (Option<Vec<u8>>, Vec<u8>, Vec<Header>);
+pub(crate) type RecordParts = (Option<Bytes>, Bytes, Vec<Header>);
 
 /// Reads record `i` of columns returned by a plugin, checking every offset.
-pub(crate) struct ColumnsReader<'a> {
-    c: &'a Columns,
+/// Each byte column becomes one shared buffer, and every record's key,
+/// value and header values are slices of it: nothing is copied.
+pub(crate) struct ColumnsReader {
+    values: Bytes,
+    value_ends: Vec<u32>,
+    keys: Bytes,
+    key_ends: Vec<u32>,
+    has_key: Vec<u8>,
+    header_ends: Vec<u32>,
+    header_data: Bytes,
+    header_data_ends: Vec<u32>,
 }
 
 fn range(ends: &[u32], i: usize, len: usize, what: &str) -> Result<std::ops::Range<usize>, String> {
@@ -117,52 +126,56 @@ fn range(ends: &[u32], i: usize, len: usize, what: &str) -> Result<std::ops::Ran
     }
 }
 
-impl<'a> ColumnsReader<'a> {
-    pub(crate) fn new(c: &'a Columns) -> Self {
-        ColumnsReader { c }
+impl ColumnsReader {
+    pub(crate) fn new(c: Columns) -> Self {
+        ColumnsReader {
+            values: Bytes::from(c.values),
+            value_ends: c.value_ends,
+            keys: Bytes::from(c.keys),
+            key_ends: c.key_ends,
+            has_key: c.has_key,
+            header_ends: c.header_ends,
+            header_data: Bytes::from(c.header_data),
+            header_data_ends: c.header_data_ends,
+        }
     }
 
     /// The number of records.
     pub(crate) fn len(&self) -> usize {
-        self.c.value_ends.len()
+        self.value_ends.len()
     }
 
     /// Key, value and headers of record `i`.
     pub(crate) fn record(&self, i: usize) -> Result<RecordParts, String> {
-        let c = self.c;
-        let value = c.values[range(&c.value_ends, i, c.values.len(), "value")?].to_vec();
-        let has_key = *c
+        let value = self
+            .values
+            .slice(range(&self.value_ends, i, self.values.len(), "value")?);
+        let has_key = *self
             .has_key
             .get(i)
             .ok_or_else(|| format!("has-key: missing for record {i}"))?
             != 0;
-        let key_range = range(&c.key_ends, i, c.keys.len(), "key")?;
-        let key = has_key.then(|| c.keys[key_range].to_vec());
+        let key_range = range(&self.key_ends, i, self.keys.len(), "key")?;
+        let key = has_key.then(|| self.keys.slice(key_range));
         let hs = range(
-            &c.header_ends,
+            &self.header_ends,
             i,
-            c.header_data_ends.len() / 2,
+            self.header_data_ends.len() / 2,
             "header-ends",
         )?;
+        let data = &self.header_data;
         let mut headers = Vec::with_capacity(hs.len());
         for h in hs {
-            let name = &c.header_data[range(
-                &c.header_data_ends,
-                2 * h,
-                c.header_data.len(),
-                "header name",
-            )?];
-            let value = &c.header_data[range(
-                &c.header_data_ends,
+            let name = range(&self.header_data_ends, 2 * h, data.len(), "header name")?;
+            let value = range(
+                &self.header_data_ends,
                 2 * h + 1,
-                c.header_data.len(),
+                data.len(),
                 "header value",
-            )?];
-            headers.push(Header {
-                name: String::from_utf8(name.to_vec())
-                    .map_err(|_| "header name is not UTF-8".to_string())?,
-                value: value.to_vec(),
-            });
+            )?;
+            let name = std::str::from_utf8(&data[name])
+                .map_err(|_| "header name is not UTF-8".to_string())?;
+            headers.push(Header::new(name, data.slice(value)));
         }
         Ok((key, value, headers))
     }
@@ -204,19 +217,23 @@ mod tests {
         let batch = b.pack("topic", "0", &records);
         assert_eq!(batch.positions, b"712345678901234960");
         assert_eq!(batch.position_ends, vec![1, 14, 18]);
-        let r = ColumnsReader::new(&batch.records);
+        let r = ColumnsReader::new(batch.records.clone());
         assert_eq!(r.len(), 3);
         assert_eq!(
             r.record(0)?,
-            (Some(b"k".to_vec()), b"{\"a\":1}".to_vec(), vec![])
+            (
+                Some(Bytes::from_static(b"k")),
+                Bytes::from_static(b"{\"a\":1}"),
+                vec![]
+            )
         );
         let (key, value, headers) = r.record(1)?;
-        assert_eq!((key, value), (None, b"v2".to_vec()));
+        assert_eq!((key, value), (None, Bytes::from_static(b"v2")));
         assert_eq!(headers[0].name, "h");
-        assert_eq!(headers[0].value, b"x");
+        assert_eq!(headers[0].value, &b"x"[..]);
         assert_eq!(
             r.record(2)?.0,
-            Some(Vec::new()),
+            Some(Bytes::new()),
             "an empty key is not a missing key"
         );
         // Packing again reuses the buffers.
@@ -233,13 +250,13 @@ mod tests {
         c.key_ends = vec![0, 0];
         c.has_key = vec![0, 0];
         c.header_ends = vec![0, 0];
-        let r = ColumnsReader::new(&c);
+        let r = ColumnsReader::new(c.clone());
         assert!(r.record(0).is_ok());
         assert!(r.record(1).is_err());
         assert!(r.record(2).is_err());
         c.value_ends = vec![2, 1];
         assert!(
-            ColumnsReader::new(&c).record(1).is_err(),
+            ColumnsReader::new(c).record(1).is_err(),
             "ends must not go backwards"
         );
     }

@@ -4,7 +4,7 @@ use super::bindings::{enricher_plugin, filter_plugin, scorer_plugin};
 use super::instance::{Guest, PluginInstance, wrong_guest};
 use super::marshal::{ColumnsReader, record_errors};
 use super::{PluginError, PluginKind, reward, window};
-use crate::record::{Batch, Header, Record};
+use crate::record::{Batch, Bytes, Header, Record};
 
 /// A record that a plugin failed, with the plugin's message.
 #[derive(Debug, Clone)]
@@ -28,8 +28,8 @@ pub struct Outcome {
 
 pub(crate) struct Emitted {
     input: usize,
-    key: Option<Vec<u8>>,
-    value: Vec<u8>,
+    key: Option<Bytes>,
+    value: Bytes,
     headers: Vec<Header>,
 }
 
@@ -96,7 +96,7 @@ fn decide(raw: Raw, n: usize) -> Result<Decision, String> {
             })
         }
         Raw::Enricher(e) => {
-            let reader = ColumnsReader::new(&e.records);
+            let reader = ColumnsReader::new(e.records);
             if reader.len() != e.inputs.len() {
                 return Err(format!(
                     "emitted {} records but {} input indices",

@@ -11,7 +11,7 @@ use super::bindings::aggregator_plugin::{self as wit, Closed, Group};
 use super::instance::{Guest, PluginInstance, wrong_guest};
 use super::marshal::{ColumnsReader, record_errors};
 use super::{PluginError, PluginKind};
-use crate::record::{Batch, Header};
+use crate::record::{Batch, Bytes, Header};
 
 /// The records of one batch that fall into one window, with the window's
 /// accumulator so far: one item of the input of
@@ -52,9 +52,9 @@ pub struct WindowOutput {
     /// window this record was made from.
     pub window: usize,
     /// The record key (`None`: no key).
-    pub key: Option<Vec<u8>>,
+    pub key: Option<Bytes>,
     /// The record value.
-    pub value: Vec<u8>,
+    pub value: Bytes,
     /// The record headers.
     pub headers: Vec<Header>,
 }
@@ -154,7 +154,7 @@ impl PluginInstance {
             Guest::Aggregator(g) => g.call_emit(store, &closed),
             _ => wrong_guest(),
         })?;
-        read_results(&raw, windows.len()).map_err(|m| self.contract(m))
+        read_results(raw, windows.len()).map_err(|m| self.contract(m))
     }
 }
 
@@ -179,8 +179,8 @@ fn check_accumulated(
 
 /// Reads `emit`'s answer for `windows` closed windows, checking every index
 /// and offset.
-fn read_results(raw: &wit::Results, windows: usize) -> Result<Vec<WindowOutput>, String> {
-    let reader = ColumnsReader::new(&raw.records);
+fn read_results(raw: wit::Results, windows: usize) -> Result<Vec<WindowOutput>, String> {
+    let reader = ColumnsReader::new(raw.records);
     if reader.len() != raw.windows.len() {
         return Err(format!(
             "emitted {} records but {} window indices",
@@ -253,18 +253,18 @@ mod tests {
             records,
             windows: vec![1, 0],
         };
-        let out = read_results(&raw, 2);
+        let out = read_results(raw.clone(), 2);
         let out = out.unwrap_or_default();
         assert_eq!(out.len(), 2);
         assert_eq!(
             (out[0].window, out[0].key.as_deref()),
             (1, Some(&b"v-1"[..]))
         );
-        assert_eq!((out[1].window, out[1].value.as_slice()), (0, &b"[]"[..]));
-        let err = read_results(&raw, 1).err().unwrap_or_default();
+        assert_eq!((out[1].window, &out[1].value[..]), (0, &b"[]"[..]));
+        let err = read_results(raw.clone(), 1).err().unwrap_or_default();
         assert!(err.contains("window 1, but 1 windows"), "{err}");
         raw.windows.pop();
-        let err = read_results(&raw, 2).err().unwrap_or_default();
+        let err = read_results(raw, 2).err().unwrap_or_default();
         assert!(err.contains("2 records but 1 window indices"), "{err}");
     }
 }

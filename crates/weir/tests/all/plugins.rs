@@ -111,14 +111,14 @@ fn amount_filter_keeps_above_the_threshold_and_fails_bad_records() -> TestResult
             r#"{"amount":101}"#,
         ]))
         .map_err(|f| f.error)?;
-    let kept: Vec<&[u8]> = out.records.iter().map(|r| r.value.as_slice()).collect();
+    let kept: Vec<&[u8]> = out.records.iter().map(|r| &r.value[..]).collect();
     assert_eq!(
         kept,
         vec![&br#"{"amount":150.5}"#[..], br#"{"amount":101}"#]
     );
     assert_eq!(out.dropped, 1);
     assert_eq!(out.failed.len(), 1);
-    assert_eq!(out.failed[0].record.value, b"not json");
+    assert_eq!(out.failed[0].record.value, &b"not json"[..]);
     assert!(
         out.failed[0].error.contains("amount"),
         "{}",

@@ -27,7 +27,7 @@ fn group(vehicle: &str, start: i64, accumulator: Option<&[u8]>, records: &[u32])
 fn vehicle_window_averages_over_two_batches() -> TestResult {
     let mut w = instance("vehicle_window", &[]);
     let mut bad = Record::new(b"not json".to_vec(), Position::Offset(9), 2_500);
-    bad.key = Some(b"v-2".to_vec());
+    bad.key = Some(weir::Bytes::from_static(b"v-2"));
     let first = Batch::new(
         "telemetry",
         "0",
