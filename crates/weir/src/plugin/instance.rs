@@ -8,14 +8,13 @@ use sha2::{Digest as _, Sha256};
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker, types::ComponentItem};
 use wasmtime::{Store, Trap};
 
-use super::bindings::{
-    PluginHost, aggregator_plugin, enricher_plugin, filter_plugin, reward_plugin, scorer_plugin,
-};
+use super::bindings::PluginHost;
 use super::host::HostState;
 use super::marshal::BatchBuffers;
 use super::options::{Grants, InstanceOptions};
-use super::outcome::{self, Outcome};
+use super::outcome::Outcome;
 use super::stdio::off_async;
+use super::worlds::{self, Exports, Guest};
 use super::{Engine, PluginError, PluginKind, TrapKind, engine::TICK, kind::detect};
 use crate::record::Batch;
 
@@ -38,36 +37,12 @@ pub struct PluginInfo {
     pub size: usize,
 }
 
-enum Exports {
-    Filter(filter_plugin::GuestIndices),
-    Enricher(enricher_plugin::GuestIndices),
-    Scorer(scorer_plugin::GuestIndices),
-    Reward(reward_plugin::GuestIndices),
-    Aggregator(aggregator_plugin::GuestIndices),
-}
-
-pub(crate) enum Guest {
-    Filter(filter_plugin::Guest),
-    Enricher(enricher_plugin::Guest),
-    Scorer(scorer_plugin::Guest),
-    Reward(reward_plugin::Guest),
-    Aggregator(aggregator_plugin::Guest),
-}
-
-/// What a guest call made for another kind returns. Callers check the
-/// plugin's kind first, so this is never expected to run.
-pub(crate) fn wrong_guest<T>() -> wasmtime::Result<T> {
-    Err(wasmtime::format_err!(
-        "internal error: a call was made for another plugin kind"
-    ))
-}
-
 struct PluginInner {
     info: PluginInfo,
     engine: Engine,
     grants: Grants,
     pre: InstancePre<HostState>,
-    exports: Exports,
+    exports: Box<dyn Exports>,
 }
 
 /// A compiled, validated plugin, ready to instantiate. Cheap to clone.
@@ -184,23 +159,7 @@ impl Engine {
             name: name.to_string(),
             message: format!("{e:#}"),
         };
-        let exports_idx = match kind {
-            PluginKind::Filter => {
-                Exports::Filter(filter_plugin::GuestIndices::new(&pre).map_err(load_err)?)
-            }
-            PluginKind::Enricher => {
-                Exports::Enricher(enricher_plugin::GuestIndices::new(&pre).map_err(load_err)?)
-            }
-            PluginKind::Scorer => {
-                Exports::Scorer(scorer_plugin::GuestIndices::new(&pre).map_err(load_err)?)
-            }
-            PluginKind::Reward => {
-                Exports::Reward(reward_plugin::GuestIndices::new(&pre).map_err(load_err)?)
-            }
-            PluginKind::Aggregator => {
-                Exports::Aggregator(aggregator_plugin::GuestIndices::new(&pre).map_err(load_err)?)
-            }
-        };
+        let exports_idx = worlds::exports(kind, &pre).map_err(load_err)?;
         let digest = Sha256::digest(bytes);
         let digest: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
         Ok(Plugin {
@@ -274,7 +233,7 @@ impl Plugin {
 
 pub(crate) struct Live {
     pub(crate) store: Store<HostState>,
-    pub(crate) guest: Guest,
+    pub(crate) guest: Box<dyn Guest>,
 }
 
 /// A running plugin instance with its own memory and state view.
@@ -405,30 +364,8 @@ impl PluginInstance {
             let (pre, exports) = (&self.plugin.inner.pre, &self.plugin.inner.exports);
             let (guest, result) = self.guarded(|| {
                 let instance = pre.instantiate(&mut store).map_err(inst_err)?;
-                let guest = match exports {
-                    Exports::Filter(i) => {
-                        Guest::Filter(i.load(&mut store, &instance).map_err(inst_err)?)
-                    }
-                    Exports::Enricher(i) => {
-                        Guest::Enricher(i.load(&mut store, &instance).map_err(inst_err)?)
-                    }
-                    Exports::Scorer(i) => {
-                        Guest::Scorer(i.load(&mut store, &instance).map_err(inst_err)?)
-                    }
-                    Exports::Reward(i) => {
-                        Guest::Reward(i.load(&mut store, &instance).map_err(inst_err)?)
-                    }
-                    Exports::Aggregator(i) => {
-                        Guest::Aggregator(i.load(&mut store, &instance).map_err(inst_err)?)
-                    }
-                };
-                let result = match &guest {
-                    Guest::Filter(g) => g.call_init(&mut store, &settings),
-                    Guest::Enricher(g) => g.call_init(&mut store, &settings),
-                    Guest::Scorer(g) => g.call_init(&mut store, &settings),
-                    Guest::Reward(g) => g.call_init(&mut store, &settings),
-                    Guest::Aggregator(g) => g.call_init(&mut store, &settings),
-                };
+                let guest = exports.load(&mut store, &instance).map_err(inst_err)?;
+                let result = guest.init(&mut store, &settings);
                 store.data().end_call();
                 Ok::<_, PluginError>((guest, result))
             })?;
@@ -490,13 +427,13 @@ impl PluginInstance {
     /// the classified error is returned.
     pub(crate) fn call_guest<T: Send>(
         &mut self,
-        call: impl FnOnce(&mut Store<HostState>, &Guest, &mut BatchBuffers) -> wasmtime::Result<T>
+        call: impl FnOnce(&mut Store<HostState>, &dyn Guest, &mut BatchBuffers) -> wasmtime::Result<T>
         + Send,
     ) -> Result<T, PluginError> {
         let wasi = self.plugin.inner.grants.wasi;
         let (live, buffers) = self.live_and_buffers()?;
         let result = guarded(wasi, || {
-            let result = call(&mut live.store, &live.guest, buffers);
+            let result = call(&mut live.store, live.guest.as_ref(), buffers);
             live.store.data().end_call();
             result
         });
@@ -530,9 +467,24 @@ impl PluginInstance {
     /// [`PluginError::UnsupportedCall`] (use
     /// [`accumulate`](Self::accumulate) and [`emit`](Self::emit)).
     pub fn process(&mut self, batch: Batch) -> Result<Outcome, Box<CallFailure>> {
-        match outcome::process(self, &batch) {
-            Ok(Some(out)) => Ok(out.apply(batch)),
-            Ok(None) => Ok(Outcome::default()),
+        if self.plugin().kind() == PluginKind::Aggregator {
+            let error = super::window::unsupported(self, "process");
+            return Err(Box::new(CallFailure { error, batch }));
+        }
+        if batch.records.is_empty() {
+            return Ok(Outcome::default());
+        }
+        let decided = self.call_guest(|store, guest, buffers| {
+            guest
+                .process(store, buffers, &batch)
+                .unwrap_or_else(|| Ok(Err("the plugin has no `process` call".into())))
+        });
+        match decided {
+            Ok(Ok(decision)) => Ok(decision.apply(batch)),
+            Ok(Err(contract)) => Err(Box::new(CallFailure {
+                error: self.contract(contract),
+                batch,
+            })),
             Err(error) => Err(Box::new(CallFailure { error, batch })),
         }
     }

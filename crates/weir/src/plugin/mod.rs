@@ -30,9 +30,9 @@ mod kind;
 mod marshal;
 mod options;
 mod outcome;
-mod reward;
 mod stdio;
 mod window;
+mod worlds;
 
 pub use engine::{Engine, EngineConfig};
 pub use error::{PluginError, TrapKind};
@@ -55,7 +55,6 @@ pub const WIT_VERSION: &str = "0.1.0";
 mod boundary_breakdown {
     use std::time::Instant;
 
-    use super::instance::Guest;
     use super::marshal::BatchBuffers;
     use super::{Engine, Grants, InstanceOptions};
     use crate::connectors::generator::{Workload, generator};
@@ -87,14 +86,11 @@ mod boundary_breakdown {
         }
         let pack = per_record(t);
 
-        let wit = buffers.pack("tx", "0", &records);
-        let (live, _) = inst.live_and_buffers()?;
-        let Guest::Filter(guest) = &live.guest else {
-            return Err("test_bare is a filter".into());
-        };
+        let (live, scratch) = inst.live_and_buffers()?;
+        let batch = Batch::new("tx", "0", records.clone());
         let t = Instant::now();
         for _ in 0..ROUNDS {
-            std::hint::black_box(guest.call_process(&mut live.store, wit)?);
+            std::hint::black_box(live.guest.process(&mut live.store, scratch, &batch));
         }
         let call = per_record(t);
 
@@ -108,7 +104,7 @@ mod boundary_breakdown {
         }
         let process = process as f64 / (f64::from(ROUNDS) * N as f64);
         eprintln!(
-            "per record at batch {N}: pack {pack:.1} ns, component call (lower + guest + lift) {call:.1} ns, \
+            "per record at batch {N}: pack {pack:.1} ns, pack + component call + decision {call:.1} ns, \
              whole process() {process:.1} ns"
         );
         Ok(())

@@ -1,9 +1,5 @@
-//! Calling a plugin on a batch and applying its decisions to the records.
+//! A plugin's decision on a batch, applied to the batch's records.
 
-use super::bindings::{enricher_plugin, filter_plugin, scorer_plugin};
-use super::instance::{Guest, PluginInstance, wrong_guest};
-use super::marshal::{ColumnsReader, record_errors};
-use super::{PluginError, PluginKind, reward, window};
 use crate::record::{Batch, Bytes, Header, Record};
 
 /// A record that a plugin failed, with the plugin's message.
@@ -26,11 +22,12 @@ pub struct Outcome {
     pub dropped: usize,
 }
 
+/// A record an enricher emitted for input record `input`.
 pub(crate) struct Emitted {
-    input: usize,
-    key: Option<Bytes>,
-    value: Bytes,
-    headers: Vec<Header>,
+    pub(crate) input: usize,
+    pub(crate) key: Option<Bytes>,
+    pub(crate) value: Bytes,
+    pub(crate) headers: Vec<Header>,
 }
 
 /// The decision of a plugin, validated against the batch.
@@ -48,109 +45,6 @@ pub(crate) enum Decision {
         labels: Vec<(usize, String)>,
         errors: Vec<(usize, String)>,
     },
-}
-
-pub(crate) fn process(
-    inst: &mut PluginInstance,
-    batch: &Batch,
-) -> Result<Option<Decision>, PluginError> {
-    let n = batch.records.len();
-    match inst.plugin().kind() {
-        PluginKind::Aggregator => return Err(window::unsupported(inst, "process")),
-        _ if n == 0 => return Ok(None),
-        PluginKind::Reward => return reward::process(inst, batch).map(Some),
-        PluginKind::Filter | PluginKind::Enricher | PluginKind::Scorer => {}
-    }
-    let raw = inst.call_guest(|store, guest, buffers| {
-        let wit = buffers.pack(&batch.origin, &batch.partition, &batch.records);
-        match guest {
-            Guest::Filter(g) => g.call_process(store, wit).map(Raw::Filter),
-            Guest::Enricher(g) => g.call_process(store, wit).map(Raw::Enricher),
-            Guest::Scorer(g) => g.call_process(store, wit).map(Raw::Scorer),
-            Guest::Reward(_) | Guest::Aggregator(_) => wrong_guest(),
-        }
-    })?;
-    decide(raw, n).map(Some).map_err(|m| inst.contract(m))
-}
-
-enum Raw {
-    Filter(filter_plugin::Verdicts),
-    Enricher(enricher_plugin::Enrichment),
-    Scorer(scorer_plugin::Scores),
-}
-
-fn decide(raw: Raw, n: usize) -> Result<Decision, String> {
-    match raw {
-        Raw::Filter(v) => {
-            let mut keep = vec![false; n];
-            for i in v.keep {
-                let i = i as usize;
-                *keep
-                    .get_mut(i)
-                    .ok_or_else(|| format!("kept record {i}, but the batch has {n} records"))? =
-                    true;
-            }
-            Ok(Decision::Keep {
-                keep,
-                errors: record_errors(v.errors, n)?,
-            })
-        }
-        Raw::Enricher(e) => {
-            let reader = ColumnsReader::new(e.records);
-            if reader.len() != e.inputs.len() {
-                return Err(format!(
-                    "emitted {} records but {} input indices",
-                    reader.len(),
-                    e.inputs.len()
-                ));
-            }
-            let mut records = Vec::with_capacity(reader.len());
-            for (j, &input) in e.inputs.iter().enumerate() {
-                let input = input as usize;
-                if input >= n {
-                    return Err(format!(
-                        "emitted a record for input {input}, but the batch has {n} records"
-                    ));
-                }
-                let (key, value, headers) = reader.record(j)?;
-                records.push(Emitted {
-                    input,
-                    key,
-                    value,
-                    headers,
-                });
-            }
-            Ok(Decision::Emit {
-                records,
-                errors: record_errors(e.errors, n)?,
-            })
-        }
-        Raw::Scorer(s) => {
-            if s.scores.len() != n {
-                return Err(format!(
-                    "returned {} scores for {n} records",
-                    s.scores.len()
-                ));
-            }
-            let labels = s
-                .labels
-                .into_iter()
-                .map(|l| {
-                    let i = l.index as usize;
-                    if i < n {
-                        Ok((i, l.text))
-                    } else {
-                        Err(format!("label for record {i} of {n}"))
-                    }
-                })
-                .collect::<Result<_, String>>()?;
-            Ok(Decision::Score {
-                scores: s.scores,
-                labels,
-                errors: record_errors(s.errors, n)?,
-            })
-        }
-    }
 }
 
 fn split_errors(records: &mut [Option<Record>], errors: Vec<(usize, String)>) -> Vec<FailedRecord> {

@@ -8,8 +8,9 @@
 //! ([`PluginInstance::emit`]).
 
 use super::bindings::aggregator_plugin::{self as wit, Closed, Group};
-use super::instance::{Guest, PluginInstance, wrong_guest};
+use super::instance::PluginInstance;
 use super::marshal::{ColumnsReader, record_errors};
+use super::worlds::Guest;
 use super::{PluginError, PluginKind};
 use crate::record::{Batch, Bytes, Header};
 
@@ -123,10 +124,7 @@ impl PluginInstance {
             .collect();
         let raw = self.call_guest(|store, guest, buffers| {
             let wit = buffers.pack(&batch.origin, &batch.partition, &batch.records);
-            match guest {
-                Guest::Aggregator(g) => g.call_accumulate(store, wit, &groups_wit),
-                _ => wrong_guest(),
-            }
+            aggregator(guest)?.call_accumulate(store, wit, &groups_wit)
         })?;
         check_accumulated(raw, groups.len(), batch.records.len()).map_err(|m| self.contract(m))
     }
@@ -150,12 +148,18 @@ impl PluginInstance {
                 accumulator: w.accumulator.clone(),
             })
             .collect();
-        let raw = self.call_guest(|store, guest, _| match guest {
-            Guest::Aggregator(g) => g.call_emit(store, &closed),
-            _ => wrong_guest(),
-        })?;
+        let raw =
+            self.call_guest(|store, guest, _| aggregator(guest)?.call_emit(store, &closed))?;
         read_results(raw, windows.len()).map_err(|m| self.contract(m))
     }
+}
+
+/// The aggregator calls of `guest`. Callers check the plugin's kind
+/// first, so the error is never expected.
+fn aggregator(guest: &dyn Guest) -> wasmtime::Result<&wit::Guest> {
+    guest
+        .aggregator()
+        .ok_or_else(|| wasmtime::format_err!("internal error: not an aggregator"))
 }
 
 /// Validates `accumulate`'s answer against `groups` groups and a batch of

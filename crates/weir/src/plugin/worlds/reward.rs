@@ -1,15 +1,17 @@
-//! The reward path: DeepRacer `params` JSON → typed steps → rewards.
+//! The `reward` world: DeepRacer `params` JSON → typed steps → rewards.
 //!
 //! Each record's value is one step's `params` dict. Consecutive steps on the
 //! same track share one call, so the waypoints cross the boundary once.
 
 use serde::Deserialize;
 
-use super::PluginError;
-use super::bindings::reward_plugin::{Step, Track};
-use super::instance::{Guest, PluginInstance, wrong_guest};
-use super::marshal::record_errors;
-use super::outcome::{Decision, from_scores};
+use wasmtime::Store;
+
+use super::{CallResult, Guest, init_call, world_exports};
+use crate::plugin::bindings::reward_plugin::{self, Step, Track};
+use crate::plugin::host::HostState;
+use crate::plugin::marshal::{BatchBuffers, record_errors};
+use crate::plugin::outcome::{Decision, from_scores};
 use crate::record::Batch;
 
 #[derive(Deserialize)]
@@ -86,41 +88,58 @@ fn same_track(a: &Track, b: &Track) -> bool {
     a.track_width == b.track_width && a.track_length == b.track_length && a.waypoints == b.waypoints
 }
 
-pub(crate) fn process(inst: &mut PluginInstance, batch: &Batch) -> Result<Decision, PluginError> {
-    let n = batch.records.len();
-    let mut scores = vec![0.0f32; n];
-    let mut errors: Vec<(usize, String)> = Vec::new();
-    // Runs of consecutive parsable steps on the same track.
-    let mut runs: Vec<(Track, Vec<(usize, Step)>)> = Vec::new();
-    for (i, record) in batch.records.iter().enumerate() {
-        match parse(&record.value) {
-            Ok((track, step)) => match runs.last_mut() {
-                Some((t, steps)) if same_track(t, &track) => steps.push((i, step)),
-                _ => runs.push((track, vec![(i, step)])),
-            },
-            Err(e) => errors.push((i, e)),
-        }
+world_exports!(RewardExports, RewardGuest, reward_plugin);
+
+impl Guest for RewardGuest {
+    init_call!();
+
+    /// Runs of consecutive parsable steps on the same track share one call.
+    fn process(
+        &self,
+        store: &mut Store<HostState>,
+        _buffers: &mut BatchBuffers,
+        batch: &Batch,
+    ) -> Option<CallResult<Decision>> {
+        Some(self.rewards(store, batch))
     }
-    for (track, steps) in runs {
-        let (indices, steps): (Vec<usize>, Vec<Step>) = steps.into_iter().unzip();
-        let rewards = inst.call_guest(|store, guest, _| match guest {
-            Guest::Reward(g) => g.call_process(store, &track, &steps),
-            _ => wrong_guest(),
-        })?;
-        if rewards.rewards.len() != steps.len() {
-            return Err(inst.contract(format!(
-                "returned {} rewards for {} steps",
-                rewards.rewards.len(),
-                steps.len()
-            )));
+}
+
+impl RewardGuest {
+    fn rewards(&self, store: &mut Store<HostState>, batch: &Batch) -> CallResult<Decision> {
+        let n = batch.records.len();
+        let mut scores = vec![0.0f32; n];
+        let mut errors: Vec<(usize, String)> = Vec::new();
+        let mut runs: Vec<(Track, Vec<(usize, Step)>)> = Vec::new();
+        for (i, record) in batch.records.iter().enumerate() {
+            match parse(&record.value) {
+                Ok((track, step)) => match runs.last_mut() {
+                    Some((t, steps)) if same_track(t, &track) => steps.push((i, step)),
+                    _ => runs.push((track, vec![(i, step)])),
+                },
+                Err(e) => errors.push((i, e)),
+            }
         }
-        for (j, r) in rewards.rewards.into_iter().enumerate() {
-            scores[indices[j]] = r;
+        for (track, steps) in runs {
+            let (indices, steps): (Vec<usize>, Vec<Step>) = steps.into_iter().unzip();
+            let rewards = self.0.call_process(&mut *store, &track, &steps)?;
+            if rewards.rewards.len() != steps.len() {
+                return Ok(Err(format!(
+                    "returned {} rewards for {} steps",
+                    rewards.rewards.len(),
+                    steps.len()
+                )));
+            }
+            for (j, r) in rewards.rewards.into_iter().enumerate() {
+                scores[indices[j]] = r;
+            }
+            let errs = match record_errors(rewards.errors, steps.len()) {
+                Ok(e) => e,
+                Err(contract) => return Ok(Err(contract)),
+            };
+            errors.extend(errs.into_iter().map(|(j, m)| (indices[j], m)));
         }
-        let errs = record_errors(rewards.errors, steps.len()).map_err(|m| inst.contract(m))?;
-        errors.extend(errs.into_iter().map(|(j, m)| (indices[j], m)));
+        Ok(Ok(from_scores(scores, errors)))
     }
-    Ok(from_scores(scores, errors))
 }
 
 #[cfg(test)]

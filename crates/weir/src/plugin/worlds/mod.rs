@@ -1,0 +1,122 @@
+//! One type per plugin world, behind one internal trait.
+//!
+//! Each world knows how to find its exports in a pre-instantiated
+//! component ([`Exports`]), and how to `init` a live instance and run one
+//! batch through it ([`Guest`]), turning the plugin's answer into a
+//! validated [`Decision`]. Adding a world means a new file here, a
+//! [`PluginKind`] row, and one line in [`exports`].
+
+mod aggregator;
+mod enricher;
+mod filter;
+mod reward;
+mod scorer;
+
+use wasmtime::Store;
+use wasmtime::component::{Instance, InstancePre};
+
+use super::PluginKind;
+use super::bindings::aggregator_plugin;
+use super::host::HostState;
+use super::marshal::BatchBuffers;
+use super::outcome::Decision;
+use crate::record::Batch;
+
+/// What a guest call gives back: a trap (the outer error, which discards
+/// the instance), or the plugin's answer — a decision, or a message saying
+/// how the answer breaks the contract.
+pub(crate) type CallResult<T> = wasmtime::Result<Result<T, String>>;
+
+/// A live instance of one world.
+pub(crate) trait Guest: Send + Sync {
+    /// Calls the plugin's `init` with its settings (a `Vec`, as the
+    /// generated bindings take it).
+    #[allow(clippy::ptr_arg)]
+    fn init(
+        &self,
+        store: &mut Store<HostState>,
+        settings: &Vec<(String, String)>,
+    ) -> wasmtime::Result<Result<(), String>>;
+
+    /// Runs one non-empty batch; `None` for worlds without `process`.
+    fn process(
+        &self,
+        store: &mut Store<HostState>,
+        buffers: &mut BatchBuffers,
+        batch: &Batch,
+    ) -> Option<CallResult<Decision>>;
+
+    /// The aggregator calls, for the aggregator world only.
+    fn aggregator(&self) -> Option<&aggregator_plugin::Guest> {
+        None
+    }
+}
+
+/// Where a world's exports sit in a compiled component.
+pub(crate) trait Exports: Send + Sync {
+    /// Looks the exports up in a fresh instance.
+    fn load(
+        &self,
+        store: &mut Store<HostState>,
+        instance: &Instance,
+    ) -> wasmtime::Result<Box<dyn Guest>>;
+}
+
+/// The exports of world `kind` in `pre`: the one registration of every
+/// world.
+pub(crate) fn exports(
+    kind: PluginKind,
+    pre: &InstancePre<HostState>,
+) -> wasmtime::Result<Box<dyn Exports>> {
+    Ok(match kind {
+        PluginKind::Filter => Box::new(filter::FilterExports::new(pre)?),
+        PluginKind::Enricher => Box::new(enricher::EnricherExports::new(pre)?),
+        PluginKind::Scorer => Box::new(scorer::ScorerExports::new(pre)?),
+        PluginKind::Reward => Box::new(reward::RewardExports::new(pre)?),
+        PluginKind::Aggregator => Box::new(aggregator::AggregatorExports::new(pre)?),
+    })
+}
+
+/// Implements [`Exports`] and the `init` half of [`Guest`] for a world
+/// whose bindings module is `$bindings`.
+macro_rules! world_exports {
+    ($exports:ident, $guest:ident, $bindings:ident) => {
+        pub(crate) struct $exports($bindings::GuestIndices);
+
+        impl $exports {
+            pub(crate) fn new(
+                pre: &wasmtime::component::InstancePre<$crate::plugin::host::HostState>,
+            ) -> wasmtime::Result<Self> {
+                $bindings::GuestIndices::new(pre).map($exports)
+            }
+        }
+
+        impl $crate::plugin::worlds::Exports for $exports {
+            fn load(
+                &self,
+                store: &mut wasmtime::Store<$crate::plugin::host::HostState>,
+                instance: &wasmtime::component::Instance,
+            ) -> wasmtime::Result<Box<dyn $crate::plugin::worlds::Guest>> {
+                Ok(Box::new($guest(self.0.load(store, instance)?)))
+            }
+        }
+
+        pub(crate) struct $guest($bindings::Guest);
+    };
+}
+pub(crate) use world_exports;
+
+/// The `init` call, the same in every world.
+macro_rules! init_call {
+    () => {
+        #[allow(clippy::ptr_arg)]
+        fn init(
+            &self,
+            store: &mut wasmtime::Store<$crate::plugin::host::HostState>,
+            settings: &Vec<(String, String)>,
+        ) -> wasmtime::Result<Result<(), String>> {
+            self.0.call_init(store, settings)
+        }
+    };
+}
+pub(crate) use init_call;
