@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::PatternError;
+use super::dotted;
 use super::ops::{Cond, Literal, parse_ip};
 
 mod operators;
@@ -52,6 +53,9 @@ pub(crate) struct Node {
     pub(crate) children: Vec<Child>,
     /// `$or` groups: at least one alternative of each group must match.
     pub(crate) ors: Vec<Vec<Node>>,
+    /// The event keys with dots that spell paths this node reads (paths of
+    /// two names or more), or `None` if there are too many to try each.
+    pub(crate) spellings: Option<Box<[Box<str>]>>,
 }
 
 /// One field of a [`Node`]: a leaf condition array, a nested pattern object,
@@ -181,22 +185,27 @@ impl Builder {
     }
 
     fn finish(self) -> Node {
-        Node {
-            children: self
-                .children
-                .into_iter()
-                .map(|(key, c)| Child {
-                    key: key.into_boxed_str(),
-                    leaf: c.leaf,
-                    node: c.node.map(Builder::finish),
-                })
-                .collect(),
-            ors: self
-                .ors
-                .into_iter()
-                .map(|group| group.into_iter().map(Builder::finish).collect())
-                .collect(),
-        }
+        let children: Vec<Child> = self
+            .children
+            .into_iter()
+            .map(|(key, c)| Child {
+                key: key.into_boxed_str(),
+                leaf: c.leaf,
+                node: c.node.map(Builder::finish),
+            })
+            .collect();
+        let ors: Vec<Vec<Node>> = self
+            .ors
+            .into_iter()
+            .map(|group| group.into_iter().map(Builder::finish).collect())
+            .collect();
+        let mut node = Node {
+            children,
+            ors,
+            spellings: None,
+        };
+        node.spellings = dotted::spellings(&node);
+        node
     }
 }
 

@@ -5,18 +5,22 @@
 //! order, where an array or object slot is followed by the slots of its
 //! contents. Strings are borrowed from the text unless they hold escapes,
 //! so reading an event usually costs one allocation. A [`Doc`] is read for
-//! matching through the [`Event`] view. Objects with more than a few kept
-//! members (however many times the text repeats their keys) also get a
-//! sorted table of their keys, so looking a field up never takes more than
-//! logarithmic time.
+//! matching through the [`Event`](super::event::Event) view. Objects with
+//! more than a few kept members (however many times the text repeats their
+//! keys) also get a sorted table of their keys, so looking a field up never
+//! takes more than logarithmic time. Keys that hold dots are kept if they
+//! spell a path of the tree (see [`Fields::member`]).
 
 use std::borrow::Cow;
 
 use serde_json::Number;
 
-use super::event::{Event, Leaf, Shape};
 use super::fields::Fields;
 use super::scan::{Invalid, Scan, Scanner};
+
+mod at;
+
+pub(crate) use at::At;
 
 /// The parts of a JSON event that some patterns read.
 #[derive(Debug)]
@@ -25,6 +29,8 @@ pub(crate) struct Doc<'a> {
     /// For objects with many members: the slots of their keys, sorted by
     /// key, each key once (its last member).
     tables: Vec<Vec<usize>>,
+    /// The slots of the objects with kept keys that hold dots.
+    dotted: Vec<usize>,
 }
 
 /// How many members an object may have before it gets a key table.
@@ -62,6 +68,7 @@ impl Fields {
         let mut doc = Doc {
             slots: Vec::with_capacity(8),
             tables: Vec::new(),
+            dotted: Vec::new(),
         };
         build(&mut scanner, self, 0, &mut doc)?;
         scanner.finish()?;
@@ -72,7 +79,7 @@ impl Fields {
 impl<'a> Doc<'a> {
     /// The event's top-level value.
     pub(crate) fn root(&self) -> At<'_, 'a> {
-        At { doc: self, at: 0 }
+        At::new(self, 0)
     }
 
     /// The key at slot `at` (empty if there is none).
@@ -118,6 +125,7 @@ impl<'a> Doc<'a> {
     /// The kept values as a `Value` (a repeated key keeping its last value).
     #[cfg(test)]
     pub(crate) fn to_value(&self) -> serde_json::Value {
+        use super::event::Event;
         use serde_json::Value;
         fn value(doc: &Doc<'_>, at: usize) -> Value {
             let slots = &doc.slots;
@@ -142,7 +150,7 @@ impl<'a> Doc<'a> {
                     while i < *end {
                         if let Some(Slot::Key(k)) = slots.get(i) {
                             let name = String::from_utf8_lossy(k).into_owned();
-                            let found = At { doc, at }.field(&name).map(|v| value(doc, v.at));
+                            let found = At::new(doc, at).field(&name).map(|v| value(doc, v.at()));
                             map.insert(name, found.unwrap_or(Value::Null));
                         }
                         i = after(slots, i + 1);
@@ -174,12 +182,16 @@ fn build<'a>(
                 table: None,
             });
             let mut members = 0;
+            let mut dotted = false;
             while let Some((key, inner)) =
-                scanner.next_kept(members == 0, depth, |key| fields.member(key))?
+                scanner.next_kept(members == 0, depth, |key| fields.member(key, &mut dotted))?
             {
                 members += 1;
                 doc.slots.push(Slot::Key(key.decode_bytes()?));
                 build(scanner, inner, depth, doc)?;
+            }
+            if dotted {
+                doc.dotted.push(start);
             }
             return doc.close_object(start, members);
         }
@@ -212,85 +224,10 @@ fn build<'a>(
     Ok(())
 }
 
-/// A value of a [`Doc`]: the slot at `at`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct At<'d, 'a> {
-    doc: &'d Doc<'a>,
-    at: usize,
-}
-
 /// The slot after the value whose slot is at `at` (always past `at`).
 fn after(slots: &[Slot<'_>], at: usize) -> usize {
     match slots.get(at) {
         Some(Slot::Array { end } | Slot::Object { end, .. }) => (*end).max(at + 1),
         _ => at + 1,
-    }
-}
-
-impl<'d, 'a> Event<'d> for At<'d, 'a> {
-    type Items = Items<'d, 'a>;
-
-    fn shape(self) -> Shape<'d, Self::Items> {
-        match self.doc.slots.get(self.at) {
-            Some(Slot::Str(s)) => Shape::Leaf(Leaf::Str(s)),
-            Some(Slot::Num(n)) => Shape::Leaf(Leaf::Num(n)),
-            Some(Slot::Bool(b)) => Shape::Leaf(Leaf::Bool(*b)),
-            Some(Slot::Null) => Shape::Leaf(Leaf::Null),
-            Some(Slot::Array { end }) => Shape::Array(Items {
-                doc: self.doc,
-                next: self.at + 1,
-                end: *end,
-            }),
-            // An object; a key or a missing slot (which a built `Doc` never
-            // points at) reads as an object without fields.
-            Some(Slot::Object { .. } | Slot::Key(_)) | None => Shape::Object,
-        }
-    }
-
-    fn field(self, key: &str) -> Option<Self> {
-        let doc = self.doc;
-        let Some(Slot::Object { end, table }) = doc.slots.get(self.at) else {
-            return None;
-        };
-        let key = key.as_bytes();
-        if let Some(table) = table.and_then(|t| doc.tables.get(t)) {
-            let found = table
-                .binary_search_by(|&at| doc.key(at).cmp(key))
-                .ok()
-                .and_then(|i| table.get(i))?;
-            return Some(At { doc, at: found + 1 });
-        }
-        let mut found = None;
-        let mut at = self.at + 1;
-        while at < *end {
-            let value = at + 1;
-            if doc.key(at) == key {
-                // Keep looking: a repeated key counts last.
-                found = Some(value);
-            }
-            at = after(&doc.slots, value);
-        }
-        found.map(|at| At { doc, at })
-    }
-}
-
-/// The elements of an array of a [`Doc`].
-#[derive(Debug)]
-pub(crate) struct Items<'d, 'a> {
-    doc: &'d Doc<'a>,
-    next: usize,
-    end: usize,
-}
-
-impl<'d, 'a> Iterator for Items<'d, 'a> {
-    type Item = At<'d, 'a>;
-
-    fn next(&mut self) -> Option<At<'d, 'a>> {
-        if self.next >= self.end {
-            return None;
-        }
-        let at = self.next;
-        self.next = after(&self.doc.slots, at);
-        Some(At { doc: self.doc, at })
     }
 }

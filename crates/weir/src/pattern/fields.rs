@@ -8,13 +8,37 @@ use super::compile::Node;
 use super::scan::{RawStr, Scan};
 
 /// The field names patterns use below one position of the event.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Fields {
     /// Sorted by [`order`] of their names, without repeats.
     children: Vec<Child>,
     /// Bit `n % 64` is set for each length `n` of a name in `children`, so
     /// that most names not among them are told apart at once.
     lengths: u64,
+    /// The top bit of byte `n` is set for each length `n` below 8 of a name
+    /// in `children`: a key can only spell a path below this position if it
+    /// has a dot right after one of the names (see [`Fields::member`]).
+    dots: u64,
+    /// The lengths of 8 and more of names in `children`, ascending, without
+    /// repeats.
+    long: Vec<usize>,
+    /// The length of the shortest name in `children` (`usize::MAX` if
+    /// there is none), and of the shortest in `long`.
+    shortest: usize,
+    shortest_long: usize,
+}
+
+impl Default for Fields {
+    fn default() -> Fields {
+        Fields {
+            children: Vec::new(),
+            lengths: 0,
+            dots: 0,
+            long: Vec::new(),
+            shortest: usize::MAX,
+            shortest_long: usize::MAX,
+        }
+    }
 }
 
 /// The bit of [`Fields::lengths`] for names of length `len`.
@@ -98,19 +122,72 @@ impl Fields {
         }
     }
 
-    /// The fields used below the field `name`, if patterns use `name`.
+    /// The fields used below the field `name`, if patterns use `name`; a
+    /// name holding dots is the path it spells (see [`member`](Self::member)).
     pub(crate) fn get(&self, name: &str) -> Option<&Fields> {
-        self.find(Name::new(name.as_bytes()))
+        let name = name.as_bytes();
+        self.find(Name::new(name)).or_else(|| self.spelled(name))
     }
 
     /// The fields used below the object member with key `key`, if
-    /// patterns use it.
+    /// patterns use it; sets `dotted` if the key holds dots.
+    ///
+    /// Event keys are paths, as pattern keys are: a key holding dots is
+    /// used if the names between its dots spell a path that patterns use
+    /// (`a.b` for a pattern reading `{"a": {"b": …}}`).
     #[inline(always)]
-    pub(crate) fn member(&self, key: RawStr<'_>) -> Scan<Option<&Fields>> {
-        Ok(match key.name() {
-            Some(name) => self.find(name),
-            None => self.get(&key.decode()?),
-        })
+    pub(crate) fn member(&self, key: RawStr<'_>, dotted: &mut bool) -> Scan<Option<&Fields>> {
+        let found = match key.name() {
+            Some(name) => match self.find(name) {
+                None if self.may_spell(name) => self.spelled(name.bytes),
+                found => return Ok(found),
+            },
+            None => {
+                let decoded = key.decode()?;
+                match self.find(Name::new(decoded.as_bytes())) {
+                    None => self.spelled(decoded.as_bytes()),
+                    found => return Ok(found),
+                }
+            }
+        };
+        *dotted |= found.is_some();
+        Ok(found)
+    }
+
+    /// Whether `name` has a dot right after the length of one of the names
+    /// here (or, rarely, seems to: [`spelled`](Self::spelled) tells). Names
+    /// hold no dots, so a key can only spell a path below this position if
+    /// its first dot follows one of them.
+    #[inline(always)]
+    fn may_spell(&self, name: Name<'_>) -> bool {
+        const DOTS: u64 = u64::from_le_bytes([b'.'; 8]);
+        const ONES: u64 = u64::from_le_bytes([1; 8]);
+        // The top bit of each byte of the head that is a dot (and perhaps of
+        // some bytes after one) is set in `x - 1 & !x`, where those bytes of
+        // `x` are zero: no need to look at the bytes one by one.
+        if name.bytes.len() <= self.shortest {
+            return false;
+        }
+        let zero = name.head ^ DOTS;
+        zero.wrapping_sub(ONES) & !zero & self.dots != 0
+            || (name.bytes.len() > self.shortest_long
+                && self
+                    .long
+                    .iter()
+                    .any(|&len| name.bytes.get(len) == Some(&b'.')))
+    }
+
+    /// The fields below the path that `name` spells with its dots, if it
+    /// holds any and patterns use that path.
+    fn spelled(&self, name: &[u8]) -> Option<&Fields> {
+        // Names hold no dots: only the one before the first dot can match.
+        let dot = name.iter().position(|&b| b == b'.')?;
+        let fields = self.find(Name::new(name.get(..dot)?))?;
+        let tail = name.get(dot + 1..)?;
+        match fields.find(Name::new(tail)) {
+            Some(inner) => Some(inner),
+            None => fields.spelled(tail),
+        }
     }
 
     /// [`get`](Self::get) for a [`Name`].
@@ -153,6 +230,16 @@ impl Fields {
                 };
                 self.children.insert(at, child);
                 self.lengths |= length_bit(name.len());
+                self.shortest = self.shortest.min(name.len());
+                match name.len() {
+                    len @ 0..8 => self.dots |= 0x80 << (8 * len),
+                    len => {
+                        if let Err(i) = self.long.binary_search(&len) {
+                            self.long.insert(i, len);
+                        }
+                        self.shortest_long = self.long.first().copied().unwrap_or(usize::MAX);
+                    }
+                }
                 at
             }
         };

@@ -35,7 +35,7 @@ pub(crate) struct Index {
 /// The tables for one field path.
 #[derive(Debug, Clone, Default)]
 struct PathIndex {
-    segments: Vec<Box<str>>,
+    path: Path,
     strings: FastMap<Box<str>, Vec<usize>>,
     numbers: FastMap<u64, Vec<usize>>,
     trues: Vec<usize>,
@@ -146,7 +146,7 @@ impl Index {
             for anchor in best {
                 let slot = *by_path.entry(anchor.path.as_slice()).or_insert_with(|| {
                     index.paths.push(PathIndex {
-                        segments: anchor.path.iter().map(|s| Box::from(*s)).collect(),
+                        path: Path::new(&anchor.path),
                         ..PathIndex::default()
                     });
                     index.paths.len() - 1
@@ -326,9 +326,10 @@ impl PathIndex {
     /// Calls `found` with the patterns filed under each value of this path
     /// in `event`, until it returns true; returns whether it did.
     fn lookup<'v>(&self, event: impl Event<'v>, found: &mut impl FnMut(&[usize]) -> bool) -> bool {
-        walk(event, &self.segments, 0, &mut |v| self.probe(v, found))
+        walk(event, &self.path, 0, 0, &mut |v| self.probe(v, found))
     }
 
+    #[inline]
     fn probe(&self, v: event::Leaf<'_>, found: &mut impl FnMut(&[usize]) -> bool) -> bool {
         let mut hit = |ids: Option<&Vec<usize>>| ids.is_some_and(|ids| found(ids));
         match v {
@@ -384,24 +385,82 @@ impl Affixes {
     }
 }
 
-/// Calls `f` on the leaf values at `path` below `value`, through arrays,
-/// until it returns true; returns whether it did.
+/// An indexed field path: its names, and their spelling with dots.
+#[derive(Debug, Clone, Default)]
+struct Path {
+    names: Vec<Box<str>>,
+    /// The names joined with dots.
+    joined: Box<str>,
+    /// Where each name starts and ends in `joined`.
+    bounds: Vec<(usize, usize)>,
+}
+
+impl Path {
+    fn new(names: &[&str]) -> Path {
+        let joined = names.join(".");
+        let mut bounds = Vec::with_capacity(names.len());
+        let mut at = 0;
+        for name in names {
+            bounds.push((at, at + name.len()));
+            at += name.len() + 1;
+        }
+        Path {
+            names: names.iter().map(|&name| name.into()).collect(),
+            joined: joined.into(),
+            bounds,
+        }
+    }
+
+    /// Names `from..to` joined with dots.
+    fn spelled(&self, from: usize, to: usize) -> Option<&str> {
+        let (start, _) = *self.bounds.get(from)?;
+        let (_, end) = *self.bounds.get(to.checked_sub(1)?)?;
+        self.joined.get(start..end)
+    }
+}
+
+/// Calls `f` on the leaf values at names `step..` of `path` below `value`,
+/// through arrays and keys that spell several of the names with dots, until
+/// it returns true; returns whether it did.
 fn walk<'v, E: Event<'v>>(
     value: E,
-    path: &[Box<str>],
+    path: &Path,
+    step: usize,
     depth: usize,
     f: &mut impl FnMut(event::Leaf<'v>) -> bool,
 ) -> bool {
-    let Some((first, rest)) = path.split_first() else {
+    let Some(name) = path.names.get(step) else {
         return for_each_leaf_value(value, depth, f);
     };
     match value.shape() {
-        Shape::Object => value
-            .field(first)
-            .is_some_and(|v| walk(v, rest, depth + 1, f)),
+        Shape::Object => {
+            value
+                .field(name)
+                .is_some_and(|v| walk(v, path, step + 1, depth + 1, f))
+                || (step + 2 <= path.names.len()
+                    && value.dotted()
+                    && walk_spelled(value, path, step, depth, f))
+        }
         Shape::Array(mut items) => {
-            depth < MAX_EVENT_DEPTH && items.any(|item| walk(item, path, depth + 1, f))
+            depth < MAX_EVENT_DEPTH && items.any(|item| walk(item, path, step, depth + 1, f))
         }
         Shape::Leaf(_) => false,
     }
+}
+
+/// [`walk`] through the keys of the object `value` that spell names
+/// `step..` and more of `path` with dots.
+#[inline(never)]
+fn walk_spelled<'v, E: Event<'v>>(
+    value: E,
+    path: &Path,
+    step: usize,
+    depth: usize,
+    f: &mut impl FnMut(event::Leaf<'v>) -> bool,
+) -> bool {
+    (step + 2..=path.names.len()).any(|to| {
+        path.spelled(step, to)
+            .and_then(|key| value.field(key))
+            .is_some_and(|v| walk(v, path, to, depth + 1, f))
+    })
 }

@@ -10,8 +10,11 @@
 //! `{"a": {"c": [{"exists": false}]}}` fails when any element of `a` has a
 //! `c`, while `{"a": {"b": [1], "c": [{"exists": false}]}}` needs one element
 //! with `b` equal to 1 and no `c` — EventBridge's array-consistent semantics.
+//! Objects with keys that spell paths with dots are matched by
+//! [`dotted`](super::dotted), in the same terms.
 
 use super::compile::{Child, Leaf, Node};
+use super::dotted;
 use super::event::{self, Event, Shape};
 
 /// How deeply nested arrays in an event are followed; deeper arrays are
@@ -20,7 +23,7 @@ pub(crate) const MAX_EVENT_DEPTH: usize = 256;
 
 /// The outcome of matching a subtree, ordered from worst to best.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Outcome {
+pub(crate) enum Outcome {
     /// The subtree does not match.
     No,
     /// It matches through absence only.
@@ -65,6 +68,18 @@ fn node_value<'v, E: Event<'v>>(node: &Node, value: E, depth: usize) -> Outcome 
 
 /// Matches a pattern object against an event object (`None`: no fields).
 fn node_object<'v, E: Event<'v>>(node: &Node, map: Option<E>, depth: usize) -> Outcome {
+    match map {
+        // Keys holding dots spell paths the pattern reads: match the paths.
+        Some(object) if dotted::spells_here(node, object) => {
+            dotted::node_object(node, object, depth)
+        }
+        _ => node_fields(node, map, depth),
+    }
+}
+
+/// [`node_object`] for an object none of whose keys holds a dot that
+/// matters to `node`.
+fn node_fields<'v, E: Event<'v>>(node: &Node, map: Option<E>, depth: usize) -> Outcome {
     let mut out = Outcome::Absent;
     for child in &node.children {
         let value = map.and_then(|m| m.field(&child.key));
@@ -76,7 +91,7 @@ fn node_object<'v, E: Event<'v>>(node: &Node, map: Option<E>, depth: usize) -> O
     for group in &node.ors {
         let mut best = Outcome::No;
         for branch in group {
-            best = best.max(node_object(branch, map, depth));
+            best = best.max(node_fields(branch, map, depth));
             if best == Outcome::Present {
                 break;
             }
@@ -115,12 +130,31 @@ fn leaf_value<'v, E: Event<'v>>(leaf: &Leaf, value: Option<E>, depth: usize) -> 
     let mut present = false;
     let mut hit = false;
     if let Some(value) = value {
-        for_each_leaf_value(value, depth, &mut |v| {
-            present = true;
-            hit = leaf.conds.iter().any(|c| c.test(v));
-            hit
-        });
+        leaf_test(leaf, value, depth, &mut present, &mut hit);
     }
+    leaf_outcome(leaf, present, hit)
+}
+
+/// Tests the leaf values of `value` against `leaf` until one matches,
+/// noting in `present` whether there are any and in `hit` whether one
+/// matched.
+pub(crate) fn leaf_test<'v, E: Event<'v>>(
+    leaf: &Leaf,
+    value: E,
+    depth: usize,
+    present: &mut bool,
+    hit: &mut bool,
+) {
+    for_each_leaf_value(value, depth, &mut |v| {
+        *present = true;
+        *hit = leaf.conds.iter().any(|c| c.test(v));
+        *hit
+    });
+}
+
+/// The outcome of a leaf condition array on a field whose leaf values
+/// were `present` (some of them) and `hit` (one matched a condition).
+pub(crate) fn leaf_outcome(leaf: &Leaf, present: bool, hit: bool) -> Outcome {
     if hit || (present && leaf.exists_true) {
         Outcome::Present
     } else if !present && leaf.exists_false {

@@ -31,6 +31,19 @@
 //!   into the event's nested object; every key of a pattern object must match
 //!   (AND). A key containing dots is a path: `{"a.b": [1]}` is the same pattern
 //!   as `{"a": {"b": [1]}}`. Keys are case-sensitive.
+//! * **Dotted event keys.** As in EventBridge, which joins nested names with
+//!   dots before matching, an event key containing dots is the path it
+//!   spells: `{"a": {"b": [1]}}` and `{"a.b": [1]}` both match `{"a.b": 1}`
+//!   as they match `{"a": {"b": 1}}`, while `{"a.bc": 1}` is the path
+//!   `a.bc`, not `a.b.c`. An event that spells one path in several ways
+//!   (`{"a.b": 1, "a": {"b": 2}}`) holds every value so spelled, as an array
+//!   would: a leaf condition matches if one of them matches (`anything-but`
+//!   needs one value it does not exclude; `exists: false`, none at all), and
+//!   objects spelled at one path merge, their fields together being the
+//!   fields there (`{"a": {"b": 1}, "a.c": 2}` matches
+//!   `{"a": {"b": [1], "c": [2]}}`). An array among them keeps its elements
+//!   apart: a nested pattern object takes one element of each array with the
+//!   values beside the arrays (see the deviations for a limit).
 //! * **Leaves.** The value of a field that is not a nested object must be a
 //!   non-empty **array** of conditions; the field matches if **any** condition
 //!   matches (OR). A leaf condition only ever sees *leaf values* of the event:
@@ -118,11 +131,16 @@
 //!
 //! # Deviations
 //!
-//! Event keys containing dots are matched as plain keys: `{"a.b": 1}` in an
-//! *event* is not the same as `{"a": {"b": 1}}` (EventBridge flattens both to
-//! `a.b`, and documents that this "should not be relied upon"). A field
-//! constrained both inside and outside `$or` must satisfy both (EventBridge
-//! keeps the one written last, which JSON object order cannot tell here).
+//! Where an event spells one path both with an array and in another way,
+//! each element of the array is tried with the values beside it, as
+//! EventBridge's array-consistent matching does; so that crafted events
+//! cannot make this take exponential time, once 256 such combinations have
+//! been tried along one path, deeper ones are tried as alternatives instead
+//! (the values beside the arrays alone, or one element alone). EventBridge
+//! documents its flattening of dotted names as something that "should not
+//! be relied upon". A field constrained both inside and outside `$or` must
+//! satisfy both (EventBridge keeps the one written last, which JSON object
+//! order cannot tell here).
 //! EventBridge's wildcard "complexity" limit is approximated by the number of
 //! `*` (at most five).
 //!
@@ -140,6 +158,7 @@
 mod case;
 mod compile;
 mod doc;
+mod dotted;
 mod event;
 mod fields;
 pub(crate) mod hash;

@@ -50,7 +50,7 @@ fn build(scanner: &mut Scanner<'_>, fields: &Fields, depth: usize) -> Scan<Value
             let mut map = Map::new();
             let mut first = true;
             while let Some((key, inner)) =
-                scanner.next_kept(first, depth, |key| fields.member(key))?
+                scanner.next_kept(first, depth, |key| fields.member(key, &mut false))?
             {
                 first = false;
                 let value = build(scanner, inner, depth)?;

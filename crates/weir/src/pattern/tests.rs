@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use super::{Pattern, PatternError, PatternSet};
 
 mod conformance;
+mod dotted;
 mod operators;
 mod scan;
 mod set;

@@ -48,7 +48,11 @@ fn dotted_pattern_keys_are_paths() {
     let p = json!({"a.b": [1], "a": {"c": [2]}});
     assert!(m(p.clone(), json!({"a": {"b": 1, "c": 2}})));
     assert!(!m(p, json!({"a": {"b": 1}})));
-    // Event keys with dots are plain keys (see the module's deviations).
+    // Event keys with dots are paths too (more in `dotted`).
+    assert!(m(
+        json!({"detail": {"state": {"status": ["running"]}}}),
+        json!({"detail": {"state.status": "running"}})
+    ));
     assert!(!m(
         json!({"detail": {"state": {"status": ["running"]}}}),
         json!({"detail": {"state.status": {"status": "running"}}})
