@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
 use serde_json::{Value, json};
-use weir::pipeline::envelope::bytes_json;
+use weir::envelope::bytes_json;
 use weir::plugin::{Engine, Grants, InstanceOptions, Limits, PluginKind};
 use weir::{Batch, Position, Record};
 
@@ -67,14 +67,11 @@ pub(crate) fn run(cmd: PluginCommand) -> anyhow::Result<()> {
             wasi,
         } => {
             let settings = parse_settings(&settings)?;
-            let options = InstanceOptions {
-                settings,
-                limits: Limits {
-                    deadline_ms,
-                    memory_mb,
-                },
-                ..InstanceOptions::default()
-            };
+            let options = InstanceOptions::with_settings(settings).with_limits(
+                Limits::default()
+                    .with_deadline_ms(deadline_ms)
+                    .with_memory_mb(memory_mb),
+            );
             test(
                 &plugin,
                 &input,
@@ -82,7 +79,7 @@ pub(crate) fn run(cmd: PluginCommand) -> anyhow::Result<()> {
                 kind,
                 batch_size.max(1),
                 key_field.as_deref(),
-                Grants { wasi },
+                Grants::none().with_wasi(wasi),
             )
         }
     }

@@ -35,7 +35,7 @@
 //! - A Kafka sink used as the failure destination writes each failed record
 //!   with its original key, value and headers, plus `weir.*` headers with
 //!   the error, stage, plugin, source topic, partition and offset
-//!   ([`weir::pipeline::DeadLetter::context_headers`]).
+//!   ([`weir::DeadLetter::context_headers`]).
 //!
 //! # Options
 //!

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KafkaHeader, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+use weir::DeadLetter;
 use weir::metrics::Metrics;
-use weir::pipeline::DeadLetter;
 use weir::{Record, Sink, SinkError};
 
 use crate::context::WeirContext;

@@ -9,8 +9,8 @@ use futures::StreamExt;
 use reqwest::header::{HeaderValue, RETRY_AFTER};
 use reqwest::{Request, Response, StatusCode};
 use tokio::sync::Semaphore;
+use weir::envelope::write_embedded;
 use weir::pipeline::ConfigDuration;
-use weir::pipeline::envelope::write_embedded;
 use weir::{Record, Sink, SinkError};
 
 use crate::options::{Template, WebhookOptions};

@@ -51,10 +51,7 @@ fn stage(c: &mut Criterion) {
     let mut scorer = instance(&engine, "fraud_scorer", &[]);
     let mut bare = instance(&engine, "test_bare", &[]);
     let mut native_scorer = native::FraudScorer::default();
-    let fast = match Engine::with_config(&EngineConfig {
-        deadlines: false,
-        ..EngineConfig::default()
-    }) {
+    let fast = match Engine::with_config(&EngineConfig::default().with_deadlines(false)) {
         Ok(e) => e,
         Err(e) => panic!("{e}"),
     };

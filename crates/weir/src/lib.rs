@@ -26,19 +26,38 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ## Run a pipeline from code
+//! ## Build a pipeline in code
+//!
+//! Any [`Source`] and [`Sink`] of your own (here weir's generator and file
+//! sink), plugin stages, routes and a failure destination:
 //!
 //! ```no_run
-//! use weir::pipeline::{Pipeline, PipelineConfig};
-//! use weir::{connectors::Registry, metrics::Metrics, plugin::Engine};
+//! use weir::connectors::file::{FileSink, Format};
+//! use weir::connectors::generator::{GeneratorSource, Workload};
+//! use weir::pipeline::{Condition, Pipeline, Route, Stage};
+//! use weir::plugin::{Engine, Grants};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let config = PipelineConfig::from_file("examples/fraud-detection/pipeline.toml".as_ref())?;
-//! let pipeline = Pipeline::build(&config, &Engine::new()?, &Registry::builtin(), Metrics::new())?;
+//! let engine = Engine::new()?;
+//! let scorer = engine.load_file("fraud_scorer.wasm".as_ref(), Grants::default())?;
+//! let pipeline = Pipeline::builder("fraud")
+//!     .source(GeneratorSource::new(Workload::Transactions, 42, 20_000, 0.0))
+//!     .stage(Stage::new("score", scorer))
+//!     .sink("alerts", FileSink::open("alerts.jsonl".as_ref(), Format::Json, true)?)
+//!     .sink("failed", FileSink::open("failed.jsonl".as_ref(), Format::Value, true)?)
+//!     .route(Route::when("alerts", Condition::parse("score >= 0.7")?))
+//!     .on_failure("failed")
+//!     .data_dir(".weir/fraud")
+//!     .build()?;
 //! let summary = pipeline.run(std::future::pending()).await?;
-//! println!("{} records in, {} alerts", summary.records_in, summary.written.get("alerts").unwrap_or(&0));
+//! println!("{} records in, {} alerts", summary.records_in, summary.written["alerts"]);
 //! # Ok(()) }
 //! ```
+//!
+//! A pipeline config file drives the same builder:
+//! [`Pipeline::build`](pipeline::Pipeline::build) opens the connectors it
+//! names through a [`connectors::Registry`] (see
+//! [writing a connector](guide::connectors)).
 //!
 //! ## Concepts
 //!
@@ -109,6 +128,6 @@ mod sink;
 mod source;
 pub mod state;
 
-pub use record::{Batch, Bytes, Header, Position, Record};
+pub use record::{Batch, Bytes, DeadLetter, Header, Position, Record, envelope};
 pub use sink::{Sink, SinkError};
 pub use source::{BatchLimits, PartitionBatcher, Source, SourceError};

@@ -2,8 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::pipeline::DeadLetter;
-use crate::record::Record;
+use crate::record::{DeadLetter, Record};
 
 /// An error of a sink.
 #[derive(Debug, thiserror::Error)]

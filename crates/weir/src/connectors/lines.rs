@@ -218,7 +218,7 @@ pub enum Format {
     /// The value bytes, then a newline.
     #[default]
     Value,
-    /// A JSON envelope (see [`crate::pipeline::envelope`]).
+    /// A JSON envelope (see [`crate::envelope`]).
     Json,
 }
 
@@ -228,7 +228,7 @@ fn encode(records: &[Record], format: Format) -> Vec<u8> {
     for r in records {
         match format {
             Format::Value => buf.extend_from_slice(&r.value),
-            Format::Json => crate::pipeline::envelope::write_envelope(&mut buf, r),
+            Format::Json => crate::envelope::write_envelope(&mut buf, r),
         }
         buf.push(b'\n');
     }

@@ -11,13 +11,13 @@ use crate::sink::Sink;
 use crate::source::{BatchLimits, Source};
 use crate::state::{StateError, StateStore};
 
-use super::config::{ErrorsConfig, WindowConfig};
 use super::deliver::Delivery;
 use super::filter::RecordFilter;
 use super::lanes::Shared;
 use super::retry::RetryPolicy;
-use super::route::{Condition, Router};
+use super::route::{Route, Router};
 use super::run::Pipeline;
+use super::settings::{ErrorsConfig, WindowConfig};
 use super::stages::{StageChain, StageRuntime};
 use super::window::Windows;
 
@@ -91,42 +91,6 @@ impl Stage {
     /// The stage's name.
     pub fn name(&self) -> &str {
         &self.name
-    }
-}
-
-/// A routing rule: which outputs go to which sink.
-#[derive(Debug, Clone)]
-pub struct Route {
-    pub(crate) sink: String,
-    pub(crate) condition: Option<Condition>,
-    pub(crate) otherwise: bool,
-}
-
-impl Route {
-    /// Every output goes to `sink`.
-    pub fn all(sink: impl Into<String>) -> Self {
-        Route {
-            sink: sink.into(),
-            condition: None,
-            otherwise: false,
-        }
-    }
-
-    /// Outputs matching `condition` go to `sink`.
-    pub fn when(sink: impl Into<String>, condition: Condition) -> Self {
-        Route {
-            condition: Some(condition),
-            ..Route::all(sink)
-        }
-    }
-
-    /// Outputs that matched no conditional route before this one go to
-    /// `sink`.
-    pub fn otherwise(sink: impl Into<String>) -> Self {
-        Route {
-            otherwise: true,
-            ..Route::all(sink)
-        }
     }
 }
 

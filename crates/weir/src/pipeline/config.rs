@@ -31,9 +31,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::builder::{Route, Shape, check_shape};
-use super::duration::ConfigDuration;
-use super::route::Condition;
+use super::builder::{Shape, check_shape};
+use super::route::{Condition, Route};
+use super::settings::{ErrorsConfig, WindowConfig};
 use crate::connectors::ConnectorOptions;
 use crate::pattern::Pattern;
 use crate::plugin::{Grants, Limits, PluginKind};
@@ -68,6 +68,7 @@ impl fmt::Display for ConfigError {
 
 /// A source or sink: its `type` and the type's own options.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ConnectorConfig {
     /// The connector type, e.g. `file`, `generator`, `kafka`.
     #[serde(rename = "type")]
@@ -90,6 +91,7 @@ impl ConnectorConfig {
 /// One plugin stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct StageConfig {
     /// Name used in logs, metrics and dead letters. Example: `name = "score"`.
     pub name: String,
@@ -135,6 +137,7 @@ fn settings_as_strings<'de, D: serde::Deserializer<'de>>(
 /// A routing rule: which outputs go to which sink.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RouteConfig {
     /// The sink (a key of `[sinks]`).
     pub sink: String,
@@ -150,6 +153,7 @@ pub struct RouteConfig {
 /// Which records the stages see at all.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct FilterConfig {
     /// Event patterns (EventBridge / Lambda filter language), as JSON text
     /// or TOML tables; a record is processed if any pattern matches, and
@@ -161,82 +165,10 @@ pub struct FilterConfig {
     pub patterns: Vec<serde_json::Value>,
 }
 
-/// What happens to records that fail.
-///
-/// A plugin call that fails as a whole (trap, deadline, memory cap) is
-/// retried on the same records up to `max_retries` times, waiting
-/// `retry_backoff` and twice as long each time (at most 30 s). With
-/// `bisect_on_error` a failed call on more than one record is first split
-/// in two halves, each processed on its own, recursively, until the
-/// failing records are alone; splitting does not use up retries. Records
-/// whose last attempt failed go to `on_failure` and the partition moves
-/// on: a bad record holds up its partition for at most its retry budget.
-/// Records a plugin reports as failed (per-record errors) are not retried:
-/// only they go to `on_failure`, the rest of the batch continues.
-/// A sink write that fails is retried the same way; then its records go to
-/// `on_failure` too. If `on_failure` itself cannot be written, the pipeline
-/// stops without committing past those records.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ErrorsConfig {
-    /// Sink that receives failed records with their error context. Default:
-    /// a file `dead-letters.jsonl` in the data directory.
-    pub on_failure: Option<String>,
-    /// Retries of a failed plugin call or sink write. Example: `max_retries = 2`.
-    pub max_retries: u32,
-    /// Wait before the first retry; doubles each retry. Example: `retry_backoff = "100ms"`.
-    pub retry_backoff: ConfigDuration,
-    /// Split failed batches in two to isolate the failing records.
-    /// Example: `bisect_on_error = true`.
-    pub bisect_on_error: bool,
-    /// Records older than this (by their timestamp) when they are read go
-    /// to `on_failure` unprocessed. Example: `max_record_age = "1h"`.
-    pub max_record_age: Option<ConfigDuration>,
-}
-
-impl Default for ErrorsConfig {
-    fn default() -> Self {
-        ErrorsConfig {
-            on_failure: None,
-            max_retries: 2,
-            retry_backoff: ConfigDuration(std::time::Duration::from_millis(100)),
-            bisect_on_error: false,
-            max_record_age: None,
-        }
-    }
-}
-
-/// Event-time tumbling windows of an aggregator stage.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WindowConfig {
-    /// Window length. Windows start at multiples of it since the Unix
-    /// epoch. Example: `size = "60s"`.
-    pub size: ConfigDuration,
-    /// Windows per record key (`key`, the default) or per partition/shard
-    /// (`partition`).
-    #[serde(default)]
-    pub by: WindowBy,
-    /// How far behind the newest timestamp seen in a partition a window
-    /// stays open for late records. Example: `allowed_lateness = "5s"`.
-    #[serde(default)]
-    pub allowed_lateness: Option<ConfigDuration>,
-}
-
-/// What windows are kept per.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum WindowBy {
-    /// One window per record key (records without a key share one).
-    #[default]
-    Key,
-    /// One window per partition or shard.
-    Partition,
-}
-
 /// Settings of the plugin engine a pipeline runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct EngineSettings {
     /// Enforce every stage's `limits.deadline_ms` (epoch interruption).
     /// `false` saves the epoch checks in compiled plugin code (20–30% of a
@@ -271,6 +203,7 @@ impl EngineSettings {
 /// A whole pipeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct PipelineConfig {
     /// The pipeline's name (logs, metrics, state namespace).
     pub name: String,

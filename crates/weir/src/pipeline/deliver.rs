@@ -8,9 +8,9 @@ use crate::metrics::{Metrics, names};
 use crate::record::Record;
 use crate::sink::{Sink, SinkError};
 
-use super::dead_letter::DeadLetter;
 use super::retry::RetryPolicy;
 use super::route::Router;
+use crate::record::DeadLetter;
 
 /// Where records go once the stages are done with them.
 pub(crate) struct Delivery {
@@ -119,14 +119,7 @@ impl Delivery {
                     tracing::error!(pipeline = %self.pipeline, sink = name, records = records.len(), attempts, "write failed, sending the records to the failure destination: {error}");
                     let stage = format!("sink:{name}");
                     failed.extend(records.into_iter().map(|r| {
-                        DeadLetter::outside(
-                            r,
-                            origin,
-                            partition,
-                            &stage,
-                            error.to_string(),
-                            attempts,
-                        )
+                        DeadLetter::new(r, origin, partition, &stage, error.to_string(), attempts)
                     }));
                 }
             }

@@ -7,11 +7,11 @@ use crate::connectors::lines::now_ms;
 use crate::metrics::{Metrics, names};
 use crate::record::{Batch, Record};
 
-use super::dead_letter::DeadLetter;
 use super::filter::RecordFilter;
 use super::lanes::{Lanes, Work, split};
 use super::progress::RunState;
 use super::tickets::Advance;
+use crate::record::DeadLetter;
 
 /// What happens to a batch before the lanes: the age limit, the filter
 /// patterns and the split into lanes.
@@ -62,7 +62,7 @@ impl Intake {
                 .into_iter()
                 .map(|r| {
                     let age = now.saturating_sub(r.timestamp_ms);
-                    DeadLetter::outside(
+                    DeadLetter::new(
                         r,
                         &origin,
                         &partition,

@@ -19,9 +19,9 @@ use crate::pattern::hash::FastHasher;
 use crate::record::{Batch, Position, Record};
 
 use super::PipelineError;
-use super::dead_letter::DeadLetter;
 use super::deliver::Delivery;
 use super::stages::StageChain;
+use crate::record::DeadLetter;
 
 /// One lane's share of a batch.
 pub(crate) struct Work {

@@ -7,10 +7,8 @@
 
 mod builder;
 mod config;
-mod dead_letter;
 mod deliver;
 mod duration;
-pub mod envelope;
 pub mod filter;
 mod from_config;
 mod intake;
@@ -19,19 +17,21 @@ mod progress;
 mod retry;
 mod route;
 mod run;
+mod settings;
 mod stages;
 mod tickets;
 mod window;
 
-pub use builder::{BuildError, PipelineBuilder, Route, Stage};
+pub use builder::{BuildError, PipelineBuilder, Stage};
 pub use config::{
-    ConfigError, ConnectorConfig, EngineSettings, ErrorsConfig, FilterConfig, PipelineConfig,
-    RouteConfig, StageConfig, WindowBy, WindowConfig,
+    ConfigError, ConnectorConfig, EngineSettings, FilterConfig, PipelineConfig, RouteConfig,
+    StageConfig,
 };
-pub use dead_letter::DeadLetter;
 pub use duration::ConfigDuration;
-pub use route::{Condition, ConditionError};
-pub use run::{Pipeline, RunSummary};
+pub use progress::RunSummary;
+pub use route::{Condition, ConditionError, Route};
+pub use run::Pipeline;
+pub use settings::{ErrorsConfig, WindowBy, WindowConfig};
 
 /// An error building or running a pipeline.
 #[derive(Debug, thiserror::Error)]

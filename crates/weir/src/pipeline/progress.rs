@@ -1,12 +1,41 @@
 //! The bookkeeping of a run: counts, batches in flight, and checkpoints
 //! persisted together with the plugins' state.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use crate::state::{Checkpoint, StateHandle, StateStore};
 
 use super::PipelineError;
 use super::lanes::Done;
-use super::run::RunSummary;
 use super::tickets::{Advance, Tickets};
+
+/// Counts of one run, for the summary line and for tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RunSummary {
+    /// Records read from the source.
+    pub records_in: u64,
+    /// Records skipped because no filter pattern matched them.
+    pub filtered: u64,
+    /// Records dropped by filter stages.
+    pub dropped: u64,
+    /// Records that reached the end of the stage chain.
+    pub records_out: u64,
+    /// Of those, records with a score (from a scorer or reward stage).
+    pub scored: u64,
+    /// Records sent to the failure destination.
+    pub failed: u64,
+    /// Records written per sink.
+    pub written: BTreeMap<String, u64>,
+    /// Batches processed.
+    pub batches: u64,
+    /// Whether the run continued after checkpoints of an earlier run.
+    pub resumed: bool,
+    /// Wall-clock time of the run.
+    #[serde(skip)]
+    pub elapsed: Duration,
+}
 
 /// The bookkeeping of one run: counts, batches in flight, checkpoints.
 pub(crate) struct RunState {

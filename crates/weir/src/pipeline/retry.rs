@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::config::ErrorsConfig;
+use super::settings::ErrorsConfig;
 
 /// Longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);

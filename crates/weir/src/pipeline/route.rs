@@ -2,8 +2,6 @@
 
 use crate::record::Record;
 
-use super::builder::Route;
-
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Op {
     Eq,
@@ -143,6 +141,42 @@ fn cmp(a: f64, b: f64, op: Op) -> bool {
 fn text_cmp(value: Option<&[u8]>, t: &str, op: Op) -> bool {
     let eq = value == Some(t.as_bytes());
     if op == Op::Ne { !eq } else { eq }
+}
+
+/// A routing rule: which outputs go to which sink.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub(crate) sink: String,
+    pub(crate) condition: Option<Condition>,
+    pub(crate) otherwise: bool,
+}
+
+impl Route {
+    /// Every output goes to `sink`.
+    pub fn all(sink: impl Into<String>) -> Self {
+        Route {
+            sink: sink.into(),
+            condition: None,
+            otherwise: false,
+        }
+    }
+
+    /// Outputs matching `condition` go to `sink`.
+    pub fn when(sink: impl Into<String>, condition: Condition) -> Self {
+        Route {
+            condition: Some(condition),
+            ..Route::all(sink)
+        }
+    }
+
+    /// Outputs that matched no conditional route before this one go to
+    /// `sink`.
+    pub fn otherwise(sink: impl Into<String>) -> Self {
+        Route {
+            otherwise: true,
+            ..Route::all(sink)
+        }
+    }
 }
 
 /// A routing table of parsed rules.

@@ -1,8 +1,7 @@
 //! Building a pipeline from its config and running it.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::sync::{Semaphore, mpsc};
 
@@ -15,34 +14,8 @@ use super::builder::PipelineBuilder;
 use super::filter::RecordFilter;
 use super::intake::Intake;
 use super::lanes::{Lanes, Shared};
-use super::progress::RunState;
+use super::progress::{RunState, RunSummary};
 use super::tickets::{Advance, Tickets};
-
-/// Counts of one run, for the summary line and for tests.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct RunSummary {
-    /// Records read from the source.
-    pub records_in: u64,
-    /// Records skipped because no filter pattern matched them.
-    pub filtered: u64,
-    /// Records dropped by filter stages.
-    pub dropped: u64,
-    /// Records that reached the end of the stage chain.
-    pub records_out: u64,
-    /// Of those, records with a score (from a scorer or reward stage).
-    pub scored: u64,
-    /// Records sent to the failure destination.
-    pub failed: u64,
-    /// Records written per sink.
-    pub written: BTreeMap<String, u64>,
-    /// Batches processed.
-    pub batches: u64,
-    /// Whether the run continued after checkpoints of an earlier run.
-    pub resumed: bool,
-    /// Wall-clock time of the run.
-    #[serde(skip)]
-    pub elapsed: Duration,
-}
 
 /// A pipeline ready to run: source, stages, routes and sinks. Made by a
 /// [`PipelineBuilder`] ([`Pipeline::builder`]) or from a config file

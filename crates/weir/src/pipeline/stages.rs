@@ -9,9 +9,9 @@ use crate::plugin::{CallFailure, InstanceOptions, Outcome, Plugin, PluginError, 
 use crate::record::{Batch, Record};
 use crate::state::{StateHandle, next_tag};
 
-use super::dead_letter::DeadLetter;
 use super::retry::RetryPolicy;
 use super::window::Windows;
+use crate::record::DeadLetter;
 
 /// One stage: a plugin, a pool of ready instances and, for aggregators,
 /// the window operator.
@@ -215,11 +215,11 @@ impl StageChain {
                     r,
                     &origin,
                     &partition,
-                    stage,
-                    &stage.plugin,
+                    &stage.name,
                     error.clone(),
                     retries + 1,
                 )
+                .in_plugin(stage.plugin.name(), &stage.plugin.info().digest)
             }));
             return Vec::new();
         }
@@ -251,15 +251,10 @@ impl StageChain {
         out.dropped += outcome.dropped;
         for f in outcome.failed {
             tracing::warn!(stage = %stage.name, position = %f.record.position, "record failed: {}", f.error);
-            out.failed.push(DeadLetter::new(
-                f.record,
-                origin,
-                partition,
-                stage,
-                &stage.plugin,
-                f.error,
-                attempts,
-            ));
+            out.failed.push(
+                DeadLetter::new(f.record, origin, partition, &stage.name, f.error, attempts)
+                    .in_plugin(stage.plugin.name(), &stage.plugin.info().digest),
+            );
         }
         outcome.records
     }

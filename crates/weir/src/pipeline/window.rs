@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::pipeline::config::{WindowBy, WindowConfig};
+use super::settings::{WindowBy, WindowConfig};
 use crate::plugin::{
     CallFailure, ClosedWindow, FailedRecord, Outcome, PluginError, PluginInstance, WindowGroup,
 };

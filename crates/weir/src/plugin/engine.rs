@@ -14,6 +14,7 @@ pub(crate) const TICK: Duration = Duration::from_millis(1);
 
 /// Settings of the plugin engine.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct EngineConfig {
     /// Use wasmtime's pooling instance allocator (fast instantiation). If the
     /// machine refuses the virtual memory it reserves, the engine falls back
@@ -41,6 +42,22 @@ impl Default for EngineConfig {
             max_memory_mb: 4096,
             deadlines: true,
         }
+    }
+}
+
+impl EngineConfig {
+    /// This configuration with call deadlines on or off.
+    #[must_use]
+    pub fn with_deadlines(mut self, deadlines: bool) -> Self {
+        self.deadlines = deadlines;
+        self
+    }
+
+    /// This configuration with the pooling allocator on or off.
+    #[must_use]
+    pub fn with_pooling(mut self, pooling: bool) -> Self {
+        self.pooling = pooling;
+        self
     }
 }
 

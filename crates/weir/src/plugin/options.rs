@@ -10,6 +10,7 @@ use crate::state::StateHandle;
 /// Resource limits of one plugin instance.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct Limits {
     /// Longest a single call (`init` or one batch) may run, in milliseconds.
     /// Past it the call traps with [`TrapKind::Deadline`](super::TrapKind::Deadline).
@@ -29,9 +30,26 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// These limits with a call deadline of `ms` milliseconds.
+    #[must_use]
+    pub fn with_deadline_ms(mut self, ms: u64) -> Self {
+        self.deadline_ms = ms;
+        self
+    }
+
+    /// These limits with a memory cap of `mb` MiB.
+    #[must_use]
+    pub fn with_memory_mb(mut self, mb: u64) -> Self {
+        self.memory_mb = mb;
+        self
+    }
+}
+
 /// Capabilities beyond the weir host services. Nothing is granted by default.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct Grants {
     /// Link WASI for this plugin (clocks, random, stdout and stderr), e.g.
     /// for interpreters such as componentize-py. What the plugin writes to
@@ -44,8 +62,23 @@ pub struct Grants {
     pub wasi: bool,
 }
 
+impl Grants {
+    /// Nothing granted.
+    pub fn none() -> Self {
+        Grants::default()
+    }
+
+    /// These grants with WASI linked (or not).
+    #[must_use]
+    pub fn with_wasi(mut self, wasi: bool) -> Self {
+        self.wasi = wasi;
+        self
+    }
+}
+
 /// Everything an instance needs besides the compiled plugin.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct InstanceOptions {
     /// Settings passed to `init` and served by the `config` import.
     pub settings: BTreeMap<String, String>,
@@ -69,5 +102,26 @@ impl InstanceOptions {
                 .collect(),
             ..Default::default()
         }
+    }
+
+    /// These options with `limits`.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// These options with the plugin's state in `state`.
+    #[must_use]
+    pub fn with_state(mut self, state: StateHandle) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// These options with plugin metrics going to `metrics`.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 }

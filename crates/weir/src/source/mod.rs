@@ -12,6 +12,7 @@ use crate::record::{Batch, Position};
 /// When a source hands over a batch: whichever limit is reached first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct BatchLimits {
     /// Most records in one batch. Example: `max_records = 500`.
     pub max_records: usize,
@@ -33,6 +34,16 @@ impl Default for BatchLimits {
 }
 
 impl BatchLimits {
+    /// Limits of `max_records` records, `max_bytes` bytes and a batching
+    /// window of `max_wait_ms` milliseconds.
+    pub fn new(max_records: usize, max_bytes: usize, max_wait_ms: u64) -> Self {
+        BatchLimits {
+            max_records,
+            max_bytes,
+            max_wait_ms,
+        }
+    }
+
     /// Whether a batch of `records` records and `bytes` bytes may take one
     /// more record of `size` bytes. A record larger than `max_bytes` still
     /// makes a batch on its own.

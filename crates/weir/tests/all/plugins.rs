@@ -245,10 +245,7 @@ fn center_line_reward_follows_the_sample() -> TestResult {
 
 fn chaos(limits: Limits) -> weir::plugin::PluginInstance {
     let p = load(&engine(), "test_chaos");
-    let options = InstanceOptions {
-        limits,
-        ..InstanceOptions::default()
-    };
+    let options = InstanceOptions::default().with_limits(limits);
     match p.instantiate(options) {
         Ok(i) => i,
         Err(e) => panic!("{e}"),
@@ -292,10 +289,7 @@ fn a_panicking_plugin_traps_and_the_next_batch_runs() -> TestResult {
 
 #[test]
 fn an_endless_loop_is_stopped_by_the_deadline() -> TestResult {
-    let mut c = chaos(Limits {
-        deadline_ms: 100,
-        ..Limits::default()
-    });
+    let mut c = chaos(Limits::default().with_deadline_ms(100));
     let started = std::time::Instant::now();
     let (kind, msg) = expect_trap(&mut c, "loop");
     assert_eq!(kind, TrapKind::Deadline, "{msg}");
@@ -306,10 +300,7 @@ fn an_endless_loop_is_stopped_by_the_deadline() -> TestResult {
 
 #[test]
 fn growing_memory_past_the_limit_traps() -> TestResult {
-    let mut c = chaos(Limits {
-        memory_mb: 48,
-        ..Limits::default()
-    });
+    let mut c = chaos(Limits::default().with_memory_mb(48));
     let (kind, msg) = expect_trap(&mut c, "grow");
     assert_eq!(kind, TrapKind::Memory, "{msg}");
     assert!(msg.contains("48 MiB memory limit"), "{msg}");
@@ -352,7 +343,7 @@ fn an_empty_component_implements_no_world() {
 fn a_plugin_granted_wasi_links_and_runs() -> TestResult {
     let plugin = engine().load_file(
         &weir_test_support::plugin("amount_filter"),
-        Grants { wasi: true },
+        Grants::none().with_wasi(true),
     )?;
     let mut f = plugin.instantiate(InstanceOptions::with_settings([("min_amount", "1")]))?;
     let out = f
@@ -365,10 +356,7 @@ fn a_plugin_granted_wasi_links_and_runs() -> TestResult {
 #[test]
 fn an_engine_without_deadlines_runs_the_same_plugins() -> TestResult {
     use weir::plugin::{Engine, EngineConfig};
-    let engine = Engine::with_config(&EngineConfig {
-        deadlines: false,
-        ..EngineConfig::default()
-    })?;
+    let engine = Engine::with_config(&EngineConfig::default().with_deadlines(false))?;
     assert!(!engine.has_deadlines());
     let plugin = engine.load_file(
         &weir_test_support::plugin("amount_filter"),

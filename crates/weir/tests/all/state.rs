@@ -44,10 +44,8 @@ fn state_survives_a_restart() -> TestResult {
             &weir_test_support::plugin("fraud_scorer"),
             Grants::default(),
         )?;
-        let mut first = plugin.instantiate(InstanceOptions {
-            state: Some(handle.clone()),
-            ..InstanceOptions::default()
-        })?;
+        let mut first =
+            plugin.instantiate(InstanceOptions::default().with_state(handle.clone()))?;
         first
             .process(Batch::new("tx", "0", records(0, 3_000)))
             .map_err(|f| f.error)?;
@@ -59,10 +57,8 @@ fn state_survives_a_restart() -> TestResult {
         &weir_test_support::plugin("fraud_scorer"),
         Grants::default(),
     )?;
-    let mut second = plugin.instantiate(InstanceOptions {
-        state: Some(store.namespace("fraud")),
-        ..InstanceOptions::default()
-    })?;
+    let mut second =
+        plugin.instantiate(InstanceOptions::default().with_state(store.namespace("fraud")))?;
     let resumed = second
         .process(Batch::new("tx", "0", records(3_000, 6_000)))
         .map_err(|f| f.error)?;

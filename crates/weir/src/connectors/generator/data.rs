@@ -70,7 +70,7 @@ fn mix64(mut z: u64) -> u64 {
 /// Small fast PRNG: xoshiro256** seeded through SplitMix64. Not
 /// cryptographic; identical sequences on every platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rng {
+pub(crate) struct Rng {
     s: [u64; 4],
 }
 

@@ -24,7 +24,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::Deserialize;
 
-pub use data::{EPOCH_MS, Generated, Generator, Rng, Workload, generator};
+pub use data::{EPOCH_MS, Generated, Generator, Workload, generator};
 
 use super::{ConnectorContext, SourceConnector};
 use crate::pattern::hash::FastHasher;

@@ -2,10 +2,7 @@
 
 use serde_json::json;
 
-use crate::plugin::Plugin;
-use crate::record::{Header, Position, Record};
-
-use super::stages::StageRuntime;
+use super::{Header, Position, Record};
 
 /// A record that failed, with everything needed to understand and replay it.
 #[derive(Debug, Clone)]
@@ -30,26 +27,19 @@ pub struct DeadLetter {
 }
 
 impl DeadLetter {
-    /// A record that `stage`'s `plugin` failed.
-    pub(crate) fn new(
-        record: Record,
-        origin: &str,
-        partition: &str,
-        stage: &StageRuntime,
-        plugin: &Plugin,
-        error: String,
-        attempts: u32,
-    ) -> Self {
-        DeadLetter {
-            plugin: Some(plugin.name().to_string()),
-            plugin_version: Some(plugin.info().digest.clone()),
-            ..DeadLetter::outside(record, origin, partition, &stage.name, error, attempts)
-        }
+    /// A record that failed in `stage`, a plugin stage: the plugin's name
+    /// and version (the digest of its component) go with it.
+    #[must_use]
+    pub fn in_plugin(mut self, name: &str, version: &str) -> Self {
+        self.plugin = Some(name.to_string());
+        self.plugin_version = Some(version.to_string());
+        self
     }
 
-    /// A record that failed outside any plugin: in a sink, or before any
-    /// stage.
-    pub(crate) fn outside(
+    /// A record that failed at `stage`: a stage name, `sink:<name>`, or
+    /// `source` (see [`DeadLetter::stage`]); add the plugin with
+    /// [`DeadLetter::in_plugin`].
+    pub fn new(
         record: Record,
         origin: &str,
         partition: &str,

@@ -11,6 +11,11 @@ use std::sync::Arc;
 
 pub use bytes::Bytes;
 
+mod dead_letter;
+pub mod envelope;
+
+pub use dead_letter::DeadLetter;
+
 /// One header of a record: a UTF-8 name and arbitrary bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {

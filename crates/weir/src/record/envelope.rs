@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::record::{Position, Record};
+use super::{Position, Record};
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
