@@ -3,6 +3,7 @@
 mod metrics_http;
 mod pattern_cmd;
 mod plugin_cmd;
+#[cfg(feature = "kafka")]
 mod produce_cmd;
 mod run_cmd;
 
@@ -56,6 +57,7 @@ enum Command {
         config: PathBuf,
     },
     /// Write generated records or JSON lines to a Kafka topic.
+    #[cfg(feature = "kafka")]
     Produce(produce_cmd::ProduceArgs),
     /// Work with plugins.
     #[command(subcommand)]
@@ -123,6 +125,7 @@ fn main() -> ExitCode {
                 metrics,
             } => run_cmd::run(&config, json, reset, metrics).await,
             Command::Validate { config } => run_cmd::validate(&config),
+            #[cfg(feature = "kafka")]
             Command::Produce(args) => produce_cmd::run(&args).await,
             Command::Plugin(cmd) => plugin_cmd::run(cmd),
             // Handled before the runtime starts.

@@ -8,11 +8,17 @@ use weir::metrics::Metrics;
 use weir::pipeline::{Pipeline, PipelineConfig, RunSummary};
 use weir::plugin::Engine;
 
-/// Every connector the `weir` binary knows: the built-in ones, Kafka,
-/// Kinesis and webhooks.
+/// Every connector the `weir` binary knows: the built-in ones and, as
+/// compiled in (features `kafka`, `kinesis`, `webhook`), Kafka, Kinesis
+/// and webhooks.
 pub(crate) fn registry() -> Registry {
-    let mut r = weir_kafka::registry();
+    #[allow(unused_mut)]
+    let mut r = Registry::builtin();
+    #[cfg(feature = "kafka")]
+    weir_kafka::register(&mut r);
+    #[cfg(feature = "kinesis")]
     weir_kinesis::register(&mut r);
+    #[cfg(feature = "webhook")]
     weir_webhook::register(&mut r);
     r
 }

@@ -3,9 +3,8 @@
 //! One [redb] file under the pipeline's data directory holds every plugin's
 //! keys, namespaced by plugin, and the pipeline's source checkpoints. Writes
 //! made during a batch are kept in memory; after the batch's records were
-//! acknowledged by every sink, the runtime calls [`StateStore::commit`],
-//! which writes the plugins' changes and the new source position in ONE
-//! transaction. After a crash, state and position therefore always agree:
+//! acknowledged by every sink, the runtime writes the plugins' changes and
+//! the new source position in ONE transaction. After a crash, state and position therefore always agree:
 //! the replayed records were never counted in the state.
 //!
 //! Every write carries the tag of the plugin call that made it (the tag
