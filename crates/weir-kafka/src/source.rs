@@ -1,10 +1,11 @@
 //! The Kafka source: a consumer-group member that hands out per-partition
 //! batches and commits only acknowledged offsets.
 //!
-//! Offsets: librdkafka's offset store is filled only by
-//! [`Source::commit`] (`enable.auto.offset.store = false`), which the
-//! runtime calls once every record up to a position has been acknowledged
-//! by every sink (dropped records included). librdkafka commits the stored
+//! Offsets: librdkafka's offset store is filled only from the runtime's
+//! acknowledgements ([`weir::Acks`], `enable.auto.offset.store = false`),
+//! which arrive once every record up to a position has been acknowledged
+//! by every sink (dropped records included), also while the source waits
+//! for records. librdkafka commits the stored
 //! offsets every `commit_interval`, when partitions are revoked, and at
 //! [`Source::close`]. weir's own store also keeps the acknowledged position
 //! of each partition with the plugins' state; after a crash, records up to
@@ -26,7 +27,8 @@ use rdkafka::{Offset, TopicPartitionList};
 use tokio::time::Instant;
 use weir::metrics::Metrics;
 use weir::{
-    Batch, BatchLimits, Bytes, Header, PartitionBatcher, Position, Record, Source, SourceError,
+    Acks, Batch, BatchLimits, Bytes, Header, PartitionBatcher, Position, Record, Source,
+    SourceError,
 };
 
 use crate::assign::{Assignments, Change};
@@ -58,6 +60,42 @@ pub struct KafkaSource {
     /// Next offset to read per partition, from weir's checkpoints and the
     /// acknowledgements of this run.
     acked: HashMap<(String, i32), i64>,
+    /// Where the runtime's acknowledgements arrive.
+    acks: Acks,
+}
+
+/// Stores the offset after an acknowledged `position` of `partition` for
+/// the consumer's next commit (librdkafka commits stored offsets in the
+/// background, and at close). Offsets of partitions this process no longer
+/// owns are not stored: their new owner reads those records again.
+fn store_ack(
+    consumer: Option<&StreamConsumer<WeirContext>>,
+    parts: &HashMap<String, HashMap<i32, Part>>,
+    acked: &mut HashMap<(String, i32), i64>,
+    description: &str,
+    partition: &str,
+    position: &Position,
+) {
+    let (Some((topic, p)), Position::Offset(offset)) = (parse_partition(partition), position)
+    else {
+        tracing::warn!(source = %description, partition, "cannot commit position {position}: not a Kafka partition and offset");
+        return;
+    };
+    let next = next_offset(*offset);
+    let entry = acked.entry((topic.to_string(), p)).or_insert(next);
+    *entry = (*entry).max(next);
+    let owned = parts.get(topic).is_some_and(|t| t.contains_key(&p));
+    // `store_offsets` stores exactly the offset given: the next one to
+    // read. (`store_offset` would store one more than it is given.)
+    let mut tpl = TopicPartitionList::new();
+    if let (Some(consumer), true) = (consumer, owned)
+        && let Err(e) = tpl
+            .add_partition_offset(topic, p, Offset::Offset(*entry))
+            .and_then(|()| consumer.store_offsets(&tpl))
+    {
+        // Revoked between the check and now: the new owner re-reads.
+        tracing::debug!(source = %description, partition, "offset {next} not stored: {e}");
+    }
 }
 
 /// The runtime's name of a partition: `topic/partition` (topic names
@@ -92,6 +130,7 @@ impl KafkaSource {
             batcher: None,
             parts: HashMap::new(),
             acked: HashMap::new(),
+            acks: Acks::new(),
         })
     }
 
@@ -198,6 +237,7 @@ impl Source for KafkaSource {
             parts,
             acked,
             description,
+            acks,
             ..
         } = self
         else {
@@ -214,6 +254,16 @@ impl Source for KafkaSource {
         loop {
             if let Some(a) = assignments {
                 apply(a.take(), parts, acked, batcher);
+            }
+            for (partition, position) in acks.take() {
+                store_ack(
+                    Some(consumer),
+                    parts,
+                    acked,
+                    description,
+                    &partition,
+                    &position,
+                );
             }
             let now = Instant::now();
             if let Some(b) = batcher.pop(now) {
@@ -250,41 +300,15 @@ impl Source for KafkaSource {
                             }
                         }
                     },
-                    () = &mut sleep => {
-                        if batcher.is_empty() {
-                            // Idle: let the runtime apply acknowledgements.
-                            return Ok(Some(Batch::new("", "", Vec::new())));
+                    () = acks.changed() => {
+                        for (partition, position) in acks.take() {
+                            store_ack(Some(consumer), parts, acked, description, &partition, &position);
                         }
-                        break;
                     }
+                    () = &mut sleep => break,
                 }
             }
         }
-    }
-
-    async fn commit(&mut self, partition: &str, position: &Position) -> Result<(), SourceError> {
-        let (Some((topic, p)), Position::Offset(offset)) = (parse_partition(partition), position)
-        else {
-            return Err(self.error(format!(
-                "cannot commit position {position} of partition `{partition}`"
-            )));
-        };
-        let next = next_offset(*offset);
-        let entry = self.acked.entry((topic.to_string(), p)).or_insert(next);
-        *entry = (*entry).max(next);
-        let owned = self.parts.get(topic).is_some_and(|t| t.contains_key(&p));
-        // `store_offsets` stores exactly the offset given: the next one to
-        // read. (`store_offset` would store one more than it is given.)
-        let mut tpl = TopicPartitionList::new();
-        if let (Some(consumer), true) = (&self.consumer, owned)
-            && let Err(e) = tpl
-                .add_partition_offset(topic, p, Offset::Offset(*entry))
-                .and_then(|()| consumer.store_offsets(&tpl))
-        {
-            // Revoked between the check and now: the new owner re-reads.
-            tracing::debug!(source = %self.description, partition, "offset {next} not stored: {e}");
-        }
-        Ok(())
     }
 
     async fn resume(&mut self, partition: &str, position: &Position) -> Result<(), SourceError> {
@@ -296,7 +320,22 @@ impl Source for KafkaSource {
         Ok(())
     }
 
+    async fn open(&mut self, acks: Acks) -> Result<(), SourceError> {
+        self.acks = acks;
+        Ok(())
+    }
+
     async fn close(&mut self) -> Result<(), SourceError> {
+        for (partition, position) in self.acks.take() {
+            store_ack(
+                self.consumer.as_ref(),
+                &self.parts,
+                &mut self.acked,
+                &self.description,
+                &partition,
+                &position,
+            );
+        }
         let Some(consumer) = self.consumer.take() else {
             return Ok(());
         };

@@ -1,8 +1,9 @@
 //! The Kinesis source: shards read in parallel by a coordinator's readers,
 //! batched per shard, checkpointed when acknowledged.
 //!
-//! Checkpoints: [`Source::commit`] records how far each shard is
-//! acknowledged by every sink (dropped records included). The coordinator
+//! Checkpoints: the runtime's acknowledgements ([`weir::Acks`]) record how
+//! far each shard is acknowledged by every sink (dropped records
+//! included), also while the source waits for records. The coordinator
 //! writes that to the lease table when it renews its leases (three times per
 //! lease duration), when a shard finishes and when the source closes; with
 //! no lease table the runtime's own store keeps it. A shard read to its end
@@ -18,7 +19,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use weir::metrics::Metrics;
-use weir::{Batch, BatchLimits, PartitionBatcher, Position, Source, SourceError};
+use weir::{Acks, Batch, BatchLimits, PartitionBatcher, Position, Source, SourceError};
 
 use crate::aws::{self, Kind};
 use crate::coordinator::{Coordinator, Sharing};
@@ -40,6 +41,27 @@ pub struct KinesisSource {
     /// Checkpoints from weir's own store.
     resumed: HashMap<String, SeqKey>,
     running: Option<Running>,
+    /// Where the runtime's acknowledgements arrive.
+    acks: Acks,
+}
+
+impl Running {
+    /// Takes the acknowledged positions into the shards' progress, waking
+    /// the coordinator when a checkpoint moved.
+    fn take_acks(&self, acks: &Acks, description: &str) {
+        let mut moved = false;
+        for (shard, position) in acks.take() {
+            match SeqKey::from_position(&position) {
+                Some(key) => moved |= self.progress.ack(&shard, key),
+                None => {
+                    tracing::warn!(source = %description, shard = %shard, "cannot checkpoint position {position}: not a sequence number");
+                }
+            }
+        }
+        if moved {
+            self.wake.notify_one();
+        }
+    }
 }
 
 struct Running {
@@ -92,6 +114,7 @@ impl KinesisSource {
             connection,
             metrics,
             resumed: HashMap::new(),
+            acks: Acks::new(),
             running: None,
         })
     }
@@ -281,6 +304,7 @@ impl Source for KinesisSource {
             if let Some(b) = r.batcher.pop(now) {
                 return Ok(Some(b));
             }
+            r.take_acks(&self.acks, &description);
             let deadline = r.batcher.deadline().unwrap_or(now + window);
             tokio::select! {
                 biased;
@@ -299,28 +323,10 @@ impl Source for KinesisSource {
                         }
                     }
                 }
-                () = tokio::time::sleep_until(deadline) => {
-                    if r.batcher.is_empty() {
-                        // Idle: let the runtime apply acknowledgements.
-                        return Ok(Some(Batch::new("", "", Vec::new())));
-                    }
-                }
+                () = self.acks.changed() => r.take_acks(&self.acks, &description),
+                () = tokio::time::sleep_until(deadline) => {}
             }
         }
-    }
-
-    async fn commit(&mut self, partition: &str, position: &Position) -> Result<(), SourceError> {
-        let Some(key) = SeqKey::from_position(position) else {
-            return Err(self.error(format!(
-                "cannot commit position {position} of shard `{partition}`"
-            )));
-        };
-        if let Some(r) = &self.running
-            && r.progress.ack(partition, key)
-        {
-            r.wake.notify_one();
-        }
-        Ok(())
     }
 
     async fn resume(&mut self, partition: &str, position: &Position) -> Result<(), SourceError> {
@@ -330,10 +336,17 @@ impl Source for KinesisSource {
         Ok(())
     }
 
+    async fn open(&mut self, acks: Acks) -> Result<(), SourceError> {
+        self.acks = acks;
+        Ok(())
+    }
+
     async fn close(&mut self) -> Result<(), SourceError> {
         let Some(mut r) = self.running.take() else {
             return Ok(());
         };
+        // The last checkpoints go to the coordinator before it stops.
+        r.take_acks(&self.acks, &self.description);
         if let Some(stop) = r.stop.take() {
             let _ = stop.send(());
         }

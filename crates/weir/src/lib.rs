@@ -130,4 +130,4 @@ pub mod state;
 
 pub use record::{Batch, Bytes, DeadLetter, Header, Position, Record, envelope};
 pub use sink::{Sink, SinkError};
-pub use source::{BatchLimits, PartitionBatcher, Source, SourceError};
+pub use source::{Acks, BatchLimits, PartitionBatcher, Source, SourceError};

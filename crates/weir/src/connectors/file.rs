@@ -79,10 +79,6 @@ impl Source for FileSource {
         self.lines.next_batch(limits).await
     }
 
-    async fn commit(&mut self, _partition: &str, _position: &Position) -> Result<(), SourceError> {
-        Ok(())
-    }
-
     async fn resume(&mut self, _partition: &str, position: &Position) -> Result<(), SourceError> {
         match position {
             Position::Offset(line) => self.lines.skip_through(*line).await,

@@ -12,7 +12,7 @@ use tokio::io::BufReader;
 use super::file::Format;
 use super::lines::{LineBatcher, LineFields, LineWriter};
 use super::{ConnectorContext, SinkConnector, SourceConnector};
-use crate::record::{Batch, Position, Record};
+use crate::record::{Batch, Record};
 use crate::sink::{Sink, SinkError};
 use crate::source::{BatchLimits, Source, SourceError};
 
@@ -39,10 +39,6 @@ impl StdinSource {
 impl Source for StdinSource {
     async fn next_batch(&mut self, limits: &BatchLimits) -> Result<Option<Batch>, SourceError> {
         self.lines.next_batch(limits).await
-    }
-
-    async fn commit(&mut self, _partition: &str, _position: &Position) -> Result<(), SourceError> {
-        Ok(())
     }
 
     fn describe(&self) -> String {

@@ -7,7 +7,9 @@
 //!
 //! 1. the runtime side: a type implementing [`Source`](crate::Source) (yield
 //!    batches of one partition in order; optionally `resume` after weir's
-//!    checkpoint and `commit` to the service) or [`Sink`](crate::Sink)
+//!    checkpoint, and pass the safe positions that arrive on the
+//!    [`Acks`](crate::Acks) handle given to `open` on to the service) or
+//!    [`Sink`](crate::Sink)
 //!    (`write` returns once every record is durably accepted, or names the
 //!    ones that were not with [`SinkError::partial`](crate::SinkError::partial));
 //! 2. the config side: a connector value implementing

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::source::Acks;
 use crate::state::{Checkpoint, StateHandle, StateStore};
 
 use super::PipelineError;
@@ -45,14 +46,16 @@ pub(crate) struct RunState {
     pub(crate) state_handles: Vec<StateHandle>,
     pub(crate) summary: RunSummary,
     pub(crate) tickets: Tickets,
+    /// Where persisted checkpoints go to the source.
+    pub(crate) acks: Acks,
     /// The first lane failure; the run stops reading when it is set.
     pub(crate) error: Option<PipelineError>,
 }
 
 impl RunState {
     /// Takes a lane's report; persists the checkpoint when its partition's
-    /// can move, and returns it for the source.
-    pub(crate) fn finish(&mut self, done: Done) -> Result<Option<Advance>, PipelineError> {
+    /// can move.
+    pub(crate) fn finish(&mut self, done: Done) -> Result<(), PipelineError> {
         match done.result {
             Ok(c) => {
                 let s = &mut self.summary;
@@ -64,11 +67,8 @@ impl RunState {
                     *s.written.entry(sink).or_default() += n;
                 }
                 match self.tickets.finish(&done.partition, done.seq, done.tags) {
-                    Some(advance) => {
-                        self.persist(&advance)?;
-                        Ok(Some(advance))
-                    }
-                    None => Ok(None),
+                    Some(advance) => self.persist(&advance),
+                    None => Ok(()),
                 }
             }
             Err(e) => {
@@ -77,13 +77,14 @@ impl RunState {
                 if self.error.is_none() {
                     self.error = Some(e);
                 }
-                Ok(None)
+                Ok(())
             }
         }
     }
 
     /// Persists the plugins' state changes of the retired batches and the
-    /// new position in one transaction.
+    /// new position in one transaction, then hands the position to the
+    /// source.
     pub(crate) fn persist(&mut self, advance: &Advance) -> Result<(), PipelineError> {
         let checkpoint = Checkpoint {
             source: self.source_name.clone(),
@@ -92,6 +93,9 @@ impl RunState {
         };
         self.store
             .commit(&self.state_handles, &advance.tags, &[checkpoint])
-            .map_err(|e| PipelineError::State(e.to_string()))
+            .map_err(|e| PipelineError::State(e.to_string()))?;
+        self.acks
+            .acknowledge(advance.partition.clone(), advance.position.clone());
+        Ok(())
     }
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::metrics::Metrics;
-use crate::source::Source;
+use crate::source::{Acks, Source};
 use crate::state::{StateHandle, StateStore};
 
 use super::PipelineError;
@@ -15,7 +15,7 @@ use super::filter::RecordFilter;
 use super::intake::Intake;
 use super::lanes::{Lanes, Shared};
 use super::progress::{RunState, RunSummary};
-use super::tickets::{Advance, Tickets};
+use super::tickets::Tickets;
 
 /// A pipeline ready to run: source, stages, routes and sinks. Made by a
 /// [`PipelineBuilder`] ([`Pipeline::builder`]) or from a config file
@@ -79,6 +79,10 @@ impl Pipeline {
             .checkpoints(&source_name)
             .map_err(|e| PipelineError::State(e.to_string()))?;
         let resumed = !checkpoints.is_empty();
+        // Checkpoints reach the source on this handle as soon as they are
+        // persisted, whatever the source is doing.
+        let acks = Acks::new();
+        source.open(acks.clone()).await?;
         for c in &checkpoints {
             tracing::info!(pipeline = %name, source = %source_name, partition = %c.partition, position = %c.position, "resuming after checkpoint");
             source.resume(&c.partition, &c.position).await?;
@@ -101,6 +105,7 @@ impl Pipeline {
                 ..RunSummary::default()
             },
             tickets: Tickets::default(),
+            acks,
             error: None,
         };
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
@@ -108,14 +113,8 @@ impl Pipeline {
         // Batches in flight at once, over all partitions: enough for lanes
         // to have batches queued and several being written.
         let permits = Arc::new(Semaphore::new((lane_count * 8).max(32)));
-        // Checkpoints already persisted, to pass on to the source when it is
-        // not busy reading.
-        let mut to_source: Vec<Advance> = Vec::new();
         tokio::pin!(shutdown);
         'read: loop {
-            for advance in to_source.drain(..) {
-                source.commit(&advance.partition, &advance.position).await?;
-            }
             if run.error.is_some() {
                 break;
             }
@@ -130,7 +129,7 @@ impl Pipeline {
                             break 'read;
                         }
                         Some(done) = done_rx.recv() => {
-                            to_source.extend(run.finish(done)?);
+                            run.finish(done)?;
                             if run.error.is_some() {
                                 break 'read;
                             }
@@ -148,12 +147,11 @@ impl Pipeline {
                     p = permits.clone().acquire_owned() => {
                         break p.map_err(|e| PipelineError::Internal(e.to_string()))?;
                     }
-                    Some(done) = done_rx.recv() => to_source.extend(run.finish(done)?),
+                    Some(done) = done_rx.recv() => run.finish(done)?,
                 }
             };
             if let Some(advance) = intake.dispatch(batch, permit, &mut lanes, &mut run) {
                 run.persist(&advance)?;
-                to_source.push(advance);
             }
         }
         // Let the lanes finish what they have, then pass on the last
@@ -164,10 +162,10 @@ impl Pipeline {
         tokio::pin!(closing);
         loop {
             tokio::select! {
-                Some(done) = done_rx.recv() => to_source.extend(run.finish(done)?),
+                Some(done) = done_rx.recv() => run.finish(done)?,
                 closed = &mut closing => {
                     while let Ok(done) = done_rx.try_recv() {
-                        to_source.extend(run.finish(done)?);
+                        run.finish(done)?;
                     }
                     if let Err(e) = closed
                         && run.error.is_none()
@@ -183,9 +181,6 @@ impl Pipeline {
                 "{} batches were never finished; their checkpoints were not moved",
                 run.tickets.pending()
             )));
-        }
-        for advance in to_source.drain(..) {
-            source.commit(&advance.partition, &advance.position).await?;
         }
         if let Err(e) = source.close().await {
             tracing::warn!(pipeline = %run.name, "closing the source: {e}");

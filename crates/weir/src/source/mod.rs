@@ -1,7 +1,9 @@
 //! The [`Source`] extension point: where records come from.
 
+mod acks;
 mod batcher;
 
+pub use acks::Acks;
 pub use batcher::PartitionBatcher;
 
 use async_trait::async_trait;
@@ -75,29 +77,29 @@ impl SourceError {
 /// Where records come from: a file, stdin, the generator, Kafka, Kinesis.
 ///
 /// A source yields batches, each from a single partition (or shard) and in
-/// that partition's order. The runtime calls [`Source::commit`] for a
-/// partition once every record up to and including a position has been
-/// acknowledged by every sink (records dropped by filters count as
-/// acknowledged); a source persists that as its checkpoint and resumes from
-/// it after a restart.
+/// that partition's order. weir keeps every partition's checkpoint in its
+/// own store and, before the first batch, hands each one back
+/// ([`Source::resume`]). Sources whose service keeps positions too (Kafka
+/// consumer groups, Kinesis lease tables) learn which positions are safe
+/// through the [`Acks`] handle given to [`Source::open`]: a position
+/// arrives there once every record up to it was acknowledged by every sink
+/// (records the filter skipped count as acknowledged), while the source
+/// waits for records or not.
 #[async_trait]
 pub trait Source: Send {
-    /// The next batch, cut by `limits` (see [`PartitionBatcher`] for
-    /// sources that receive records of many partitions). `Ok(None)` means a
-    /// bounded source is exhausted; unbounded sources never return it, and
-    /// should return (an empty batch if need be) about every `max_wait_ms`
-    /// even when idle, since the runtime applies acknowledgements between
-    /// calls.
-    async fn next_batch(&mut self, limits: &BatchLimits) -> Result<Option<Batch>, SourceError>;
-
-    /// Every record of `partition` up to and including `position` is done
-    /// (and already in weir's own checkpoint store). Sources whose service
-    /// keeps offsets (e.g. Kafka consumer groups) commit them here; the
-    /// default does nothing.
-    async fn commit(&mut self, partition: &str, position: &Position) -> Result<(), SourceError> {
-        let _ = (partition, position);
+    /// Called once before anything else, with the handle on which safe
+    /// positions arrive. The default ignores it.
+    async fn open(&mut self, acks: Acks) -> Result<(), SourceError> {
+        let _ = acks;
         Ok(())
     }
+
+    /// The next batch, cut by `limits` (see [`PartitionBatcher`] for
+    /// sources that receive records of many partitions). `Ok(None)` means a
+    /// bounded source is exhausted; an unbounded source waits until it has
+    /// records (it need not return while idle: acknowledgements reach it
+    /// through [`Acks`]).
+    async fn next_batch(&mut self, limits: &BatchLimits) -> Result<Option<Batch>, SourceError>;
 
     /// Called before the first batch for each checkpoint weir's own store
     /// holds for this source: continue after `position` in `partition`.
@@ -108,9 +110,10 @@ pub trait Source: Send {
         Ok(())
     }
 
-    /// Called once when the run ends, after the last [`Source::commit`]:
-    /// flush checkpoints and release the source (e.g. leave a consumer
-    /// group so its partitions move at once).
+    /// Called once when the run ends, after the last position was
+    /// acknowledged: take what is left on the [`Acks`] handle, flush
+    /// checkpoints and release the source (e.g. leave a consumer group so
+    /// its partitions move at once).
     async fn close(&mut self) -> Result<(), SourceError> {
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Integration tests of the weir library against real plugin components
 //! built from source (plugins/).
 
+mod acks;
 mod cases;
 mod pipelines;
 mod plugins;

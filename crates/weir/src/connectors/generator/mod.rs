@@ -197,10 +197,6 @@ impl Source for GeneratorSource {
         }
     }
 
-    async fn commit(&mut self, _partition: &str, _position: &Position) -> Result<(), SourceError> {
-        Ok(())
-    }
-
     async fn resume(&mut self, partition: &str, position: &Position) -> Result<(), SourceError> {
         let slot = self.partitions.iter().position(|p| &**p == partition);
         match (slot, position) {
