@@ -1,32 +1,16 @@
 //! The `enricher` world: each record becomes zero or more records.
 
-use wasmtime::Store;
-
-use super::{CallResult, Guest, init_call, world_exports};
+use super::{Guest, columnar_process, init_call, world_exports};
 use crate::plugin::bindings::enricher_plugin;
-use crate::plugin::host::HostState;
-use crate::plugin::marshal::{BatchBuffers, ColumnsReader, record_errors};
+use crate::plugin::marshal::{ColumnsReader, record_errors};
 use crate::plugin::outcome::{Decision, Emitted};
-use crate::record::Batch;
 
 world_exports!(EnricherExports, EnricherGuest, enricher_plugin);
 
 impl Guest for EnricherGuest {
     init_call!();
 
-    fn process(
-        &self,
-        store: &mut Store<HostState>,
-        buffers: &mut BatchBuffers,
-        batch: &Batch,
-    ) -> Option<CallResult<Decision>> {
-        let wit = buffers.pack(&batch.origin, &batch.partition, &batch.records);
-        let enrichment = match self.0.call_process(store, wit) {
-            Ok(e) => e,
-            Err(trap) => return Some(Err(trap)),
-        };
-        Some(Ok(decide(enrichment, batch.records.len())))
-    }
+    columnar_process!();
 }
 
 fn decide(e: enricher_plugin::Enrichment, n: usize) -> Result<Decision, String> {

@@ -120,3 +120,25 @@ macro_rules! init_call {
     };
 }
 pub(crate) use init_call;
+
+/// The `process` call of a world that takes the columnar batch and answers
+/// with one value, which the world's `decide(answer, batch size)` turns
+/// into a [`Decision`].
+macro_rules! columnar_process {
+    () => {
+        fn process(
+            &self,
+            store: &mut wasmtime::Store<$crate::plugin::host::HostState>,
+            buffers: &mut $crate::plugin::marshal::BatchBuffers,
+            batch: &$crate::record::Batch,
+        ) -> Option<$crate::plugin::worlds::CallResult<$crate::plugin::outcome::Decision>> {
+            let wit = buffers.pack(&batch.origin, &batch.partition, &batch.records);
+            Some(
+                self.0
+                    .call_process(store, wit)
+                    .map(|answer| decide(answer, batch.records.len())),
+            )
+        }
+    };
+}
+pub(crate) use columnar_process;

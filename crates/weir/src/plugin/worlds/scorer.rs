@@ -1,32 +1,16 @@
 //! The `scorer` world: a score and labels per record.
 
-use wasmtime::Store;
-
-use super::{CallResult, Guest, init_call, world_exports};
+use super::{Guest, columnar_process, init_call, world_exports};
 use crate::plugin::bindings::scorer_plugin;
-use crate::plugin::host::HostState;
-use crate::plugin::marshal::{BatchBuffers, record_errors};
+use crate::plugin::marshal::record_errors;
 use crate::plugin::outcome::Decision;
-use crate::record::Batch;
 
 world_exports!(ScorerExports, ScorerGuest, scorer_plugin);
 
 impl Guest for ScorerGuest {
     init_call!();
 
-    fn process(
-        &self,
-        store: &mut Store<HostState>,
-        buffers: &mut BatchBuffers,
-        batch: &Batch,
-    ) -> Option<CallResult<Decision>> {
-        let wit = buffers.pack(&batch.origin, &batch.partition, &batch.records);
-        let scores = match self.0.call_process(store, wit) {
-            Ok(s) => s,
-            Err(trap) => return Some(Err(trap)),
-        };
-        Some(Ok(decide(scores, batch.records.len())))
-    }
+    columnar_process!();
 }
 
 fn decide(s: scorer_plugin::Scores, n: usize) -> Result<Decision, String> {
