@@ -50,6 +50,7 @@ fn unique(name: &str) -> String {
 async fn client(endpoint: &str) -> Client {
     let creds = aws_sdk_kinesis::config::Credentials::new("bench", "bench", None, None, "bench");
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(weir_kinesis::https_client())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(creds)
         .load()

@@ -8,8 +8,18 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_kinesis::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_smithy_http_client::tls::Provider;
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 
 use crate::options::Connection;
+
+/// The HTTPS client every AWS client of weir uses: hyper with rustls on
+/// ring.
+pub fn https_client() -> aws_sdk_kinesis::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
 
 /// Loads the AWS settings for `connection`: credentials and region from the
 /// usual chain (environment, profile, instance role), then the configured
@@ -17,6 +27,7 @@ use crate::options::Connection;
 /// backoff, so throttling is seen, counted and logged.
 pub(crate) async fn sdk_config(connection: &Connection) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .retry_config(RetryConfig::disabled())
         .timeout_config(
             TimeoutConfig::builder()

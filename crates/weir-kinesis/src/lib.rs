@@ -103,6 +103,7 @@ use std::sync::Arc;
 use weir::connectors::{ConnectorContext, Registry, SinkConnector, SourceConnector};
 use weir::{Sink, Source};
 
+pub use aws::https_client;
 pub use options::{Connection, SinkOptions, SourceOptions, Split, Start, split_options};
 pub use sequence::{SeqKey, compare_seq};
 pub use sink::{KinesisSink, MAX_BYTES_PER_CALL, MAX_RECORD_BYTES, MAX_RECORDS_PER_CALL};

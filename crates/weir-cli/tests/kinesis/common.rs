@@ -92,6 +92,7 @@ impl Aws {
         );
         let sdk = rt.block_on(
             aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .http_client(weir_kinesis::https_client())
                 .region(aws_config::Region::new("us-east-1"))
                 .credentials_provider(creds)
                 .load(),

@@ -359,6 +359,7 @@ mod tests {
         let creds =
             aws_sdk_dynamodb::config::Credentials::new("weir-test", "secret", None, None, "test");
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(crate::aws::https_client())
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(creds)
             .load()
