@@ -28,7 +28,7 @@
 
 use super::compile::{Child, Leaf, Node};
 use super::event::{Event, Shape};
-use super::matcher::{MAX_EVENT_DEPTH, Outcome, leaf_outcome, leaf_test};
+use super::matcher::{MAX_EVENT_DEPTH, Outcome, leaf_outcome, leaf_test, or_groups};
 
 /// How many combinations of array elements with the values beside them may
 /// be tried along one path of the event before arrays become alternatives.
@@ -197,20 +197,9 @@ fn node_merged<'v, E: Event<'v>>(
             r => out = out.max(r),
         }
     }
-    for group in &node.ors {
-        let mut best = Outcome::No;
-        for branch in group {
-            best = best.max(node_merged(branch, objects, depth, spread));
-            if best == Outcome::Present {
-                break;
-            }
-        }
-        match best {
-            Outcome::No => return Outcome::No,
-            r => out = out.max(r),
-        }
-    }
-    out
+    or_groups(&node.ors, out, |branch| {
+        node_merged(branch, objects, depth, spread)
+    })
 }
 
 /// Matches one field of a pattern object against the parts of its value.

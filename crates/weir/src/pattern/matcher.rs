@@ -88,10 +88,21 @@ fn node_fields<'v, E: Event<'v>>(node: &Node, map: Option<E>, depth: usize) -> O
             r => out = out.max(r),
         }
     }
-    for group in &node.ors {
+    or_groups(&node.ors, out, |branch| node_fields(branch, map, depth))
+}
+
+/// Folds the `$or` groups of a node into `out`, the outcome of its other
+/// fields: each group needs one branch that matches (`branch` tells how
+/// well one does), and the node's outcome is the best of them all.
+pub(crate) fn or_groups(
+    groups: &[Vec<Node>],
+    mut out: Outcome,
+    mut branch: impl FnMut(&Node) -> Outcome,
+) -> Outcome {
+    for group in groups {
         let mut best = Outcome::No;
-        for branch in group {
-            best = best.max(node_fields(branch, map, depth));
+        for b in group {
+            best = best.max(branch(b));
             if best == Outcome::Present {
                 break;
             }
