@@ -46,7 +46,7 @@ enum Command {
         /// default dead-letter file (its data directory) before running.
         #[arg(long)]
         reset: bool,
-        /// Serve metrics (Prometheus text format) at http://ADDR/metrics,
+        /// Serve metrics (OpenMetrics text, as Prometheus scrapes) at http://ADDR/metrics,
         /// e.g. `--metrics 127.0.0.1:9898`.
         #[arg(long, value_name = "ADDR")]
         metrics: Option<std::net::SocketAddr>,

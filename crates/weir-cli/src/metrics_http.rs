@@ -1,5 +1,5 @@
-//! `weir run --metrics ADDR`: the metrics registry in the Prometheus text
-//! format at `http://ADDR/metrics`.
+//! `weir run --metrics ADDR`: the metrics in the OpenMetrics text format
+//! (which Prometheus scrapes) at `http://ADDR/metrics`.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -49,13 +49,13 @@ async fn answer(mut stream: TcpStream, metrics: &Metrics) -> std::io::Result<()>
         }
         head.extend_from_slice(buf.get(..n).unwrap_or_default());
     }
-    let (status, body) = if head.starts_with(b"GET /metrics ") {
-        ("200 OK", metrics.render_prometheus())
+    let (status, content_type, body) = if head.starts_with(b"GET /metrics ") {
+        ("200 OK", weir::metrics::CONTENT_TYPE, metrics.render())
     } else {
-        ("404 Not Found", "try /metrics\n".to_string())
+        ("404 Not Found", "text/plain", "try /metrics\n".to_string())
     };
     let response = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(response.as_bytes()).await?;

@@ -17,6 +17,7 @@ use crate::assign::Assignments;
 /// Consumer lag per partition: the partition's high watermark minus the
 /// group's committed offset (`topic`, `partition` labels).
 pub const CONSUMER_LAG: &str = "weir_kafka_consumer_lag";
+const CONSUMER_LAG_HELP: &str = "Messages between the committed offset and the partition's end.";
 
 /// How often the same kind of connection warning is repeated.
 const WARN_EVERY: Duration = Duration::from_secs(10);
@@ -113,11 +114,13 @@ impl ClientContext for WeirContext {
                     continue;
                 }
                 let partition = partition.to_string();
-                self.metrics.gauge_set(
-                    CONSUMER_LAG,
-                    &[("topic", topic), ("partition", &partition)],
-                    p.consumer_lag as f64,
-                );
+                self.metrics
+                    .gauge(
+                        CONSUMER_LAG,
+                        CONSUMER_LAG_HELP,
+                        &[("topic", topic), ("partition", &partition)],
+                    )
+                    .set(p.consumer_lag as f64);
             }
         }
     }

@@ -191,7 +191,8 @@ async fn weir_job(
     let metrics = Metrics::new();
     let pipeline = Pipeline::build(&config, &engine, &registry, metrics.clone())?;
     let shutdown = async move {
-        while metrics.counter_total("weir_sink_records_total") < records {
+        let written = [("pipeline", "bench"), ("sink", "out")];
+        while metrics.counter_value(weir::metrics::names::SINK_RECORDS, &written) < records {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     };

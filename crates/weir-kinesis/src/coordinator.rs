@@ -10,7 +10,6 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::LEASES_HELD;
 use crate::balance::{Pick, View, choose};
 use crate::leases::{Checkpoint, Lease, LeaseError, LeaseStore};
 use crate::options::Start;
@@ -18,6 +17,7 @@ use crate::reader::{Control, ReaderContext, read_shard};
 use crate::retry::Throttled;
 use crate::sequence::SeqKey;
 use crate::shards::{Shard, list_shards};
+use crate::{LEASES_HELD, LEASES_HELD_HELP};
 
 /// A lease this process holds.
 struct Held {
@@ -168,7 +168,12 @@ impl Coordinator {
         let held = self.held.len() as f64;
         self.ctx
             .metrics
-            .gauge_set(LEASES_HELD, &[("stream", &self.ctx.stream.name)], held);
+            .gauge(
+                LEASES_HELD,
+                LEASES_HELD_HELP,
+                &[("stream", &self.ctx.stream.name)],
+            )
+            .set(held);
         Ok(())
     }
 

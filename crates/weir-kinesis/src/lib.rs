@@ -112,11 +112,14 @@ pub use source::KinesisSource;
 /// Gauge: `MillisBehindLatest` of the last GetRecords answer, per `stream`
 /// and `shard` (how far the reader is behind the shard's tip).
 pub const ITERATOR_AGE: &str = "weir_kinesis_iterator_age_ms";
+const ITERATOR_AGE_HELP: &str = "MillisBehindLatest of the last GetRecords answer.";
 /// Counter: calls refused for throughput, per `stream` and `operation`
 /// (`GetRecords`, `GetShardIterator`, `PutRecords`).
 pub const THROTTLED: &str = "weir_kinesis_throttled_total";
+const THROTTLED_HELP: &str = "Kinesis calls refused for throughput.";
 /// Gauge: shard leases this process holds, per `stream`.
 pub const LEASES_HELD: &str = "weir_kinesis_leases_held";
+const LEASES_HELD_HELP: &str = "Shard leases this process holds.";
 
 /// The `kinesis` connector (source and sink), for a [`Registry`].
 #[derive(Debug, Clone, Copy, Default)]

@@ -19,7 +19,7 @@ use crate::progress::Progress;
 use crate::retry::{Backoff, Throttled};
 use crate::sequence::SeqKey;
 use crate::shards::StreamRef;
-use crate::{ITERATOR_AGE, THROTTLED};
+use crate::{ITERATOR_AGE, ITERATOR_AGE_HELP, THROTTLED, THROTTLED_HELP};
 
 /// Records read from a shard, for the source to batch.
 #[derive(Debug)]
@@ -191,7 +191,10 @@ impl Reader {
             self.backoff.reset();
             if let Some(ms) = out.millis_behind_latest() {
                 let labels = self.labels();
-                self.ctx.metrics.gauge_set(ITERATOR_AGE, &labels, ms as f64);
+                self.ctx
+                    .metrics
+                    .gauge(ITERATOR_AGE, ITERATOR_AGE_HELP, &labels)
+                    .set(ms as f64);
             }
             let skip_below = skip.as_ref().filter(|_| self.last.is_none());
             let records = convert(out.records(), skip_below);
@@ -290,11 +293,14 @@ impl Reader {
                 ));
             }
             Kind::Throttled => {
-                self.ctx.metrics.counter_add(
-                    THROTTLED,
-                    &[("stream", &self.ctx.stream.name), ("operation", operation)],
-                    1,
-                );
+                self.ctx
+                    .metrics
+                    .counter(
+                        THROTTLED,
+                        THROTTLED_HELP,
+                        &[("stream", &self.ctx.stream.name), ("operation", operation)],
+                    )
+                    .inc();
             }
             _ => {}
         }

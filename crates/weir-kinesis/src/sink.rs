@@ -13,12 +13,12 @@ use tokio::time::Instant;
 use weir::metrics::Metrics;
 use weir::{Record, Sink, SinkError};
 
-use crate::THROTTLED;
 use crate::aws::{self, Failure, Kind};
 use crate::options::{Connection, SinkOptions};
 use crate::retry::{Backoff, Throttled};
 use crate::shards::StreamRef;
 use crate::source::endpoint_text;
+use crate::{THROTTLED, THROTTLED_HELP};
 
 /// Most records in one PutRecords call.
 pub const MAX_RECORDS_PER_CALL: usize = 500;
@@ -263,11 +263,13 @@ impl KinesisSink {
                 }
             };
             if last.kind == Kind::Throttled {
-                self.metrics.counter_add(
-                    THROTTLED,
-                    &[("stream", &name), ("operation", "PutRecords")],
-                    1,
-                );
+                self.metrics
+                    .counter(
+                        THROTTLED,
+                        THROTTLED_HELP,
+                        &[("stream", &name), ("operation", "PutRecords")],
+                    )
+                    .inc();
             }
             let delay = backoff.next_delay();
             if Instant::now() + delay > deadline {

@@ -52,7 +52,7 @@ pub mod state {
 }
 
 /// Metrics, exported by the host with the prefix `weir_plugin_` and a
-/// `plugin` label.
+/// `plugin` label; counters also get the suffix `_total`.
 pub mod metrics {
     use crate::bindings::weir::plugin::metrics as raw;
 

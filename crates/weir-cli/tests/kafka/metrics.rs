@@ -46,10 +46,12 @@ fn consumer_lag_per_partition_is_a_metric() -> TestResult {
         let text = scrape_metrics(&addr)?;
         let lags: Vec<Option<f64>> = (0..3).map(|p| lag(&text, &input, p)).collect();
         if lags.iter().all(|l| *l == Some(0.0)) {
-            assert!(
-                text.contains("weir_sink_records_total{sink=\"out\"} 3000"),
-                "{text}"
+            let written = metric_value(
+                &text,
+                "weir_sink_records_total",
+                &[("pipeline", "lag"), ("sink", "out")],
             );
+            assert_eq!(written, Some(3000.0), "{text}");
             break;
         }
         weir.check_running()?;

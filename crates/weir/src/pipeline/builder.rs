@@ -11,6 +11,7 @@ use crate::sink::Sink;
 use crate::source::{BatchLimits, Source};
 use crate::state::{StateError, StateStore};
 
+use super::counters::PipelineCounters;
 use super::deliver::Delivery;
 use super::filter::RecordFilter;
 use super::lanes::Shared;
@@ -336,7 +337,10 @@ impl PipelineBuilder {
         self
     }
 
-    /// Where the pipeline's metrics go (default: a new registry).
+    /// The metrics the pipeline registers its series in (default: a new,
+    /// unshared set). Its [`RunSummary`](crate::pipeline::RunSummary) is
+    /// read from these same counters; see [`crate::metrics`] for serving
+    /// them or bridging them into another registry.
     pub fn metrics(mut self, metrics: Metrics) -> Self {
         self.metrics = metrics;
         self
@@ -406,15 +410,24 @@ impl PipelineBuilder {
             }
             (None, None) => return Err(BuildError::NoFailureDestination),
         };
+        let counters = Arc::new(PipelineCounters::new(
+            &metrics,
+            &name,
+            stages.iter().map(|s| (s.name.as_str(), s.window.is_some())),
+            sinks
+                .keys()
+                .map(String::as_str)
+                .chain([dead_letters.0.as_str()]),
+        ));
         let mut runtimes = Vec::with_capacity(stages.len());
-        for (index, s) in stages.into_iter().enumerate() {
+        for ((index, s), counters) in stages.into_iter().enumerate().zip(&counters.stages) {
             if !s.plugin.engine_has_deadlines() {
                 tracing::warn!(pipeline = %name, stage = %s.name, "call deadlines are off: a plugin that never returns stalls the pipeline");
             }
-            let windows = s
-                .window
-                .as_ref()
-                .map(|w| Windows::new(w, store.namespace(&format!("{}\u{1}windows", s.name))));
+            let windows = s.window.as_ref().map(|w| {
+                let state = store.namespace(&format!("{}\u{1}windows", s.name));
+                Windows::new(w, state, counters.windows_closed.clone())
+            });
             let options = InstanceOptions {
                 settings: s.settings,
                 limits: s.limits,
@@ -422,18 +435,17 @@ impl PipelineBuilder {
                 metrics: Some(metrics.clone()),
             };
             let stage =
-                StageRuntime::new(s.name.clone(), s.plugin, options, windows).map_err(|error| {
-                    BuildError::Plugin {
+                StageRuntime::new(s.name.clone(), s.plugin, options, windows, counters.clone())
+                    .map_err(|error| BuildError::Plugin {
                         index,
                         stage: s.name,
                         error,
-                    }
-                })?;
+                    })?;
             runtimes.push(stage);
         }
         let router = Router::new(routes, outputs);
         let policy = RetryPolicy::new(&errors);
-        let chain = StageChain::new(runtimes, metrics.clone(), policy);
+        let chain = StageChain::new(runtimes, policy);
         let state_handles = chain.state_handles();
         let filter = RecordFilter::new(patterns);
         let delivery = Delivery {
@@ -441,7 +453,7 @@ impl PipelineBuilder {
             router,
             sinks,
             dead_letters,
-            metrics: metrics.clone(),
+            counters: counters.clone(),
             policy,
         };
         Ok(Pipeline {
@@ -459,8 +471,8 @@ impl PipelineBuilder {
             shared: Arc::new(Shared {
                 chain: Arc::new(chain),
                 delivery,
+                counters,
             }),
-            metrics,
         })
     }
 }

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::metrics::{Metrics, names};
 use crate::record::Record;
 use crate::sink::{Sink, SinkError};
 
+use super::counters::PipelineCounters;
 use super::retry::RetryPolicy;
 use super::route::Router;
 use crate::record::DeadLetter;
@@ -18,15 +18,8 @@ pub(crate) struct Delivery {
     pub(crate) router: Router,
     pub(crate) sinks: BTreeMap<String, Arc<dyn Sink>>,
     pub(crate) dead_letters: (String, Arc<dyn Sink>),
-    pub(crate) metrics: Metrics,
+    pub(crate) counters: Arc<PipelineCounters>,
     pub(crate) policy: RetryPolicy,
-}
-
-/// What one delivery wrote.
-#[derive(Debug, Default)]
-pub(crate) struct Delivered {
-    pub(crate) written: BTreeMap<String, u64>,
-    pub(crate) failed: u64,
 }
 
 impl Delivery {
@@ -40,6 +33,7 @@ impl Delivery {
         sink: &dyn Sink,
         records: &[Record],
     ) -> Result<(), (SinkError, u32, Vec<Record>)> {
+        let counters = self.counters.sink(name);
         let mut retries = 0;
         let mut pending: Option<Vec<Record>> = None;
         loop {
@@ -66,8 +60,7 @@ impl Delivery {
             retries += 1;
             let delay = self.policy.delay(retries);
             tracing::warn!(pipeline = %self.pipeline, sink = name, retry = retries, records = not_accepted.len(), delay_ms = delay.as_millis() as u64, "write failed, retrying: {e}");
-            self.metrics
-                .counter_add(names::SINK_RETRIES, &[("sink", name)], 1);
+            counters.retries.inc();
             tokio::time::sleep(delay).await;
             pending = Some(not_accepted);
         }
@@ -83,7 +76,7 @@ impl Delivery {
         partition: &str,
         records: Vec<Record>,
         mut failed: Vec<DeadLetter>,
-    ) -> Result<Delivered, SinkError> {
+    ) -> Result<(), SinkError> {
         let mut per_sink: BTreeMap<&str, Vec<Record>> = BTreeMap::new();
         let mut targets = Vec::new();
         for record in records {
@@ -99,23 +92,16 @@ impl Delivery {
             let sink = self.sinks.get(*name)?;
             Some(async move { (*name, self.write(name, sink.as_ref(), records).await) })
         });
-        let mut delivered = Delivered::default();
         for (name, result) in futures::future::join_all(writes).await {
+            let sent = per_sink.get(name).map_or(0, Vec::len);
+            let records = self.counters.sink(name).records;
             match result {
                 Ok(()) => {
-                    let n = per_sink.get(name).map_or(0, Vec::len) as u64;
-                    *delivered.written.entry(name.to_string()).or_default() += n;
-                    self.metrics
-                        .counter_add(names::SINK_RECORDS, &[("sink", name)], n);
+                    records.inc_by(sent as u64);
                 }
-                Err((error, attempts, records)) => {
-                    let n = per_sink
-                        .get(name)
-                        .map_or(0, Vec::len)
-                        .saturating_sub(records.len()) as u64;
-                    *delivered.written.entry(name.to_string()).or_default() += n;
-                    self.metrics
-                        .counter_add(names::SINK_RECORDS, &[("sink", name)], n);
+                Err((error, attempts, not_accepted)) => {
+                    records.inc_by(sent.saturating_sub(not_accepted.len()) as u64);
+                    let records = not_accepted;
                     tracing::error!(pipeline = %self.pipeline, sink = name, records = records.len(), attempts, "write failed, sending the records to the failure destination: {error}");
                     let stage = format!("sink:{name}");
                     failed.extend(records.into_iter().map(|r| {
@@ -130,14 +116,9 @@ impl Delivery {
             self.write(name, sink.as_ref(), &letters)
                 .await
                 .map_err(|(e, _, _)| e)?;
-            delivered.failed = letters.len() as u64;
-            self.metrics.counter_add(
-                names::DEAD_LETTERS,
-                &[("pipeline", self.pipeline.as_str())],
-                delivered.failed,
-            );
+            self.counters.dead_letters.inc_by(letters.len() as u64);
         }
-        Ok(delivered)
+        Ok(())
     }
 
     /// Flushes and closes every sink and the failure destination.
@@ -161,6 +142,7 @@ mod tests {
     use async_trait::async_trait;
 
     use super::*;
+    use crate::metrics::Metrics;
     use crate::record::Position;
 
     /// Accepts a record only on its `accept_on`-th attempt (by value).
@@ -213,7 +195,12 @@ mod tests {
             router: Router::new(Vec::new(), vec!["out".into()]),
             sinks: [("out".to_string(), sink.clone() as Arc<dyn Sink>)].into(),
             dead_letters: ("dlq".into(), letters.clone()),
-            metrics: Metrics::new(),
+            counters: Arc::new(PipelineCounters::new(
+                &Metrics::new(),
+                "p",
+                [],
+                ["out", "dlq"],
+            )),
             policy: RetryPolicy {
                 max_retries: 2,
                 backoff: Duration::from_millis(1),
@@ -226,9 +213,10 @@ mod tests {
             .map(|(i, v)| Record::new(*v, Position::Offset(i as u64), 0))
             .collect();
         let done = delivery.deliver("o", "0", records, Vec::new()).await;
-        let done = done.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(done.written.get("out"), Some(&3));
-        assert_eq!(done.failed, 1);
+        done.unwrap_or_else(|e| panic!("{e}"));
+        let totals = delivery.counters.totals();
+        assert_eq!(totals.written.get("out"), Some(&3));
+        assert_eq!(totals.failed, 1);
         // "a" and "c" were written once; "b" on its retry; "d" never.
         let accepted = sink.accepted.lock().map(|a| a.clone()).unwrap_or_default();
         assert_eq!(accepted, [b"a".to_vec(), b"c".to_vec(), b"b".to_vec()]);

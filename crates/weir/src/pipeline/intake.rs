@@ -1,12 +1,14 @@
 //! What happens to a batch before the lanes: the age limit, the filter
 //! patterns and the split into lanes.
 
+use std::sync::Arc;
+
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::connectors::lines::now_ms;
-use crate::metrics::{Metrics, names};
 use crate::record::{Batch, Record};
 
+use super::counters::PipelineCounters;
 use super::filter::RecordFilter;
 use super::lanes::{Lanes, Work, split};
 use super::progress::RunState;
@@ -20,7 +22,7 @@ pub(crate) struct Intake {
     pub(crate) filter: Option<RecordFilter>,
     pub(crate) lanes: usize,
     pub(crate) max_age_ms: Option<i64>,
-    pub(crate) metrics: Metrics,
+    pub(crate) counters: Arc<PipelineCounters>,
 }
 
 impl Intake {
@@ -33,13 +35,11 @@ impl Intake {
         lanes: &mut Lanes,
         run: &mut RunState,
     ) -> Option<Advance> {
-        let pl = [("pipeline", self.name.as_str())];
         let n = batch.records.len() as u64;
         let last = batch.records.last()?.position.clone();
-        run.summary.records_in += n;
-        run.summary.batches += 1;
-        self.metrics.counter_add(names::RECORDS_IN, &pl, n);
-        self.metrics.observe(names::BATCH_RECORDS, &pl, n as f64);
+        self.counters.records_in.inc_by(n);
+        self.counters.batches.inc();
+        self.counters.batch_records.observe(n as f64);
         let Batch {
             origin,
             partition,
@@ -55,8 +55,7 @@ impl Intake {
             records = fresh;
             if !old.is_empty() {
                 tracing::warn!(pipeline = %self.name, partition = %partition, records = old.len(), "records older than max_record_age go to the failure destination");
-                self.metrics
-                    .counter_add(names::RECORDS_EXPIRED, &pl, old.len() as u64);
+                self.counters.expired.inc_by(old.len() as u64);
             }
             expired = old
                 .into_iter()
@@ -77,9 +76,7 @@ impl Intake {
             let before = records.len();
             records.retain(|r| filter.keeps(r, &origin, &partition));
             let skipped = (before - records.len()) as u64;
-            run.summary.filtered += skipped;
-            self.metrics
-                .counter_add(names::RECORDS_FILTERED, &pl, skipped);
+            self.counters.filtered.inc_by(skipped);
         }
         // Records the patterns skipped count as done: the checkpoint still
         // moves past them.

@@ -8,7 +8,7 @@
 //! in parallel. A lane reports each finished share to the pipeline, which
 //! moves the checkpoint over batches whose every share is done.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::Hasher as _;
 use std::sync::Arc;
 
@@ -19,6 +19,7 @@ use crate::pattern::hash::FastHasher;
 use crate::record::{Batch, Position, Record};
 
 use super::PipelineError;
+use super::counters::PipelineCounters;
 use super::deliver::Delivery;
 use super::stages::StageChain;
 use crate::record::DeadLetter;
@@ -31,28 +32,19 @@ pub(crate) struct Work {
     pub(crate) failed: Vec<DeadLetter>,
 }
 
-/// What a lane did with its share of a batch.
-#[derive(Debug, Default)]
-pub(crate) struct Counts {
-    pub(crate) dropped: u64,
-    pub(crate) records_out: u64,
-    pub(crate) scored: u64,
-    pub(crate) failed: u64,
-    pub(crate) written: BTreeMap<String, u64>,
-}
-
 /// A lane finished a share.
 pub(crate) struct Done {
     pub(crate) partition: Arc<str>,
     pub(crate) seq: u64,
     pub(crate) tags: Vec<u64>,
-    pub(crate) result: Result<Counts, PipelineError>,
+    pub(crate) result: Result<(), PipelineError>,
 }
 
 /// What every lane shares.
 pub(crate) struct Shared {
     pub(crate) chain: Arc<StageChain>,
     pub(crate) delivery: Delivery,
+    pub(crate) counters: Arc<PipelineCounters>,
 }
 
 /// The lanes of every partition, started on first use.
@@ -203,12 +195,11 @@ async fn stage(shared: &Shared, work: Work) -> Result<Staged, Done> {
             });
         }
     };
-    let counts = Counts {
-        dropped: out.dropped as u64,
-        records_out: out.records.len() as u64,
-        scored: out.records.iter().filter(|r| r.score.is_some()).count() as u64,
-        ..Counts::default()
-    };
+    let counters = &shared.counters;
+    counters.records_out.inc_by(out.records.len() as u64);
+    counters
+        .scored
+        .inc_by(out.records.iter().filter(|r| r.score.is_some()).count() as u64);
     failed.extend(out.failed);
     Ok(Staged {
         seq,
@@ -217,7 +208,6 @@ async fn stage(shared: &Shared, work: Work) -> Result<Staged, Done> {
         records: out.records,
         failed,
         tags: out.tags,
-        counts,
     })
 }
 
@@ -229,7 +219,6 @@ struct Staged {
     records: Vec<Record>,
     failed: Vec<DeadLetter>,
     tags: Vec<u64>,
-    counts: Counts,
 }
 
 /// Writes a staged share and reports it.
@@ -241,17 +230,11 @@ async fn deliver(shared: Arc<Shared>, staged: Staged) -> Done {
         records,
         failed,
         tags,
-        mut counts,
     } = staged;
     let result = shared
         .delivery
         .deliver(&origin, &partition, records, failed)
         .await
-        .map(|d| {
-            counts.written = d.written;
-            counts.failed = d.failed;
-            counts
-        })
         .map_err(PipelineError::from);
     Done {
         partition,

@@ -7,6 +7,7 @@
 
 mod builder;
 mod config;
+mod counters;
 mod deliver;
 mod duration;
 pub mod filter;

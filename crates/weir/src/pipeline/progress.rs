@@ -11,7 +11,10 @@ use super::PipelineError;
 use super::lanes::Done;
 use super::tickets::{Advance, Tickets};
 
-/// Counts of one run, for the summary line and for tests.
+/// Counts of one run, for the summary line and for tests: what the
+/// pipeline's counters in its [`Metrics`](crate::metrics::Metrics) went up
+/// by during the run (two pipelines running at once under one name in one
+/// `Metrics` share their counters).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct RunSummary {
@@ -44,7 +47,6 @@ pub(crate) struct RunState {
     pub(crate) source_name: String,
     pub(crate) store: StateStore,
     pub(crate) state_handles: Vec<StateHandle>,
-    pub(crate) summary: RunSummary,
     pub(crate) tickets: Tickets,
     /// Where persisted checkpoints go to the source.
     pub(crate) acks: Acks,
@@ -57,20 +59,10 @@ impl RunState {
     /// can move.
     pub(crate) fn finish(&mut self, done: Done) -> Result<(), PipelineError> {
         match done.result {
-            Ok(c) => {
-                let s = &mut self.summary;
-                s.dropped += c.dropped;
-                s.records_out += c.records_out;
-                s.scored += c.scored;
-                s.failed += c.failed;
-                for (sink, n) in c.written {
-                    *s.written.entry(sink).or_default() += n;
-                }
-                match self.tickets.finish(&done.partition, done.seq, done.tags) {
-                    Some(advance) => self.persist(&advance),
-                    None => Ok(()),
-                }
-            }
+            Ok(()) => match self.tickets.finish(&done.partition, done.seq, done.tags) {
+                Some(advance) => self.persist(&advance),
+                None => Ok(()),
+            },
             Err(e) => {
                 // The batch never completes: the checkpoint stays before it.
                 tracing::error!(pipeline = %self.name, partition = %done.partition, "stopping: {e}");

@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use tokio::sync::{Semaphore, mpsc};
 
-use crate::metrics::Metrics;
 use crate::source::{Acks, Source};
 use crate::state::{StateHandle, StateStore};
 
@@ -30,7 +29,6 @@ pub struct Pipeline {
     pub(crate) lanes: usize,
     pub(crate) max_age_ms: Option<i64>,
     pub(crate) shared: Arc<Shared>,
-    pub(crate) metrics: Metrics,
     pub(crate) store: StateStore,
     pub(crate) state_handles: Vec<StateHandle>,
 }
@@ -71,7 +69,6 @@ impl Pipeline {
             lanes: lane_count,
             max_age_ms,
             shared,
-            metrics,
             store,
             state_handles,
         } = self;
@@ -93,17 +90,14 @@ impl Pipeline {
             filter,
             lanes: lane_count,
             max_age_ms,
-            metrics,
+            counters: shared.counters.clone(),
         };
+        let counted_before = shared.counters.totals();
         let mut run = RunState {
             name,
             source_name,
             store,
             state_handles,
-            summary: RunSummary {
-                resumed,
-                ..RunSummary::default()
-            },
             tickets: Tickets::default(),
             acks,
             error: None,
@@ -186,7 +180,6 @@ impl Pipeline {
             tracing::warn!(pipeline = %run.name, "closing the source: {e}");
         }
         let closed = shared.delivery.close().await;
-        run.summary.elapsed = started.elapsed();
         if let Some(e) = run.error {
             if let Err(c) = closed {
                 tracing::warn!(pipeline = %run.name, "closing the sinks after the failure: {c}");
@@ -194,7 +187,11 @@ impl Pipeline {
             return Err(e);
         }
         closed?;
-        let summary = run.summary;
+        let summary = RunSummary {
+            resumed,
+            elapsed: started.elapsed(),
+            ..shared.counters.totals().since(&counted_before)
+        };
         if summary.resumed && summary.records_in == 0 {
             tracing::info!(pipeline = %run.name, "nothing new since the last checkpoint; to process everything again, start over (`weir run --reset` deletes the checkpoints)");
         }

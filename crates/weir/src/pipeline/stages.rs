@@ -4,11 +4,11 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use crate::metrics::{Metrics, names};
 use crate::plugin::{CallFailure, InstanceOptions, Outcome, Plugin, PluginError, PluginInstance};
 use crate::record::{Batch, Record};
 use crate::state::{StateHandle, next_tag};
 
+use super::counters::StageCounters;
 use super::retry::RetryPolicy;
 use super::window::Windows;
 use crate::record::DeadLetter;
@@ -21,6 +21,7 @@ pub(crate) struct StageRuntime {
     options: InstanceOptions,
     pool: Mutex<Vec<PluginInstance>>,
     windows: Option<Windows>,
+    counters: StageCounters,
 }
 
 impl StageRuntime {
@@ -30,6 +31,7 @@ impl StageRuntime {
         plugin: Plugin,
         options: InstanceOptions,
         windows: Option<Windows>,
+        counters: StageCounters,
     ) -> Result<Self, PluginError> {
         let first = plugin.instantiate(options.clone())?;
         Ok(StageRuntime {
@@ -38,6 +40,7 @@ impl StageRuntime {
             options,
             pool: Mutex::new(vec![first]),
             windows,
+            counters,
         })
     }
 
@@ -90,7 +93,6 @@ impl StageRuntime {
 pub(crate) struct ChainOutput {
     pub(crate) records: Vec<Record>,
     pub(crate) failed: Vec<DeadLetter>,
-    pub(crate) dropped: usize,
     /// State-write tags of the successful calls, committed with the batch.
     pub(crate) tags: Vec<u64>,
 }
@@ -98,17 +100,12 @@ pub(crate) struct ChainOutput {
 /// The ordered stages of a pipeline.
 pub(crate) struct StageChain {
     pub(crate) stages: Vec<StageRuntime>,
-    metrics: Metrics,
     policy: RetryPolicy,
 }
 
 impl StageChain {
-    pub(crate) fn new(stages: Vec<StageRuntime>, metrics: Metrics, policy: RetryPolicy) -> Self {
-        StageChain {
-            stages,
-            metrics,
-            policy,
-        }
+    pub(crate) fn new(stages: Vec<StageRuntime>, policy: RetryPolicy) -> Self {
+        StageChain { stages, policy }
     }
 
     /// Every state handle of every stage.
@@ -155,17 +152,15 @@ impl StageChain {
         mut retries: u32,
         out: &mut ChainOutput,
     ) -> Vec<Record> {
-        let labels = [("stage", stage.name.as_str())];
+        let counters = &stage.counters;
         loop {
             let tag = next_tag();
             let from = (batch.origin.clone(), batch.partition.clone());
             let started = Instant::now();
             let result = stage.call(batch, tag);
-            self.metrics.observe(
-                names::STAGE_CALL_SECONDS,
-                &labels,
-                started.elapsed().as_secs_f64(),
-            );
+            counters
+                .call_seconds
+                .observe(started.elapsed().as_secs_f64());
             let failure = match result {
                 Ok(outcome) => {
                     out.tags.push(tag);
@@ -177,13 +172,13 @@ impl StageChain {
             for handle in stage.state_handles() {
                 handle.rollback(tag);
             }
-            self.metrics.counter_add(names::STAGE_TRAPS, &labels, 1);
+            counters.traps.inc();
             let CallFailure { error, batch: b } = *failure;
             batch = b;
             let n = batch.records.len();
             if self.policy.bisect && n > 1 {
                 tracing::warn!(stage = %stage.name, partition = %batch.partition, records = n, "call failed, splitting the batch: {error}");
-                self.metrics.counter_add(names::STAGE_SPLITS, &labels, 1);
+                counters.splits.inc();
                 let right = Batch {
                     origin: batch.origin.clone(),
                     partition: batch.partition.clone(),
@@ -197,13 +192,12 @@ impl StageChain {
                 retries += 1;
                 let delay = self.policy.delay(retries);
                 tracing::warn!(stage = %stage.name, partition = %batch.partition, records = n, retry = retries, delay_ms = delay.as_millis() as u64, "call failed, retrying: {error}");
-                self.metrics.counter_add(names::STAGE_RETRIES, &labels, 1);
+                counters.retries.inc();
                 std::thread::sleep(delay);
                 continue;
             }
             tracing::error!(stage = %stage.name, partition = %batch.partition, records = n, attempts = retries + 1, "call failed, sending its records to the failure destination: {error}");
-            self.metrics
-                .counter_add(names::STAGE_RECORDS_FAILED, &labels, n as u64);
+            counters.failed.inc_by(n as u64);
             let error = error.to_string();
             let Batch {
                 origin,
@@ -235,20 +229,10 @@ impl StageChain {
         attempts: u32,
         out: &mut ChainOutput,
     ) -> Vec<Record> {
-        let labels = [("stage", stage.name.as_str())];
-        let m = &self.metrics;
-        m.counter_add(
-            names::STAGE_RECORDS_OUT,
-            &labels,
-            outcome.records.len() as u64,
-        );
-        m.counter_add(names::RECORDS_DROPPED, &labels, outcome.dropped as u64);
-        m.counter_add(
-            names::STAGE_RECORDS_FAILED,
-            &labels,
-            outcome.failed.len() as u64,
-        );
-        out.dropped += outcome.dropped;
+        let counters = &stage.counters;
+        counters.records_out.inc_by(outcome.records.len() as u64);
+        counters.dropped.inc_by(outcome.dropped as u64);
+        counters.failed.inc_by(outcome.failed.len() as u64);
         for f in outcome.failed {
             tracing::warn!(stage = %stage.name, position = %f.record.position, "record failed: {}", f.error);
             out.failed.push(
@@ -265,6 +249,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::metrics::{Metrics, names};
+    use crate::pipeline::counters::PipelineCounters;
     use crate::plugin::{Engine, Grants};
     use crate::record::Position;
     use crate::state::StateStore;
@@ -289,23 +275,30 @@ mod tests {
             state: Some(store.namespace("score")),
             ..InstanceOptions::default()
         };
-        let stage = StageRuntime::new("score".into(), plugin, options, None)?;
         let metrics = Metrics::new();
+        let counters = PipelineCounters::new(&metrics, "p", [("score", false)], []);
+        let stage = StageRuntime::new(
+            "score".into(),
+            plugin,
+            options,
+            None,
+            counters.stages[0].clone(),
+        )?;
         let policy = RetryPolicy {
             max_retries: 2,
             backoff: Duration::from_millis(1),
             bisect: false,
         };
-        let chain = StageChain::new(vec![stage], metrics.clone(), policy);
-        let labels = [("stage", "score")];
+        let chain = StageChain::new(vec![stage], policy);
+        let labels = [("pipeline", "p"), ("stage", "score")];
 
         // One read fails: the call traps, its retry reads and scores.
         store.fail_next_reads(1);
         let out = chain.run(Batch::new("tx", "0", vec![txn("c-1", 0)]));
         assert_eq!((out.records.len(), out.failed.len()), (1, 0));
         assert!(out.records[0].score.is_some());
-        assert_eq!(metrics.counter(names::STAGE_TRAPS, &labels), 1);
-        assert_eq!(metrics.counter(names::STAGE_RETRIES, &labels), 1);
+        assert_eq!(metrics.counter_value(names::STAGE_TRAPS, &labels), 1);
+        assert_eq!(metrics.counter_value(names::STAGE_RETRIES, &labels), 1);
 
         // Reads keep failing: every attempt fails, and the record goes to
         // the failure destination with the store's error; it is never
@@ -321,7 +314,7 @@ mod tests {
             letter.error
         );
         assert_eq!(letter.attempts, 3);
-        assert_eq!(metrics.counter(names::STAGE_RETRIES, &labels), 3);
+        assert_eq!(metrics.counter_value(names::STAGE_RETRIES, &labels), 3);
         Ok(())
     }
 }

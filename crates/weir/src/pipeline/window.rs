@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 
 use super::settings::{WindowBy, WindowConfig};
+use crate::metrics::Counter;
 use crate::plugin::{
     CallFailure, ClosedWindow, FailedRecord, Outcome, PluginError, PluginInstance, WindowGroup,
 };
@@ -30,6 +31,8 @@ pub(crate) struct Windows {
     lateness: i64,
     by: WindowBy,
     state: StateHandle,
+    /// Windows closed (emitted), for the metrics.
+    closed: Counter,
 }
 
 /// The open windows of one partition.
@@ -105,7 +108,7 @@ fn fail(error: PluginError, batch: Batch) -> Box<CallFailure> {
 }
 
 impl Windows {
-    pub(crate) fn new(config: &WindowConfig, state: StateHandle) -> Self {
+    pub(crate) fn new(config: &WindowConfig, state: StateHandle, closed: Counter) -> Self {
         let ms =
             |d: crate::pipeline::ConfigDuration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         Windows {
@@ -113,6 +116,7 @@ impl Windows {
             lateness: config.allowed_lateness.map_or(0, ms),
             by: config.by,
             state,
+            closed,
         }
     }
 
@@ -250,6 +254,7 @@ impl Windows {
         }
         closed.sort_by(|a, b| (a.end, &a.key).cmp(&(b.end, &b.key)));
         let outputs = instance.emit(&closed)?;
+        self.closed.inc_by(closed.len() as u64);
         for w in &closed {
             table.open.remove(&(w.key.clone(), w.start));
         }

@@ -9,7 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{config, log, metrics, state};
 use super::stdio::GuestOutput;
-use crate::metrics::Metrics;
+use crate::metrics::{Buckets, Metrics, names};
 use crate::state::{StateHandle, StateStore};
 
 /// What a store holds for one plugin instance.
@@ -105,25 +105,44 @@ fn plugin_metric(name: &str) -> String {
             }
         })
         .collect();
-    format!("weir_plugin_{clean}")
+    format!("{}{clean}", names::PLUGIN_PREFIX)
 }
+
+/// The help text of plugin metrics.
+const PLUGIN_HELP: &str = "Reported by a plugin.";
 
 impl metrics::Host for HostState {
     fn counter_add(&mut self, name: String, delta: u64) {
         if let Some(m) = &self.metrics {
-            m.counter_add(&plugin_metric(&name), &[("plugin", &self.plugin)], delta);
+            m.counter(
+                &plugin_metric(&name),
+                PLUGIN_HELP,
+                &[("plugin", &self.plugin)],
+            )
+            .inc_by(delta);
         }
     }
 
     fn gauge_set(&mut self, name: String, value: f64) {
         if let Some(m) = &self.metrics {
-            m.gauge_set(&plugin_metric(&name), &[("plugin", &self.plugin)], value);
+            m.gauge(
+                &plugin_metric(&name),
+                PLUGIN_HELP,
+                &[("plugin", &self.plugin)],
+            )
+            .set(value);
         }
     }
 
     fn histogram_observe(&mut self, name: String, value: f64) {
         if let Some(m) = &self.metrics {
-            m.observe(&plugin_metric(&name), &[("plugin", &self.plugin)], value);
+            m.histogram(
+                &plugin_metric(&name),
+                PLUGIN_HELP,
+                Buckets::Default,
+                &[("plugin", &self.plugin)],
+            )
+            .observe(value);
         }
     }
 }

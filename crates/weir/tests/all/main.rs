@@ -3,6 +3,7 @@
 
 mod acks;
 mod cases;
+mod metrics;
 mod pipelines;
 mod plugins;
 mod state;

@@ -13,7 +13,7 @@ use super::{TestResult, engine};
 
 /// Loads an example config with its sinks and data directory moved into
 /// `out`, so tests never write into the examples.
-fn example(rel: &str, out: &Path) -> Result<PipelineConfig, Box<dyn std::error::Error>> {
+pub(crate) fn example(rel: &str, out: &Path) -> Result<PipelineConfig, Box<dyn std::error::Error>> {
     // Build the plugins first (the configs point at them).
     weir_test_support::plugin("amount_filter");
     let path = weir_test_support::repo_root().join("examples").join(rel);

@@ -7,7 +7,10 @@
 //! epoch) → panic while the wall clock (WASI, so the stage must grant
 //! `wasi = true`) is before T, keep after: a transient failure; anything
 //! else → keep; `print` → write a line to stdout and one to stderr (WASI,
-//! so the stage must grant `wasi = true`), then keep. The setting
+//! so the stage must grant `wasi = true`), then keep; `metric` → add 1 to
+//! the counter `chaos_metric`, set the gauge `chaos_len` to the value's
+//! length and observe it in the histogram `chaos_len_seen`, then keep. The
+//! setting
 //! `fail_init = "true"` makes `init` fail; `print_init = "true"` makes
 //! `init` print a line to stdout and one to stderr.
 
@@ -98,6 +101,11 @@ impl Filter for Chaos {
         }
         if contains(value, b"fail") {
             return Err("chaos: asked to fail".to_owned());
+        }
+        if contains(value, b"metric") {
+            weir_plugin::metrics::counter_add("chaos_metric", 1);
+            weir_plugin::metrics::gauge_set("chaos_len", value.len() as f64);
+            weir_plugin::metrics::histogram_observe("chaos_len_seen", value.len() as f64);
         }
         if contains(value, b"print") {
             println!("chaos: record {} printed on stdout", record.index());

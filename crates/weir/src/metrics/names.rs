@@ -1,0 +1,47 @@
+//! The names of the metrics weir records, as they appear in the exposition.
+//!
+//! Every series of a pipeline carries the label `pipeline`; stage series add
+//! `stage`, sink series add `sink`. Counters end in `_total`; histograms
+//! are exposed as `_bucket`, `_count` and `_sum` series.
+
+/// Records read from the source (counter).
+pub const RECORDS_IN: &str = "weir_records_in_total";
+/// Records skipped by the filter patterns (counter).
+pub const RECORDS_FILTERED: &str = "weir_records_filtered_total";
+/// Records that reached the end of the stage chain (counter).
+pub const RECORDS_OUT: &str = "weir_records_out_total";
+/// Of the records out, those with a score (counter).
+pub const RECORDS_SCORED: &str = "weir_records_scored_total";
+/// Records older than `max_record_age`, sent to the failure destination
+/// unprocessed (counter).
+pub const RECORDS_EXPIRED: &str = "weir_records_expired_total";
+/// Batches read from the source (counter).
+pub const BATCHES: &str = "weir_batches_total";
+/// Batches read, by size in records (histogram).
+pub const BATCH_RECORDS: &str = "weir_batch_records";
+/// Records dropped by a filter stage (counter; label `stage`).
+pub const RECORDS_DROPPED: &str = "weir_stage_records_dropped_total";
+/// Records a stage emitted (counter; label `stage`).
+pub const STAGE_RECORDS_OUT: &str = "weir_stage_records_out_total";
+/// Records that failed in a stage (counter; label `stage`).
+pub const STAGE_RECORDS_FAILED: &str = "weir_stage_records_failed_total";
+/// Plugin calls that failed: traps, deadlines, errors (counter; label `stage`).
+pub const STAGE_TRAPS: &str = "weir_stage_traps_total";
+/// Retries of failed plugin calls (counter; label `stage`).
+pub const STAGE_RETRIES: &str = "weir_stage_retries_total";
+/// Failed batches split in two to isolate failing records (counter; label
+/// `stage`).
+pub const STAGE_SPLITS: &str = "weir_stage_splits_total";
+/// Plugin call latency in seconds (histogram; label `stage`).
+pub const STAGE_CALL_SECONDS: &str = "weir_stage_call_seconds";
+/// Windows closed by an aggregator stage (counter; label `stage`).
+pub const WINDOWS_CLOSED: &str = "weir_windows_closed_total";
+/// Records a sink acknowledged (counter; label `sink`).
+pub const SINK_RECORDS: &str = "weir_sink_records_total";
+/// Retries of failed sink writes (counter; label `sink`).
+pub const SINK_RETRIES: &str = "weir_sink_retries_total";
+/// Records written to the failure destination (counter).
+pub const DEAD_LETTERS: &str = "weir_dead_letter_records_total";
+/// The prefix of the metrics plugins report; their series carry the label
+/// `plugin`.
+pub const PLUGIN_PREFIX: &str = "weir_plugin_";
