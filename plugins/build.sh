@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds every Rust plugin in plugins/rust/*/ as a wasm32-wasip2 component.
+# Builds every plugin: the Rust ones in plugins/rust/*/ as wasm32-wasip2
+# components, then those of the other languages (plugins/<language>/build.sh).
 #
 # The guest SDK selects the plugin kind with a Cargo feature, and a workspace
 # build would unify those features across plugins; so each plugin is built
@@ -49,4 +50,11 @@ for name in "${members[@]}"; do
         exit 1
     fi
     printf '  %-22s %s (%s bytes)\n' "$name" "$wasm" "$(wc -c < "$wasm")"
+done
+
+bash "$here/python/build.sh"
+for wasm in "$target_dir"/python/*.wasm; do
+    if [[ -f "$wasm" ]]; then
+        printf '  %-22s %s (%s bytes)\n' "python/$(basename "$wasm" .wasm)" "$wasm" "$(wc -c < "$wasm")"
+    fi
 done

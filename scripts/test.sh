@@ -12,6 +12,9 @@ cd "$root"
 step() { echo "==> $*" >&2; }
 
 WEIR_SETUP_LINT=1 bash scripts/setup.sh
+# The CLI's compiled-code cache, kept with the build output rather than in
+# the user's ~/.cache.
+export WEIR_CACHE_DIR="${WEIR_CACHE_DIR:-${CARGO_TARGET_DIR:-$root/target}/weir-cache}"
 step "Kafka broker jars (Maven Central, cached in .cache/kafka)"
 bash scripts/kafka.sh install
 step "Kinesis and DynamoDB emulators (npm, cached in .cache/kinesis)"
@@ -47,6 +50,9 @@ done
 for name in fraud-scorer telemetry-enricher vehicle-window; do
     (cd plugins && CARGO_TARGET_DIR="$root/plugins/target/sdk-tests" cargo test -q -p "$name")
 done
+
+step "Python SDK unit tests (CPython)"
+python3 -m unittest discover -s plugins/python/sdk/tests
 
 step "starting a Kafka broker and the Kinesis and DynamoDB emulators on 127.0.0.1"
 trap 'bash scripts/kafka.sh stop; bash scripts/kinesis.sh stop' EXIT

@@ -1,5 +1,6 @@
 //! The `weir` command.
 
+mod engine;
 mod metrics_http;
 mod pattern_cmd;
 mod plugin_cmd;

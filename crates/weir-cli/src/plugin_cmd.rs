@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use clap::Subcommand;
 use serde_json::{Value, json};
 use weir::envelope::bytes_json;
-use weir::plugin::{Engine, Grants, InstanceOptions, Limits, PluginKind};
+use weir::plugin::{EngineConfig, Grants, InstanceOptions, Limits, PluginKind};
 use weir::{Batch, Position, Record};
 
 #[derive(Debug, Subcommand)]
@@ -96,7 +96,7 @@ fn parse_settings(pairs: &[String]) -> anyhow::Result<BTreeMap<String, String>> 
 }
 
 fn inspect(path: &std::path::Path, as_json: bool) -> anyhow::Result<()> {
-    let engine = Engine::new()?;
+    let engine = crate::engine::engine(EngineConfig::default())?;
     let plugin = engine.load_file(path, Grants::default())?;
     let info = plugin.info();
     if as_json {
@@ -107,6 +107,12 @@ fn inspect(path: &std::path::Path, as_json: bool) -> anyhow::Result<()> {
     println!("world    weir:plugin/{}@{}", info.kind, info.version);
     println!("digest   {}", info.digest);
     println!("size     {} bytes", info.size);
+    let compiled = if info.from_cache {
+        "mapped from the compiled-code cache"
+    } else {
+        "compiled now (cached for the next start)"
+    };
+    println!("code     {compiled}");
     println!("exports");
     for e in &info.exports {
         println!("  {e}");
@@ -151,7 +157,7 @@ fn test(
     key_field: Option<&str>,
     grants: Grants,
 ) -> anyhow::Result<()> {
-    let engine = Engine::new()?;
+    let engine = crate::engine::engine(EngineConfig::default())?;
     let plugin = engine.load_file(path, grants)?;
     if let Some(k) = kind {
         plugin.expect_kind(k)?;

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use weir::metrics::Metrics;
 use weir::pipeline::{Pipeline, PipelineConfig};
-use weir::plugin::Engine;
+use weir::plugin::EngineConfig;
 
 /// Options of `weir produce`.
 #[derive(Debug, clap::Args)]
@@ -98,7 +98,7 @@ pub(crate) async fn run(args: &ProduceArgs) -> anyhow::Result<()> {
     config.insert("sinks".into(), sinks.into());
     let text = toml::to_string(&config)?;
     let config = PipelineConfig::from_str(&text, "weir produce", &std::env::current_dir()?)?;
-    let engine = Engine::new().context("starting the plugin engine")?;
+    let engine = crate::engine::engine(EngineConfig::default())?;
     let pipeline = Pipeline::build(
         &config,
         &engine,

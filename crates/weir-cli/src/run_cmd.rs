@@ -6,7 +6,6 @@ use anyhow::Context as _;
 use weir::connectors::Registry;
 use weir::metrics::Metrics;
 use weir::pipeline::{Pipeline, PipelineConfig, RunSummary};
-use weir::plugin::Engine;
 
 /// Every connector the `weir` binary knows: the built-in ones and, as
 /// compiled in (features `kafka`, `kinesis`, `webhook`), Kafka, Kinesis
@@ -37,8 +36,7 @@ pub(crate) async fn run(
         })?;
         tracing::info!(data_dir = %data_dir.display(), "reset: checkpoints and plugin state deleted");
     }
-    let engine = Engine::with_config(&config.engine.engine_config())
-        .context("starting the plugin engine")?;
+    let engine = crate::engine::engine(config.engine.engine_config())?;
     let metrics = Metrics::new();
     if let Some(addr) = metrics_addr {
         crate::metrics_http::serve(addr, metrics.clone()).await?;
@@ -93,8 +91,7 @@ fn summary_text(name: &str, s: &RunSummary) -> String {
 
 pub(crate) fn validate(path: &Path) -> anyhow::Result<()> {
     let config = PipelineConfig::from_file(path)?;
-    let engine = Engine::with_config(&config.engine.engine_config())
-        .context("starting the plugin engine")?;
+    let engine = crate::engine::engine(config.engine.engine_config())?;
     Pipeline::validate(&config, &engine, &registry())?;
     println!(
         "{}: ok ({} stages, {} sinks)",

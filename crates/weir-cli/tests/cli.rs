@@ -731,3 +731,85 @@ fn a_finished_pipeline_run_again_keeps_its_output() -> TestResult {
     assert_eq!(std::fs::read_to_string(&output)?, first);
     Ok(())
 }
+
+/// The second command to load a plugin maps the code the first compiled;
+/// `WEIR_CACHE_DIR=off` compiles every time.
+#[test]
+fn a_plugin_compiled_once_is_mapped_from_the_cache_next_time() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let inspect = |cache: &Path| -> Result<String, Box<dyn std::error::Error>> {
+        let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+            .args(["plugin", "inspect", &plugin("amount_filter")])
+            .env("WEIR_CACHE_DIR", cache)
+            .output()?;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        Ok(text(&out.stdout))
+    };
+    let cache = dir.path().join("cache");
+    assert!(inspect(&cache)?.contains("compiled now"));
+    let entries = std::fs::read_dir(&cache)?.count();
+    assert_eq!(entries, 1, "one entry in {}", cache.display());
+    assert!(inspect(&cache)?.contains("mapped from the compiled-code cache"));
+    assert!(inspect(Path::new("off"))?.contains("compiled now"));
+    assert!(inspect(Path::new("off"))?.contains("compiled now"));
+    Ok(())
+}
+
+/// A Python plugin under `weir plugin test`: its `print` is a log line of
+/// the plugin, a record's exception is that record's error with the
+/// traceback, and an exception in `init` is the command's error, with the
+/// author's message and traceback.
+#[test]
+fn python_prints_and_exceptions_reach_the_author() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, "{\"a\":1}\n{\"a\":\"raise\"}\n")?;
+    let raiser = weir_test_support::plugin_in("python", "test_raise")
+        .display()
+        .to_string();
+    let input = input.display().to_string();
+    let run = |raise_in: &str| {
+        let setting = format!("raise_in={raise_in}");
+        weir(&[
+            "--log-format",
+            "json",
+            "plugin",
+            "test",
+            &raiser,
+            "--wasi",
+            "--config",
+            &setting,
+            "--input",
+            &input,
+        ])
+    };
+
+    let out = run("record");
+    let stderr = text(&out.stderr);
+    assert!(
+        logged(&stderr, "test_raise", "hello from init") >= 1,
+        "{stderr}"
+    );
+    let o = outcomes(&out);
+    assert_eq!(o.len(), 2, "{}", text(&out.stdout));
+    assert_eq!(o[0]["outcome"], "kept");
+    let error = o[1]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with("RuntimeError: raised in record as configured")
+            && error.contains("Traceback")
+            && error.contains("in explode"),
+        "{error}"
+    );
+
+    let out = run("init");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for part in [
+        "RuntimeError: raised in init as configured",
+        "Traceback",
+        "in init",
+    ] {
+        assert!(stderr.contains(part), "`{part}` in: {stderr}");
+    }
+    Ok(())
+}

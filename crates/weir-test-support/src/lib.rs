@@ -41,6 +41,14 @@ pub fn repo_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// Builds every plugin, once per process.
+fn built() {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    if let Err(e) = BUILT.get_or_init(build_plugins) {
+        panic!("{e}");
+    }
+}
+
 fn build_plugins() -> Result<(), String> {
     let script = repo_root().join("plugins").join("build.sh");
     let out = Command::new("bash")
@@ -58,16 +66,33 @@ fn build_plugins() -> Result<(), String> {
     }
 }
 
+/// The path of plugin `name` written in `language` (`rust`, `python`, …),
+/// built from source: `plugins/target/<language>/<name>.wasm`, or for Rust
+/// the path of [`plugin`].
+///
+/// # Panics
+///
+/// If the plugins cannot be built; the message carries the build output.
+pub fn plugin_in(language: &str, name: &str) -> PathBuf {
+    if language == "rust" {
+        return plugin(name);
+    }
+    built();
+    let path = repo_root()
+        .join("plugins/target")
+        .join(language)
+        .join(format!("{name}.wasm"));
+    assert!(path.exists(), "plugin {} was not built", path.display());
+    path
+}
+
 /// The path of plugin `crate_name` (e.g. `amount_filter`), built from source.
 ///
 /// # Panics
 ///
 /// If the plugins cannot be built; the message carries the build output.
 pub fn plugin(crate_name: &str) -> PathBuf {
-    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
-    if let Err(e) = BUILT.get_or_init(build_plugins) {
-        panic!("{e}");
-    }
+    built();
     let path = repo_root()
         .join("plugins/target/wasm32-wasip2/release")
         .join(format!("{crate_name}.wasm"));

@@ -8,6 +8,7 @@ use std::time::Duration;
 use wasmtime::{Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
 use super::PluginError;
+use super::cache::{CacheConfig, CompiledCache};
 
 /// How long one epoch tick lasts; deadlines are counted in ticks.
 pub(crate) const TICK: Duration = Duration::from_millis(1);
@@ -32,6 +33,11 @@ pub struct EngineConfig {
     /// Turn it off only for plugins you trust not to loop forever: without
     /// it nothing stops a call that never returns.
     pub deadlines: bool,
+    /// Keep compiled plugins on disk, so the next load of the same
+    /// component maps its machine code instead of compiling it (seconds
+    /// for a large Python or JavaScript plugin). Default: off; the CLI
+    /// turns it on in [`CacheConfig::default_dir`].
+    pub cache: Option<CacheConfig>,
 }
 
 impl Default for EngineConfig {
@@ -41,6 +47,7 @@ impl Default for EngineConfig {
             max_instances: 256,
             max_memory_mb: 4096,
             deadlines: true,
+            cache: None,
         }
     }
 }
@@ -57,6 +64,13 @@ impl EngineConfig {
     #[must_use]
     pub fn with_pooling(mut self, pooling: bool) -> Self {
         self.pooling = pooling;
+        self
+    }
+
+    /// This configuration with the compiled-code cache `cache`.
+    #[must_use]
+    pub fn with_cache(mut self, cache: CacheConfig) -> Self {
+        self.cache = Some(cache);
         self
     }
 }
@@ -80,6 +94,7 @@ pub(crate) struct EngineInner {
     pub(crate) engine: wasmtime::Engine,
     pub(crate) pooling: bool,
     pub(crate) deadlines: bool,
+    pub(crate) cache: Option<CompiledCache>,
     _ticker: Ticker,
 }
 
@@ -96,6 +111,7 @@ impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("pooling", &self.inner.pooling)
+            .field("cache", &self.inner.cache)
             .finish()
     }
 }
@@ -168,11 +184,16 @@ impl Engine {
                 .map_err(|e| PluginError::Engine(format!("cannot start the epoch thread: {e}")))
                 .map(Some)?
         };
+        let cache = settings
+            .cache
+            .clone()
+            .map(|c| CompiledCache::new(c, &engine));
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 engine,
                 pooling,
                 deadlines: settings.deadlines,
+                cache,
                 _ticker: Ticker { stop, thread },
             }),
         })

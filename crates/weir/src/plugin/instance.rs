@@ -9,6 +9,7 @@ use wasmtime::component::{Component, HasSelf, InstancePre, Linker, types::Compon
 use wasmtime::{Store, Trap};
 
 use super::bindings::PluginHost;
+use super::cache::Compiled;
 use super::host::HostState;
 use super::marshal::BatchBuffers;
 use super::options::{Grants, InstanceOptions};
@@ -20,6 +21,7 @@ use crate::record::Batch;
 
 /// What `weir plugin inspect` shows about a plugin.
 #[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
 pub struct PluginInfo {
     /// The plugin's name (its file stem unless given).
     pub name: String,
@@ -35,6 +37,10 @@ pub struct PluginInfo {
     pub exports: Vec<String>,
     /// Size of the component in bytes.
     pub size: usize,
+    /// Whether its compiled code came from the compiled-code cache
+    /// ([`EngineConfig::cache`](super::EngineConfig::cache)) rather than
+    /// being compiled by this load.
+    pub from_cache: bool,
 }
 
 struct PluginInner {
@@ -86,7 +92,12 @@ impl Engine {
             });
         }
         let engine = &self.inner.engine;
-        let component = Component::new(engine, bytes).map_err(|e| PluginError::Compile {
+        let sha = Sha256::digest(bytes);
+        let compiled = match &self.inner.cache {
+            Some(cache) => cache.load(engine, name, bytes, &sha),
+            None => Component::new(engine, bytes).map(|c| (c, Compiled::Fresh)),
+        };
+        let (component, compiled) = compiled.map_err(|e| PluginError::Compile {
             name: name.to_string(),
             message: format!("{e:#}"),
         })?;
@@ -160,8 +171,7 @@ impl Engine {
             message: format!("{e:#}"),
         };
         let exports_idx = worlds::exports(kind, &pre).map_err(load_err)?;
-        let digest = Sha256::digest(bytes);
-        let digest: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        let digest: String = sha.iter().take(6).map(|b| format!("{b:02x}")).collect();
         Ok(Plugin {
             inner: Arc::new(PluginInner {
                 info: PluginInfo {
@@ -172,6 +182,7 @@ impl Engine {
                     imports: imports.into_iter().map(|(n, _)| n).collect(),
                     exports,
                     size: bytes.len(),
+                    from_cache: compiled == Compiled::Cached,
                 },
                 engine: self.clone(),
                 grants,

@@ -22,6 +22,7 @@
 //! ```
 
 mod bindings;
+mod cache;
 mod engine;
 mod error;
 mod host;
@@ -34,6 +35,7 @@ mod stdio;
 mod window;
 mod worlds;
 
+pub use cache::CacheConfig;
 pub use engine::{Engine, EngineConfig};
 pub use error::{PluginError, TrapKind};
 pub use instance::{CallFailure, Plugin, PluginInfo, PluginInstance};

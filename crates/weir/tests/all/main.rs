@@ -2,7 +2,9 @@
 //! built from source (plugins/).
 
 mod acks;
+mod cache;
 mod cases;
+mod languages;
 mod metrics;
 mod pipelines;
 mod plugins;

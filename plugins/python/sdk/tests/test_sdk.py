@@ -1,0 +1,83 @@
+"""The Python SDK's pure parts, in CPython: settings, record views, the
+enricher's emitter and error descriptions.
+
+Run with: python3 -m unittest discover -s plugins/python/sdk/tests
+"""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import weir_plugin as weir  # noqa: E402
+from weir_plugin._kinds import describe  # noqa: E402
+
+
+class SettingsTest(unittest.TestCase):
+    def test_parse_and_require(self):
+        s = weir.Settings([("a", " 1.5 "), ("b", "yes"), ("c", "x"), ("a", "2")])
+        self.assertEqual(s.require("a", float), 2.0)
+        self.assertIs(s.parse_or("b", False), True)
+        self.assertEqual(s.parse_or("missing", 3), 3)
+        self.assertIsNone(s.parse("missing", int))
+        self.assertEqual(s.get("c"), "x")
+        with self.assertRaisesRegex(weir.SettingError, "setting `c`: `x` is not a valid int"):
+            s.require("c", int)
+        with self.assertRaisesRegex(weir.SettingError, "setting `q` is required"):
+            s.require("q")
+
+
+class RecordTest(unittest.TestCase):
+    def test_fields(self):
+        r = weir.Record.of(b'{"a":1}', key=b"k", headers=[("h", b"v"), ("h", b"w")], position="42")
+        self.assertEqual(r.value, b'{"a":1}')
+        self.assertEqual(r.key, b"k")
+        self.assertEqual(r.headers, [("h", b"v"), ("h", b"w")])
+        self.assertEqual(r.header("h"), b"v")
+        self.assertIsNone(r.header("x"))
+        self.assertEqual(r.position, "42")
+        self.assertEqual(r.json(), {"a": 1})
+        self.assertIsNone(weir.Record.of(b"").key)
+        self.assertEqual(weir.Record.of(b"", key=b"").key, b"")
+
+    def test_json_is_strict(self):
+        with self.assertRaises(ValueError):
+            weir.Record.of(b"NaN").json()
+
+
+class EmitterTest(unittest.TestCase):
+    def test_a_failed_input_leaves_nothing(self):
+        out = weir.Emitter()
+        out.emit({"a": 1})
+        mark = out._mark()
+        out._input = 1
+        out.emit_with("k", "text", [("h", "v")])
+        out._rewind(mark)
+        out._input = 2
+        out.emit_with(b"k2", b"raw", [("n", b"1")])
+        self.assertEqual(bytes(out._values), b'{"a":1}raw')
+        self.assertEqual(out._value_ends, [7, 10])
+        self.assertEqual(bytes(out._keys), b"k2")
+        self.assertEqual(list(out._has_key), [0, 1])
+        self.assertEqual(out._header_ends, [0, 1])
+        self.assertEqual(bytes(out._header_data), b"n1")
+        self.assertEqual(out._header_data_ends, [1, 2])
+        self.assertEqual(out._inputs, [0, 2])
+
+
+class DescribeTest(unittest.TestCase):
+    def test_message_first_then_traceback(self):
+        def fail():
+            raise KeyError("amount")
+
+        try:
+            fail()
+        except KeyError as e:
+            text = describe(e)
+        self.assertTrue(text.startswith("KeyError: 'amount'\nTraceback"), text)
+        self.assertIn("in fail", text)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,45 @@
+"""Write weir plugins in Python.
+
+Subclass one of the kinds and the module is a plugin::
+
+    import weir_plugin as weir
+
+    class BigSpenders(weir.Filter):
+        def init(self, settings):
+            self.min_amount = settings.require("min_amount", float)
+
+        def keep(self, record):
+            return record.json()["amount"] > self.min_amount
+
+Build it with componentize-py against weir's WIT (``plugins/python/build.sh``
+shows how). The kinds and their methods are those of the Rust SDK:
+
+- :class:`Filter` — ``keep(record) -> bool``
+- :class:`Enricher` — ``enrich(record, out)``, emitting with ``out.emit(...)``
+- :class:`Scorer` — ``score(record) -> float | Score``
+
+An exception raised for one record fails that record alone: it goes to the
+pipeline's failure destination with the exception and its traceback. An
+exception in ``init`` rejects the plugin with its traceback. ``print``
+writes to the plugin's log (the stage needs ``grants = { wasi = true }``,
+which every Python plugin does).
+"""
+
+from ._record import Record
+from ._settings import SettingError, Settings
+from ._kinds import Emitter, Enricher, Filter, Score, Scorer
+from . import log, metrics, state
+
+__all__ = [
+    "Emitter",
+    "Enricher",
+    "Filter",
+    "Record",
+    "Score",
+    "Scorer",
+    "SettingError",
+    "Settings",
+    "log",
+    "metrics",
+    "state",
+]
