@@ -11,6 +11,7 @@
 
 use std::hash::{Hash as _, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use sha2::{Digest as _, Sha256};
@@ -146,9 +147,13 @@ impl CompiledCache {
 
     fn store(&self, path: &Path, code: &[u8]) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.config.dir)?;
+        // Unique per process and per write, so concurrent writers of one
+        // entry never share a temporary file.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
         let tmp = self.config.dir.join(format!(
-            ".{}.{}.tmp",
+            ".{}.{}.{}.tmp",
             std::process::id(),
+            WRITES.fetch_add(1, Ordering::Relaxed),
             path.file_name()
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default()
