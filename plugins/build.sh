@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds every plugin: the Rust ones in plugins/rust/*/ as wasm32-wasip2
 # components, then those of the other languages (plugins/<language>/build.sh).
+# `bash plugins/build.sh rust` builds only the Rust ones.
 #
 # The guest SDK selects the plugin kind with a Cargo feature, and a workspace
 # build would unify those features across plugins; so each plugin is built
@@ -52,6 +53,9 @@ for name in "${members[@]}"; do
     printf '  %-22s %s (%s bytes)\n' "$name" "$wasm" "$(wc -c < "$wasm")"
 done
 
+if [[ "${1:-}" == rust ]]; then
+    exit 0
+fi
 bash "$here/python/build.sh"
 for wasm in "$target_dir"/python/*.wasm; do
     if [[ -f "$wasm" ]]; then
