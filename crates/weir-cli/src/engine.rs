@@ -3,14 +3,10 @@
 //! the next.
 
 use anyhow::Context as _;
-use weir::plugin::{CacheConfig, Engine, EngineConfig};
+use weir::plugin::{Engine, EngineConfig};
 
-/// An engine with `settings` and the cache of [`CacheConfig::default_dir`]
+/// An engine with `settings` and the cache in its usual place
 /// (`WEIR_CACHE_DIR=off` turns it off).
 pub(crate) fn engine(settings: EngineConfig) -> anyhow::Result<Engine> {
-    let settings = match CacheConfig::default_dir() {
-        Some(dir) => settings.with_cache(CacheConfig::new(dir)),
-        None => settings,
-    };
-    Engine::with_config(&settings).context("starting the plugin engine")
+    Engine::with_config(&settings.with_default_cache()).context("starting the plugin engine")
 }

@@ -10,7 +10,7 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use weir::connectors::generator::{Workload, generator};
-use weir::plugin::{CacheConfig, Engine, EngineConfig, Grants, InstanceOptions, PluginInstance};
+use weir::plugin::{Engine, EngineConfig, Grants, InstanceOptions, PluginInstance};
 use weir::{Batch, Position, Record};
 use weir_test_support::native;
 
@@ -32,11 +32,7 @@ fn instance(engine: &Engine, language: &str, wasi: bool) -> PluginInstance {
 }
 
 fn languages(c: &mut Criterion) {
-    let mut config = EngineConfig::default();
-    if let Some(dir) = CacheConfig::default_dir() {
-        config = config.with_cache(CacheConfig::new(dir));
-    }
-    let engine = match Engine::with_config(&config) {
+    let engine = match Engine::with_config(&EngineConfig::default().with_default_cache()) {
         Ok(e) => e,
         Err(e) => panic!("{e}"),
     };

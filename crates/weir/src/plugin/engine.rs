@@ -73,6 +73,16 @@ impl EngineConfig {
         self.cache = Some(cache);
         self
     }
+
+    /// This configuration with the compiled-code cache in its usual place
+    /// ([`CacheConfig::default_dir`]), or unchanged when there is none.
+    #[must_use]
+    pub fn with_default_cache(self) -> Self {
+        match CacheConfig::default_dir() {
+            Some(dir) => self.with_cache(CacheConfig::new(dir)),
+            None => self,
+        }
+    }
 }
 
 struct Ticker {

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use weir::connectors::generator::{Workload, generator};
-use weir::plugin::{CacheConfig, Engine, EngineConfig, Grants, InstanceOptions, Plugin};
+use weir::plugin::{Engine, EngineConfig, Grants, InstanceOptions, Plugin};
 use weir::{Batch, Position, Record};
 
 use super::TestResult;
@@ -21,11 +21,7 @@ const ENRICHERS: [(&str, bool); 2] = [("rust", false), ("python", true)];
 /// An engine that keeps compiled code (a Python component takes seconds to
 /// compile) where the CLI does, or in `WEIR_CACHE_DIR`.
 fn engine() -> Engine {
-    let mut config = EngineConfig::default();
-    if let Some(dir) = CacheConfig::default_dir() {
-        config = config.with_cache(CacheConfig::new(dir));
-    }
-    match Engine::with_config(&config) {
+    match Engine::with_config(&EngineConfig::default().with_default_cache()) {
         Ok(e) => e,
         Err(e) => panic!("engine: {e}"),
     }

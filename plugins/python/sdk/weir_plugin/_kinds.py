@@ -58,6 +58,27 @@ def _failed(exc: BaseException) -> None:
     log.error("the call failed: " + describe(exc))
 
 
+class _Glue:
+    """What componentize-py calls for an exported kind: ``init`` creates the
+    plugin object; ``process`` runs the kind's ``_decide`` over the batch,
+    logging a failure of the whole call before it traps."""
+
+    _weir_class: type
+
+    def init(self, settings: List[Tuple[str, str]]) -> None:
+        _start(self._weir_class, settings)
+
+    def process(self, batch: Any) -> Any:
+        try:
+            return self._decide(_View(batch))
+        except BaseException as e:
+            _failed(e)
+            raise
+
+    def _decide(self, view: _View) -> Any:
+        raise NotImplementedError
+
+
 def _as_bytes(data: Any) -> bytes:
     if isinstance(data, bytes):
         return data
@@ -85,29 +106,21 @@ class Filter:
         raise NotImplementedError
 
 
-class _FilterPlugin:
-    def init(self, settings: List[Tuple[str, str]]) -> None:
-        _start(self._weir_class, settings)
-
-    def process(self, batch: Any) -> Any:
+class _FilterPlugin(_Glue):
+    def _decide(self, view: _View) -> Any:
         from wit_world.exports.filter_plugin import Verdicts
         from wit_world.imports.types import RecordError
 
-        try:
-            view = _View(batch)
-            keep_one = _plugin.keep
-            keep: List[int] = []
-            errors: List[Any] = []
-            for i in range(len(view)):
-                try:
-                    if keep_one(Record(view, i)):
-                        keep.append(i)
-                except Exception as e:
-                    errors.append(RecordError(i, describe(e)))
-            return Verdicts(keep, errors)
-        except BaseException as e:
-            _failed(e)
-            raise
+        keep_one = _plugin.keep
+        keep: List[int] = []
+        errors: List[Any] = []
+        for i in range(len(view)):
+            try:
+                if keep_one(Record(view, i)):
+                    keep.append(i)
+            except Exception as e:
+                errors.append(RecordError(i, describe(e)))
+        return Verdicts(keep, errors)
 
 
 class Emitter:
@@ -216,43 +229,35 @@ class Enricher:
         raise NotImplementedError
 
 
-class _EnricherPlugin:
-    def init(self, settings: List[Tuple[str, str]]) -> None:
-        _start(self._weir_class, settings)
-
-    def process(self, batch: Any) -> Any:
+class _EnricherPlugin(_Glue):
+    def _decide(self, view: _View) -> Any:
         from wit_world.exports.enricher_plugin import Enrichment
         from wit_world.imports.types import Columns, RecordError
 
-        try:
-            view = _View(batch)
-            enrich = _plugin.enrich
-            out = Emitter()
-            errors: List[Any] = []
-            for i in range(len(view)):
-                mark = out._mark()
-                record = Record(view, i)
-                out._input = i
-                out._record = record
-                try:
-                    enrich(record, out)
-                except Exception as e:
-                    out._rewind(mark)
-                    errors.append(RecordError(i, describe(e)))
-            columns = Columns(
-                bytes(out._values),
-                out._value_ends,
-                bytes(out._keys),
-                out._key_ends,
-                bytes(out._has_key),
-                out._header_ends,
-                bytes(out._header_data),
-                out._header_data_ends,
-            )
-            return Enrichment(columns, out._inputs, errors)
-        except BaseException as e:
-            _failed(e)
-            raise
+        enrich = _plugin.enrich
+        out = Emitter()
+        errors: List[Any] = []
+        for i in range(len(view)):
+            mark = out._mark()
+            record = Record(view, i)
+            out._input = i
+            out._record = record
+            try:
+                enrich(record, out)
+            except Exception as e:
+                out._rewind(mark)
+                errors.append(RecordError(i, describe(e)))
+        columns = Columns(
+            bytes(out._values),
+            out._value_ends,
+            bytes(out._keys),
+            out._key_ends,
+            bytes(out._has_key),
+            out._header_ends,
+            bytes(out._header_data),
+            out._header_data_ends,
+        )
+        return Enrichment(columns, out._inputs, errors)
 
 
 class Score:
@@ -291,32 +296,24 @@ class Scorer:
         raise NotImplementedError
 
 
-class _ScorerPlugin:
-    def init(self, settings: List[Tuple[str, str]]) -> None:
-        _start(self._weir_class, settings)
-
-    def process(self, batch: Any) -> Any:
+class _ScorerPlugin(_Glue):
+    def _decide(self, view: _View) -> Any:
         from wit_world.exports.scorer_plugin import Label, Scores
         from wit_world.imports.types import RecordError
 
-        try:
-            view = _View(batch)
-            score_one = _plugin.score
-            scores: List[float] = []
-            labels: List[Any] = []
-            errors: List[Any] = []
-            for i in range(len(view)):
-                try:
-                    s = score_one(Record(view, i))
-                    if isinstance(s, Score):
-                        scores.append(s.value)
-                        labels.extend(Label(i, text) for text in s.labels)
-                    else:
-                        scores.append(float(s))
-                except Exception as e:
-                    scores.append(0.0)
-                    errors.append(RecordError(i, describe(e)))
-            return Scores(scores, labels, errors)
-        except BaseException as e:
-            _failed(e)
-            raise
+        score_one = _plugin.score
+        scores: List[float] = []
+        labels: List[Any] = []
+        errors: List[Any] = []
+        for i in range(len(view)):
+            try:
+                s = score_one(Record(view, i))
+                if isinstance(s, Score):
+                    scores.append(s.value)
+                    labels.extend(Label(i, text) for text in s.labels)
+                else:
+                    scores.append(float(s))
+            except Exception as e:
+                scores.append(0.0)
+                errors.append(RecordError(i, describe(e)))
+        return Scores(scores, labels, errors)
