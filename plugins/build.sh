@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds every plugin: the Rust ones in plugins/rust/*/ as wasm32-wasip2
-# components, then those of the other languages (plugins/<language>/build.sh).
+# components, then those of the other languages (plugins/<language>/build.sh:
+# Python, then JavaScript).
 # `bash plugins/build.sh rust` builds only the Rust ones.
 #
 # The guest SDK selects the plugin kind with a Cargo feature, and a workspace
@@ -57,8 +58,13 @@ if [[ "${1:-}" == rust ]]; then
     exit 0
 fi
 bash "$here/python/build.sh"
-for wasm in "$target_dir"/python/*.wasm; do
-    if [[ -f "$wasm" ]]; then
-        printf '  %-22s %s (%s bytes)\n' "python/$(basename "$wasm" .wasm)" "$wasm" "$(wc -c < "$wasm")"
-    fi
+bash "$here/js/build.sh"
+bash "$here/c/build.sh"
+bash "$here/go/build.sh"
+for language in python js c go; do
+    for wasm in "$target_dir/$language"/*.wasm; do
+        if [[ -f "$wasm" ]]; then
+            printf '  %-22s %s (%s bytes)\n' "$language/$(basename "$wasm" .wasm)" "$wasm" "$(wc -c < "$wasm")"
+        fi
+    done
 done

@@ -15,6 +15,10 @@ WEIR_SETUP_LINT=1 bash scripts/setup.sh
 # The CLI's compiled-code cache, kept with the build output rather than in
 # the user's ~/.cache.
 export WEIR_CACHE_DIR="${WEIR_CACHE_DIR:-${CARGO_TARGET_DIR:-$root/target}/weir-cache}"
+# The plugin toolchains (componentize-py, wasm-tools, wit-bindgen, …) that
+# plugins/*/build.sh and `weir plugin build` install, kept with the build
+# output too, so that a reused CARGO_TARGET_DIR keeps them.
+export WEIR_TOOLS_DIR="${WEIR_TOOLS_DIR:-${CARGO_TARGET_DIR:-$root/target}/weir-tools}"
 step "Kafka broker jars (Maven Central, cached in .cache/kafka)"
 bash scripts/kafka.sh install
 step "Kinesis and DynamoDB emulators (npm, cached in .cache/kinesis)"
@@ -53,6 +57,12 @@ done
 
 step "Python SDK unit tests (CPython)"
 python3 -m unittest discover -s plugins/python/sdk/tests
+step "JavaScript SDK unit tests (Node)"
+node --test plugins/js/
+step "C SDK unit tests (native, AddressSanitizer)"
+bash plugins/c/sdk/tests/run.sh
+step "Go SDK unit tests (native)"
+(cd plugins/go && go test ./sdk)
 
 step "starting a Kafka broker and the Kinesis and DynamoDB emulators on 127.0.0.1"
 trap 'bash scripts/kafka.sh stop; bash scripts/kinesis.sh stop' EXIT

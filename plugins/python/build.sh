@@ -4,15 +4,16 @@
 # against weir's WIT and the Python SDK in plugins/python/sdk. Output:
 #   plugins/target/python/<name>.wasm
 #
-# componentize-py (pinned) is installed into .cache/python-venv the first
-# time. A plugin is rebuilt only when its sources, the SDK or the WIT
+# componentize-py (pinned) is installed the first time into the tools
+# directory ($WEIR_TOOLS_DIR, else .cache/tools), where `weir plugin build`
+# finds it too. A plugin is rebuilt only when its sources, the SDK or the WIT
 # changed since its last build.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-venv="$root/.cache/python-venv"
 version="0.25.1"
+venv="${WEIR_TOOLS_DIR:-$root/.cache/tools}/componentize-py-$version"
 out="$root/plugins/target/python"
 say() { echo "python/build.sh: $*" >&2; }
 
@@ -46,7 +47,7 @@ for manifest in "$here"/*/weir-plugin.toml; do
         exit 1
     fi
     wasm="$out/$name.wasm"
-    if [[ -f "$wasm" ]] && [[ -z "$(find "$dir" "$here/sdk" "$root/wit" "$here/build.sh" \
+    if [[ -f "$wasm" ]] && [[ -z "$(find "$dir" "$here/sdk" "$root/wit/" "$here/build.sh" \
         -newer "$wasm" -type f ! -name '*.pyc' -print -quit)" ]]; then
         continue
     fi

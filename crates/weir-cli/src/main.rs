@@ -3,7 +3,7 @@
 mod engine;
 mod metrics_http;
 mod pattern_cmd;
-mod plugin_cmd;
+mod plugin;
 #[cfg(feature = "kafka")]
 mod produce_cmd;
 mod run_cmd;
@@ -62,7 +62,7 @@ enum Command {
     Produce(produce_cmd::ProduceArgs),
     /// Work with plugins.
     #[command(subcommand)]
-    Plugin(plugin_cmd::PluginCommand),
+    Plugin(plugin::PluginCommand),
     /// Work with event patterns (the EventBridge / Lambda filter language).
     #[command(subcommand)]
     Pattern(pattern_cmd::PatternCommand),
@@ -128,7 +128,7 @@ fn main() -> ExitCode {
             Command::Validate { config } => run_cmd::validate(&config),
             #[cfg(feature = "kafka")]
             Command::Produce(args) => produce_cmd::run(&args).await,
-            Command::Plugin(cmd) => plugin_cmd::run(cmd),
+            Command::Plugin(cmd) => plugin::run(cmd),
             // Handled before the runtime starts.
             Command::Pattern(_) => Ok(()),
         }

@@ -153,42 +153,74 @@ fn plugin_inspect_shows_world_and_imports() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     assert_eq!(v["kind"], "scorer");
-    assert_eq!(v["version"], "0.1.0");
+    assert_eq!(v["version"], "0.2.0");
     let imports = v["imports"].as_array().cloned().unwrap_or_default();
     assert!(
-        imports.iter().any(|i| i == "weir:plugin/state@0.1.0"),
+        imports.iter().any(|i| i == "weir:plugin/state@0.2.0"),
         "{imports:?}"
     );
 }
 
 #[test]
-fn an_aggregator_is_inspected_and_refused_by_plugin_test() -> TestResult {
+fn an_aggregator_is_inspected_and_tested_over_windows() -> TestResult {
     let out = weir(&["plugin", "inspect", &plugin("vehicle_window"), "--json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(v["kind"], "aggregator");
+    assert_eq!(v["needs_wasi"], false);
     let out = weir(&["plugin", "inspect", &plugin("vehicle_window")]);
+    let shown = text(&out.stdout);
+    assert!(shown.contains("weir:plugin/aggregator@0.2.0"), "{shown}");
     assert!(
-        text(&out.stdout).contains("weir:plugin/aggregator@0.1.0"),
-        "{}",
-        text(&out.stdout)
+        shown.contains("needs WASI  no: it starts without WASI"),
+        "{shown}"
     );
+
     let dir = tempfile::tempdir()?;
     let input = dir.path().join("in.jsonl");
-    std::fs::write(&input, "{}\n")?;
+    let reading = |v: &str, ts: u64, speed: u32| {
+        format!(
+            r#"{{"vehicle_id":"{v}","ts":{ts},"speed_kmh":{speed},"engine_temp_c":90.0,"accel_mps2":-1.0}}"#
+        )
+    };
+    let lines = [
+        reading("v-1", 1_000, 50),
+        reading("v-2", 2_000, 100),
+        "not json".to_string(),
+        reading("v-1", 61_000, 70),
+        reading("v-1", 3_000, 30),
+    ];
+    std::fs::write(&input, lines.join("\n"))?;
     let out = weir(&[
         "plugin",
         "test",
         &plugin("vehicle_window"),
         "--input",
         &input.display().to_string(),
+        "--key-field",
+        "vehicle_id",
+        "--time-field",
+        "ts",
+        "--batch-size",
+        "2",
     ]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("is an aggregator") && err.contains("run in pipelines"),
-        "{err}"
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let got = outcomes(&out);
+    let kinds: Vec<&str> = got.iter().filter_map(|v| v["outcome"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "folded", "folded", "error", "folded", "folded", "emitted", "emitted", "emitted",
+            "emitted"
+        ]
     );
+    // The failed record's window (no key) comes first, with nothing in it.
+    assert_eq!(got[5]["window"]["key"], "");
+    let first = &got[6];
+    assert_eq!(first["window"]["key"], "v-1");
+    assert_eq!(first["window"]["start"], 0);
+    assert_eq!(first["records"][0]["value"]["count"], 2);
+    assert_eq!(first["records"][0]["value"]["avg_speed_kmh"], 40.0);
     Ok(())
 }
 

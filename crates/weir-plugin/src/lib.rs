@@ -2,7 +2,8 @@
 //!
 //! A weir plugin is a WebAssembly component that the weir runtime runs in a
 //! sandbox over streams of records. This crate hides the component
-//! interface (`weir:plugin@0.1.0`, see `wit/` in the weir repository) and its
+//! interface (`weir:plugin@0.2.0`, whose WIT the crate carries in `wit/`, so a plugin
+//! project outside the weir repository builds) and its
 //! columnar batch format: plugin code sees one record at a time through a
 //! borrowed `Record` view and returns a plain Rust value.
 //!
@@ -17,7 +18,7 @@
 //! | `filter`     | `Filter`     | `keep(&Record) -> Result<bool, String>`               | `export_filter!`     |
 //! | `enricher`   | `Enricher`   | `enrich(&Record, &mut Emitter) -> Result<(), String>` | `export_enricher!`   |
 //! | `scorer`     | `Scorer`     | `score(&Record) -> Result<Score, String>`             | `export_scorer!`     |
-//! | `reward`     | `Reward`     | `reward(&Params) -> Result<f32, String>`              | `export_reward!`     |
+//! | `reward`     | `Reward`     | `reward(&Params) -> Result<f64, String>`              | `export_reward!`     |
 //! | `aggregator` | `Aggregator` | `accumulate(&Window, &mut Accumulator, &Record) -> Result<(), String>`; per closed window `emit(&Window, Accumulator, &mut Emitter)` | `export_aggregator!` |
 //!
 //! Each trait also has `init(&Settings) -> Result<Self, String>`, called once
@@ -128,8 +129,8 @@ pub mod bindings {
     // it.
     #[cfg(feature = "filter")]
     wit_bindgen::generate!({
-        path: "../../wit",
-        world: "weir:plugin/filter@0.1.0",
+        path: "wit",
+        world: "weir:plugin/filter@0.2.0",
         pub_export_macro: true,
         export_macro_name: "export",
         default_bindings_module: "$crate::bindings",
@@ -137,8 +138,8 @@ pub mod bindings {
 
     #[cfg(all(feature = "enricher", not(feature = "filter")))]
     wit_bindgen::generate!({
-        path: "../../wit",
-        world: "weir:plugin/enricher@0.1.0",
+        path: "wit",
+        world: "weir:plugin/enricher@0.2.0",
         pub_export_macro: true,
         export_macro_name: "export",
         default_bindings_module: "$crate::bindings",
@@ -146,8 +147,8 @@ pub mod bindings {
 
     #[cfg(all(feature = "scorer", not(any(feature = "filter", feature = "enricher"))))]
     wit_bindgen::generate!({
-        path: "../../wit",
-        world: "weir:plugin/scorer@0.1.0",
+        path: "wit",
+        world: "weir:plugin/scorer@0.2.0",
         pub_export_macro: true,
         export_macro_name: "export",
         default_bindings_module: "$crate::bindings",
@@ -158,8 +159,8 @@ pub mod bindings {
         not(any(feature = "filter", feature = "enricher", feature = "scorer"))
     ))]
     wit_bindgen::generate!({
-        path: "../../wit",
-        world: "weir:plugin/reward@0.1.0",
+        path: "wit",
+        world: "weir:plugin/reward@0.2.0",
         pub_export_macro: true,
         export_macro_name: "export",
         default_bindings_module: "$crate::bindings",
@@ -175,8 +176,8 @@ pub mod bindings {
         ))
     ))]
     wit_bindgen::generate!({
-        path: "../../wit",
-        world: "weir:plugin/aggregator@0.1.0",
+        path: "wit",
+        world: "weir:plugin/aggregator@0.2.0",
         pub_export_macro: true,
         export_macro_name: "export",
         default_bindings_module: "$crate::bindings",

@@ -6,7 +6,7 @@ use crate::Settings;
 use crate::bindings::exports::weir::plugin::reward_plugin::{RecordError, Rewards, Step, Track};
 
 /// An `(x, y)` point in meters.
-pub type Point = (f32, f32);
+pub type Point = (f64, f64);
 
 /// The DeepRacer `params` of one step, with the DeepRacer key names.
 ///
@@ -18,15 +18,15 @@ pub struct Params<'a> {
     /// Whether all four wheels are on the track.
     pub all_wheels_on_track: bool,
     /// Agent position, meters.
-    pub x: f32,
+    pub x: f64,
     /// Agent position, meters.
-    pub y: f32,
+    pub y: f64,
     /// Indices (into the `objects_*` lists) of the two closest objects.
     pub closest_objects: [usize; 2],
     /// Indices (into `waypoints`) of the previous and next waypoint.
     pub closest_waypoints: [usize; 2],
     /// Distance from the center line, meters.
-    pub distance_from_center: f32,
+    pub distance_from_center: f64,
     /// Whether the agent crashed into an object.
     pub is_crashed: bool,
     /// Whether the agent is left of the center line.
@@ -36,29 +36,29 @@ pub struct Params<'a> {
     /// Whether the agent drives the wrong way.
     pub is_reversed: bool,
     /// Agent yaw in degrees, -180..180.
-    pub heading: f32,
+    pub heading: f64,
     /// Distance of each object from the agent, meters.
-    pub objects_distance: &'a [f32],
+    pub objects_distance: &'a [f64],
     /// Heading of each object, degrees.
-    pub objects_heading: &'a [f32],
+    pub objects_heading: &'a [f64],
     /// Whether each object is left of the center line.
     pub objects_left_of_center: &'a [bool],
     /// Position of each object.
     pub objects_location: &'a [Point],
     /// Speed of each object, m/s.
-    pub objects_speed: &'a [f32],
+    pub objects_speed: &'a [f64],
     /// Percentage of the track completed, 0..100.
-    pub progress: f32,
+    pub progress: f64,
     /// Agent speed, m/s.
-    pub speed: f32,
+    pub speed: f64,
     /// Steering angle in degrees, -30..30.
-    pub steering_angle: f32,
+    pub steering_angle: f64,
     /// Number of steps completed.
     pub steps: u32,
     /// Track length in meters.
-    pub track_length: f32,
+    pub track_length: f64,
     /// Track width in meters.
-    pub track_width: f32,
+    pub track_width: f64,
     /// Center-line waypoints, in driving order.
     pub waypoints: &'a [Point],
 }
@@ -114,7 +114,7 @@ impl<'a> Params<'a> {
 ///     fn init(_: &Settings) -> Result<Self, String> {
 ///         Ok(OnTrack)
 ///     }
-///     fn reward(&mut self, params: &Params<'_>) -> Result<f32, String> {
+///     fn reward(&mut self, params: &Params<'_>) -> Result<f64, String> {
 ///         Ok(if params.all_wheels_on_track { 1.0 } else { 1e-3 })
 ///     }
 /// }
@@ -127,7 +127,7 @@ pub trait Reward: Sized + 'static {
     fn init(settings: &Settings) -> Result<Self, String>;
 
     /// The reward of one step. An `Err` fails only this step.
-    fn reward(&mut self, params: &Params<'_>) -> Result<f32, String>;
+    fn reward(&mut self, params: &Params<'_>) -> Result<f64, String>;
 }
 
 #[doc(hidden)]
@@ -221,7 +221,7 @@ mod tests {
         fn init(_: &Settings) -> Result<Self, String> {
             Ok(Half)
         }
-        fn reward(&mut self, p: &Params<'_>) -> Result<f32, String> {
+        fn reward(&mut self, p: &Params<'_>) -> Result<f64, String> {
             if p.is_crashed {
                 return Err("crashed".into());
             }

@@ -8,14 +8,14 @@ use crate::{Record, Settings};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Score {
     /// The score; the host routes records by comparing it with thresholds.
-    pub value: f32,
+    pub value: f64,
     /// Reasons for the score, e.g. `velocity` or `country-change`.
     pub labels: Vec<String>,
 }
 
 impl Score {
     /// A score of `value` without labels.
-    pub fn new(value: f32) -> Self {
+    pub fn new(value: f64) -> Self {
         Self {
             value,
             labels: Vec::new(),
@@ -30,8 +30,8 @@ impl Score {
     }
 }
 
-impl From<f32> for Score {
-    fn from(value: f32) -> Self {
+impl From<f64> for Score {
+    fn from(value: f64) -> Self {
         Self::new(value)
     }
 }
@@ -52,7 +52,7 @@ impl From<f32> for Score {
 ///         Ok(Size)
 ///     }
 ///     fn score(&mut self, record: &Record<'_>) -> Result<Score, String> {
-///         let score = Score::new(record.value().len() as f32 / 1024.0);
+///         let score = Score::new(record.value().len() as f64 / 1024.0);
 ///         Ok(if record.value().len() > 1024 { score.with_label("large") } else { score })
 ///     }
 /// }
@@ -162,7 +162,7 @@ mod tests {
         fn score(&mut self, record: &Record<'_>) -> Result<Score, String> {
             match record.value().len() {
                 0 => Err("empty".into()),
-                n => Ok(Score::new(n as f32).with_label("a").with_label("b")),
+                n => Ok(Score::new(n as f64).with_label("a").with_label("b")),
             }
         }
     }

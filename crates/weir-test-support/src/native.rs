@@ -29,7 +29,7 @@ pub struct FraudScorer {
 
 impl FraudScorer {
     /// Scores one transaction (JSON bytes) and updates the card's state.
-    pub fn score(&mut self, value: &[u8]) -> Result<(f32, fraud::Labels), String> {
+    pub fn score(&mut self, value: &[u8]) -> Result<(f64, fraud::Labels), String> {
         let txn: fraud::Transaction<'_> =
             serde_json::from_slice(value).map_err(|e| e.to_string())?;
         let card = self.cards.entry(txn.card_id.to_string()).or_default();
@@ -38,7 +38,7 @@ impl FraudScorer {
 }
 
 /// The DeepRacer "follow the center line" reward, as the sample defines it.
-pub fn center_line_reward(distance_from_center: f32, track_width: f32) -> f32 {
+pub fn center_line_reward(distance_from_center: f64, track_width: f64) -> f64 {
     if distance_from_center <= 0.1 * track_width {
         1.0
     } else if distance_from_center <= 0.25 * track_width {

@@ -62,7 +62,7 @@
 //! ## Concepts
 //!
 //! - **Plugins** are WebAssembly components implementing one world of the
-//!   `weir:plugin@0.1.0` WIT package (`wit/` in the repository): `filter`,
+//!   `weir:plugin@0.2.0` WIT package (`wit/` in the repository): `filter`,
 //!   `enricher`, `scorer`, `reward` or `aggregator` (event-time windows:
 //!   the host keeps the windows, the plugin folds records into their
 //!   accumulators and turns closed windows into records). The host detects the world from the

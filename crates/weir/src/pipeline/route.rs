@@ -113,9 +113,7 @@ impl Condition {
     /// Whether `record` satisfies the condition.
     pub fn matches(&self, record: &Record) -> bool {
         match (&self.field, &self.literal) {
-            (Field::Score, Literal::Number(n)) => {
-                record.score.is_some_and(|s| cmp(f64::from(s), *n, self.op))
-            }
+            (Field::Score, Literal::Number(n)) => record.score.is_some_and(|s| cmp(s, *n, self.op)),
             (Field::Label, Literal::Text(t)) => match self.op {
                 Op::Ne => !record.labels.iter().any(|l| l == t),
                 _ => record.labels.iter().any(|l| l == t),
@@ -231,7 +229,7 @@ mod tests {
     use super::*;
     use crate::record::Position;
 
-    fn rec(score: Option<f32>, labels: &[&str]) -> Record {
+    fn rec(score: Option<f64>, labels: &[&str]) -> Record {
         let mut r =
             Record::new(b"{}".to_vec(), Position::Offset(0), 0).with_header("ev", b"x".to_vec());
         r.score = score;

@@ -7,15 +7,15 @@
 #![allow(missing_docs, unused_qualifications, clippy::all)]
 
 wasmtime::component::bindgen!({
-    path: "../../wit",
+    path: "../weir-plugin/wit",
     inline: "
         package weir:host;
         world plugin-host {
-            include weir:plugin/filter@0.1.0;
-            include weir:plugin/enricher@0.1.0;
-            include weir:plugin/scorer@0.1.0;
-            include weir:plugin/reward@0.1.0;
-            include weir:plugin/aggregator@0.1.0;
+            include weir:plugin/filter@0.2.0;
+            include weir:plugin/enricher@0.2.0;
+            include weir:plugin/scorer@0.2.0;
+            include weir:plugin/reward@0.2.0;
+            include weir:plugin/aggregator@0.2.0;
         }
     ",
     world: "weir:host/plugin-host",

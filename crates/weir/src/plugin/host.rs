@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use wasmtime::component::ResourceTable;
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{config, log, metrics, state};
+use super::limiter::Limiter;
 use super::stdio::GuestOutput;
 use crate::metrics::{Buckets, Metrics, names};
 use crate::state::{StateHandle, StateStore};
@@ -18,7 +18,7 @@ pub(crate) struct HostState {
     pub(crate) settings: Arc<BTreeMap<String, String>>,
     pub(crate) state: StateHandle,
     pub(crate) metrics: Option<Metrics>,
-    pub(crate) limits: StoreLimits,
+    pub(crate) limits: Limiter,
     /// The last error-level line the plugin logged during the current call
     /// (the SDK logs panic messages there before trapping).
     pub(crate) last_error_log: Option<String>,
@@ -56,10 +56,7 @@ impl HostState {
             settings,
             state,
             metrics,
-            limits: StoreLimitsBuilder::new()
-                .memory_size(memory_bytes)
-                .trap_on_grow_failure(true)
-                .build(),
+            limits: Limiter::new(memory_bytes),
             last_error_log: None,
             write_tag: 0,
             stdio,

@@ -303,6 +303,15 @@ impl PluginInstance {
         &self.plugin
     }
 
+    /// The most linear memory, in bytes, this instance has held: what it
+    /// costs the host in memory. An instance replaced after a trap starts
+    /// counting again.
+    pub fn memory_peak_bytes(&self) -> usize {
+        self.live
+            .as_ref()
+            .map_or(0, |live| live.store.data().limits.peak())
+    }
+
     pub(crate) fn trap(&mut self, err: &wasmtime::Error) -> PluginError {
         let kind = classify(err);
         let mut message = match kind {

@@ -66,7 +66,7 @@ impl PluginKind {
         }
     }
 
-    /// The fully qualified export name, e.g. `weir:plugin/filter-plugin@0.1.0`.
+    /// The fully qualified export name, e.g. `weir:plugin/filter-plugin@0.2.0`.
     pub fn export_name(self) -> String {
         format!("{WIT_PACKAGE}/{}@{WIT_VERSION}", self.interface())
     }
@@ -171,7 +171,7 @@ mod tests {
         }
         assert_eq!(
             PluginKind::Aggregator.export_name(),
-            "weir:plugin/aggregator-plugin@0.1.0"
+            "weir:plugin/aggregator-plugin@0.2.0"
         );
         let err = "window".parse::<PluginKind>().err().unwrap_or_default();
         assert!(err.contains("aggregator"), "{err}");
@@ -181,14 +181,14 @@ mod tests {
     fn detects_an_aggregator_among_other_exports() {
         let got = detect(
             "p",
-            ["weir:plugin/aggregator-plugin@0.1.0", "wasi:cli/run@0.2.0"],
+            ["weir:plugin/aggregator-plugin@0.2.0", "wasi:cli/run@0.2.0"],
         );
         assert_eq!(got.ok(), Some(PluginKind::Aggregator));
         let msg = detect("p", ["weir:plugin/aggregator-plugin@0.2.0"])
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(msg.contains("aggregator-plugin@0.1.0"), "{msg}");
+        assert!(msg.contains("aggregator-plugin@0.2.0"), "{msg}");
     }
 
     #[test]
@@ -198,7 +198,7 @@ mod tests {
             .map(|e| e.to_string());
         let msg = err.unwrap_or_default();
         assert!(msg.contains("weir:plugin/filter-plugin@0.2.0"), "{msg}");
-        assert!(msg.contains("weir:plugin/filter-plugin@0.1.0"), "{msg}");
+        assert!(msg.contains("weir:plugin/filter-plugin@0.2.0"), "{msg}");
     }
 
     #[test]

@@ -28,6 +28,7 @@ mod error;
 mod host;
 mod instance;
 mod kind;
+mod limiter;
 mod marshal;
 mod options;
 mod outcome;
@@ -48,7 +49,7 @@ pub use window::{Accumulated, ClosedWindow, WindowGroup, WindowOutput};
 /// The WIT package plugins are built against.
 pub const WIT_PACKAGE: &str = "weir:plugin";
 /// The version of [`WIT_PACKAGE`] this host provides.
-pub const WIT_VERSION: &str = "0.1.0";
+pub const WIT_VERSION: &str = "0.2.0";
 
 /// Where the time of a plugin call goes, for the boundary-cost figures.
 /// A diagnostic, not a pass/fail test:

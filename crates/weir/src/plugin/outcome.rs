@@ -41,7 +41,7 @@ pub(crate) enum Decision {
         errors: Vec<(usize, String)>,
     },
     Score {
-        scores: Vec<f32>,
+        scores: Vec<f64>,
         labels: Vec<(usize, String)>,
         errors: Vec<(usize, String)>,
     },
@@ -150,7 +150,7 @@ impl Decision {
     }
 }
 
-pub(crate) fn from_scores(scores: Vec<f32>, errors: Vec<(usize, String)>) -> Decision {
+pub(crate) fn from_scores(scores: Vec<f64>, errors: Vec<(usize, String)>) -> Decision {
     Decision::Score {
         scores,
         labels: Vec::new(),

@@ -74,11 +74,10 @@ pub fn write_envelope(out: &mut Vec<u8>, r: &Record) {
         Position::Sequence(s) => write_value(out, &Value::String(s.to_string())),
     }
     if let Some(s) = r.score {
-        // The shortest decimal that round-trips the f32 (0.85, not 0.8500000238…).
-        match s.is_finite() {
-            true => out.extend_from_slice(format!(",\"score\":{s}").as_bytes()),
-            false => out.extend_from_slice(b",\"score\":null"),
-        }
+        // The shortest decimal that round-trips the f64 (`0.85`, `1e-300`);
+        // JSON has no NaN or infinity.
+        out.extend_from_slice(b",\"score\":");
+        write_value(out, &json!(s));
     }
     if !r.labels.is_empty() {
         out.extend_from_slice(b",\"labels\":");

@@ -71,7 +71,7 @@ pub struct Record {
     /// The record's position in its source partition.
     pub position: Position,
     /// Score from the last scorer or reward stage, if any.
-    pub score: Option<f32>,
+    pub score: Option<f64>,
     /// Labels (reasons) from scorer stages.
     pub labels: Vec<String>,
 }

@@ -4,6 +4,7 @@
 mod acks;
 mod cache;
 mod cases;
+mod deepracer;
 mod languages;
 mod metrics;
 mod pipelines;

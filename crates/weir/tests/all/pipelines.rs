@@ -233,8 +233,8 @@ async fn deepracer_rewards_every_step() -> TestResult {
     let mut on_line = 0u64;
     for _ in 0..5_000 {
         let p: serde_json::Value = serde_json::from_slice(&g.next_record().value)?;
-        let d = p["distance_from_center"].as_f64().unwrap_or(f64::NAN) as f32;
-        let w = p["track_width"].as_f64().unwrap_or(f64::NAN) as f32;
+        let d = p["distance_from_center"].as_f64().unwrap_or(f64::NAN);
+        let w = p["track_width"].as_f64().unwrap_or(f64::NAN);
         if weir_test_support::native::center_line_reward(d, w) >= 1.0 {
             on_line += 1;
         }

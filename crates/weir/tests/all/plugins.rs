@@ -23,12 +23,12 @@ fn detects_the_world_of_each_example_plugin() {
     ] {
         let p = load(&e, name);
         assert_eq!(p.kind(), kind, "{name}");
-        assert_eq!(p.info().version, "0.1.0");
+        assert_eq!(p.info().version, "0.2.0");
         assert!(
             p.info()
                 .imports
                 .iter()
-                .all(|i| !i.starts_with("weir:plugin/") || i.ends_with("@0.1.0"))
+                .all(|i| !i.starts_with("weir:plugin/") || i.ends_with("@0.2.0"))
         );
     }
 }
@@ -49,10 +49,11 @@ fn a_filter_loaded_as_a_scorer_is_refused() {
 
 #[test]
 fn another_wit_version_is_refused_naming_both() -> TestResult {
-    // A real filter component whose export is renamed to version 0.2.0
-    // (same length, so the binary stays well-formed).
+    // A real filter component whose export is renamed to the older version
+    // 0.1.0 (same length, so the binary stays well-formed): what a plugin
+    // built with an earlier SDK looks like.
     let bytes = std::fs::read(weir_test_support::plugin("amount_filter"))?;
-    let (from, to) = (b"filter-plugin@0.1.0", b"filter-plugin@0.2.0");
+    let (from, to) = (b"filter-plugin@0.2.0", b"filter-plugin@0.1.0");
     let mut patched = bytes.clone();
     let mut n = 0;
     let mut i = 0;
@@ -163,7 +164,7 @@ fn fraud_scorer_matches_the_native_rules() -> TestResult {
                 .with_key(r.key)
             })
             .collect();
-        let expected: Vec<(f32, Vec<&str>)> = records
+        let expected: Vec<(f64, Vec<&str>)> = records
             .iter()
             .map(|r| native.score(&r.value))
             .collect::<Result<_, _>>()?;
@@ -225,8 +226,8 @@ fn center_line_reward_follows_the_sample() -> TestResult {
     assert_eq!(out.records.len(), 300);
     for (rec, v) in out.records.iter().zip(&values) {
         let p: serde_json::Value = serde_json::from_slice(v)?;
-        let d = p["distance_from_center"].as_f64().unwrap_or(f64::NAN) as f32;
-        let w = p["track_width"].as_f64().unwrap_or(f64::NAN) as f32;
+        let d = p["distance_from_center"].as_f64().unwrap_or(f64::NAN);
+        let w = p["track_width"].as_f64().unwrap_or(f64::NAN);
         assert_eq!(
             rec.score,
             Some(weir_test_support::native::center_line_reward(d, w))

@@ -17,7 +17,7 @@ fn records(from: u64, to: u64) -> Vec<Record> {
         .collect()
 }
 
-fn scores(out: &weir::plugin::Outcome) -> Vec<(Option<f32>, Vec<String>)> {
+fn scores(out: &weir::plugin::Outcome) -> Vec<(Option<f64>, Vec<String>)> {
     out.records
         .iter()
         .map(|r| (r.score, r.labels.clone()))

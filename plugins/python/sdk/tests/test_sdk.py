@@ -81,3 +81,45 @@ class DescribeTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RewardParamsTest(unittest.TestCase):
+    def test_deepracer_keys_and_types(self):
+        from types import SimpleNamespace as NS
+        from weir_plugin._reward import params
+
+        track = NS(waypoints=[(0.0, 0.0), (1.0, 0.5)], track_width=0.76, track_length=17.7)
+        step = NS(
+            all_wheels_on_track=True, x=1.5, y=2.0, closest_objects=(0, 0),
+            closest_waypoints=(3, 4), distance_from_center=0.1, is_crashed=False,
+            is_left_of_center=True, is_offtrack=False, is_reversed=False, heading=90.0,
+            objects_distance=[], objects_heading=[], objects_left_of_center=[],
+            objects_location=[(1.0, 2.0)], objects_speed=[], progress=12.5, speed=2.0,
+            steering_angle=-10.0, steps=42,
+        )
+        waypoints = [tuple(p) for p in track.waypoints]
+        p = params(track, step, waypoints)
+        self.assertEqual(len(p), 23)
+        self.assertEqual(p["closest_waypoints"], [3, 4])
+        self.assertEqual(p["waypoints"], [(0.0, 0.0), (1.0, 0.5)])
+        self.assertEqual(p["objects_location"], [(1.0, 2.0)])
+        self.assertEqual((p["track_width"], p["track_length"], p["steps"]), (0.76, 17.7, 42))
+        p["waypoints"].reverse()
+        self.assertEqual(params(track, step, waypoints)["waypoints"][0], (0.0, 0.0),
+                         "each step gets its own lists")
+
+
+class AggregatorTest(unittest.TestCase):
+    def test_default_accumulator_is_json(self):
+        class Count(weir.Aggregator):
+            _weir_abstract = True
+
+            def zero(self, window):
+                return 0
+
+        agg, w = Count(), weir.Window(b"v-1", 0, 60_000)
+        self.assertEqual(agg.load(w, None), 0)
+        self.assertEqual(agg.load(w, agg.save([1, 2.5])), [1, 2.5])
+        self.assertEqual(w.key_text(), "v-1")
+        self.assertIsNone(weir.Window(b"", 0, 1).key_text())
+        self.assertIsNone(weir.Window(b"\xff", 0, 1).key_text())

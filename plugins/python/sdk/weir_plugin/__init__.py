@@ -17,6 +17,10 @@ shows how). The kinds and their methods are those of the Rust SDK:
 - :class:`Filter` — ``keep(record) -> bool``
 - :class:`Enricher` — ``enrich(record, out)``, emitting with ``out.emit(...)``
 - :class:`Scorer` — ``score(record) -> float | Score``
+- :class:`Reward` — ``reward(params) -> float``, with DeepRacer's ``params``
+  dict; :func:`deepracer` runs an AWS DeepRacer ``reward_function`` unchanged
+- :class:`Aggregator` — ``accumulate(window, acc, record) -> acc`` and
+  ``emit(window, acc, out)``, over windows the host keeps
 
 An exception raised for one record fails that record alone: it goes to the
 pipeline's failure destination with the exception and its traceback. An
@@ -28,17 +32,24 @@ which every Python plugin does).
 from ._record import Record
 from ._settings import SettingError, Settings
 from ._kinds import Emitter, Enricher, Filter, Score, Scorer
+from ._reward import Reward, deepracer
+from ._aggregator import Aggregator, Window, WindowEmitter
 from . import log, metrics, state
 
 __all__ = [
+    "Aggregator",
     "Emitter",
     "Enricher",
     "Filter",
     "Record",
+    "Reward",
     "Score",
     "Scorer",
     "SettingError",
     "Settings",
+    "Window",
+    "WindowEmitter",
+    "deepracer",
     "log",
     "metrics",
     "state",

@@ -197,6 +197,21 @@ class Emitter:
             self._headers,
         )
 
+    def _columns(self) -> Any:
+        """What was emitted, as the WIT ``columns``."""
+        from wit_world.imports.types import Columns
+
+        return Columns(
+            bytes(self._values),
+            self._value_ends,
+            bytes(self._keys),
+            self._key_ends,
+            bytes(self._has_key),
+            self._header_ends,
+            bytes(self._header_data),
+            self._header_data_ends,
+        )
+
     def _rewind(self, mark: Tuple[int, ...]) -> None:
         """Drops what was emitted since ``mark`` (a failed input's output)."""
         values, records, keys, data, data_ends, headers = mark
@@ -232,7 +247,7 @@ class Enricher:
 class _EnricherPlugin(_Glue):
     def _decide(self, view: _View) -> Any:
         from wit_world.exports.enricher_plugin import Enrichment
-        from wit_world.imports.types import Columns, RecordError
+        from wit_world.imports.types import RecordError
 
         enrich = _plugin.enrich
         out = Emitter()
@@ -247,17 +262,7 @@ class _EnricherPlugin(_Glue):
             except Exception as e:
                 out._rewind(mark)
                 errors.append(RecordError(i, describe(e)))
-        columns = Columns(
-            bytes(out._values),
-            out._value_ends,
-            bytes(out._keys),
-            out._key_ends,
-            bytes(out._has_key),
-            out._header_ends,
-            bytes(out._header_data),
-            out._header_data_ends,
-        )
-        return Enrichment(columns, out._inputs, errors)
+        return Enrichment(out._columns(), out._inputs, errors)
 
 
 class Score:

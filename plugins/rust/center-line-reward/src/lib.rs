@@ -10,7 +10,7 @@ impl Reward for CenterLine {
         Ok(CenterLine)
     }
 
-    fn reward(&mut self, params: &Params<'_>) -> Result<f32, String> {
+    fn reward(&mut self, params: &Params<'_>) -> Result<f64, String> {
         let track_width = params.track_width;
         let distance_from_center = params.distance_from_center;
 

@@ -6,9 +6,9 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-const VELOCITY_WEIGHT: f32 = 0.8;
-const AMOUNT_WEIGHT: f32 = 0.85;
-const COUNTRY_WEIGHT: f32 = 0.75;
+const VELOCITY_WEIGHT: f64 = 0.8;
+const AMOUNT_WEIGHT: f64 = 0.85;
+const COUNTRY_WEIGHT: f64 = 0.75;
 
 /// The fields of a transaction the scorer reads.
 #[derive(Deserialize)]
@@ -134,9 +134,9 @@ pub type Labels = Vec<&'static str>;
 impl Rules {
     /// Scores `txn` against `card`, then folds `txn` into `card`.
     /// The score is `1 - Π(1 - w)` over the fired labels.
-    pub fn score_and_update(&self, card: &mut CardState, txn: &Transaction<'_>) -> (f32, Labels) {
+    pub fn score_and_update(&self, card: &mut CardState, txn: &Transaction<'_>) -> (f64, Labels) {
         let mut labels = Labels::new();
-        let mut keep = 1.0_f32;
+        let mut keep = 1.0_f64;
 
         let window_start = txn.ts.saturating_sub(self.velocity_window_ms);
         let velocity = 1 + card

@@ -17,12 +17,12 @@ use crate::record::Batch;
 #[derive(Deserialize)]
 struct Params {
     all_wheels_on_track: bool,
-    x: f32,
-    y: f32,
+    x: f64,
+    y: f64,
     #[serde(default)]
     closest_objects: [u32; 2],
     closest_waypoints: [u32; 2],
-    distance_from_center: f32,
+    distance_from_center: f64,
     #[serde(default)]
     is_crashed: bool,
     is_left_of_center: bool,
@@ -30,24 +30,24 @@ struct Params {
     is_offtrack: bool,
     #[serde(default)]
     is_reversed: bool,
-    heading: f32,
+    heading: f64,
     #[serde(default)]
-    objects_distance: Vec<f32>,
+    objects_distance: Vec<f64>,
     #[serde(default)]
-    objects_heading: Vec<f32>,
+    objects_heading: Vec<f64>,
     #[serde(default)]
     objects_left_of_center: Vec<bool>,
     #[serde(default)]
-    objects_location: Vec<(f32, f32)>,
+    objects_location: Vec<(f64, f64)>,
     #[serde(default)]
-    objects_speed: Vec<f32>,
-    progress: f32,
-    speed: f32,
-    steering_angle: f32,
+    objects_speed: Vec<f64>,
+    progress: f64,
+    speed: f64,
+    steering_angle: f64,
     steps: f64,
-    track_length: f32,
-    track_width: f32,
-    waypoints: Vec<(f32, f32)>,
+    track_length: f64,
+    track_width: f64,
+    waypoints: Vec<(f64, f64)>,
 }
 
 /// Parses a record value as DeepRacer step params.
@@ -107,7 +107,7 @@ impl Guest for RewardGuest {
 impl RewardGuest {
     fn rewards(&self, store: &mut Store<HostState>, batch: &Batch) -> CallResult<Decision> {
         let n = batch.records.len();
-        let mut scores = vec![0.0f32; n];
+        let mut scores = vec![0.0f64; n];
         let mut errors: Vec<(usize, String)> = Vec::new();
         let mut runs: Vec<(Track, Vec<(usize, Step)>)> = Vec::new();
         for (i, record) in batch.records.iter().enumerate() {

@@ -1,0 +1,181 @@
+//! What a plugin made of each input record, as the JSON lines `weir plugin
+//! test` prints and `--expect` files hold.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use weir::envelope::bytes_json;
+use weir::plugin::{ClosedWindow, PluginInstance, PluginKind, WindowGroup};
+use weir::{Batch, Header, Record};
+
+use super::records::line;
+
+/// Runs a filter, enricher, scorer or reward function over `records`,
+/// `batch_size` per call: one outcome per record, in input order.
+pub(crate) fn process(
+    instance: &mut PluginInstance,
+    records: &[Record],
+    batch_size: usize,
+) -> Vec<Value> {
+    let kind = instance.plugin().kind();
+    let mut lines = Vec::with_capacity(records.len());
+    for chunk in records.chunks(batch_size) {
+        match instance.process(Batch::new("input", "0", chunk.to_vec())) {
+            Ok(outcome) => {
+                let mut outputs: BTreeMap<u64, Vec<&Record>> = BTreeMap::new();
+                for r in &outcome.records {
+                    outputs.entry(line(r)).or_default().push(r);
+                }
+                let errors: BTreeMap<u64, &str> = outcome
+                    .failed
+                    .iter()
+                    .map(|f| (line(&f.record), f.error.as_str()))
+                    .collect();
+                for r in chunk {
+                    let n = line(r);
+                    lines.push(if let Some(e) = errors.get(&n) {
+                        json!({"line": n, "outcome": "error", "error": e})
+                    } else if let Some(outs) = outputs.get(&n) {
+                        describe(n, kind, outs)
+                    } else {
+                        json!({"line": n, "outcome": "dropped"})
+                    });
+                }
+            }
+            Err(failure) => {
+                let error = failure.error.to_string();
+                lines.extend(
+                    chunk
+                        .iter()
+                        .map(|r| json!({"line": line(r), "outcome": "trap", "error": error})),
+                );
+            }
+        }
+    }
+    lines
+}
+
+fn describe(line: u64, kind: PluginKind, outs: &[&Record]) -> Value {
+    match kind {
+        PluginKind::Filter => json!({"line": line, "outcome": "kept"}),
+        PluginKind::Scorer | PluginKind::Reward => {
+            let r = outs[0];
+            json!({"line": line, "outcome": "scored", "score": r.score, "labels": r.labels})
+        }
+        PluginKind::Enricher | PluginKind::Aggregator => {
+            let emitted: Vec<Value> = outs.iter().map(|r| emitted(&r.value, &r.headers)).collect();
+            json!({"line": line, "outcome": "emitted", "records": emitted})
+        }
+    }
+}
+
+fn emitted(value: &[u8], headers: &[Header]) -> Value {
+    let mut v = json!({"value": bytes_json(value)});
+    if !headers.is_empty() {
+        v["headers"] = headers
+            .iter()
+            .map(|h| {
+                let text = String::from_utf8_lossy(&h.value).into_owned();
+                (h.name.clone(), Value::String(text))
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+    }
+    v
+}
+
+/// A window: its key and start.
+type WindowId = (Vec<u8>, i64);
+
+/// Runs an aggregator over `records` in tumbling windows of `window_ms`
+/// by record key and time, as a pipeline stage would: one outcome per
+/// record (`folded` into a window, or `error`), then, once every record is
+/// in, one `emitted` outcome per window, by key and start.
+pub(crate) fn windows(
+    instance: &mut PluginInstance,
+    records: &[Record],
+    batch_size: usize,
+    window_ms: i64,
+) -> Vec<Value> {
+    let width = window_ms.max(1);
+    let mut open: BTreeMap<WindowId, Vec<u8>> = BTreeMap::new();
+    let mut lines = Vec::with_capacity(records.len());
+    for chunk in records.chunks(batch_size) {
+        let mut members: BTreeMap<WindowId, Vec<u32>> = BTreeMap::new();
+        for (i, r) in chunk.iter().enumerate() {
+            let key = r.key.as_ref().map(|k| k.to_vec()).unwrap_or_default();
+            let start = r.timestamp_ms - r.timestamp_ms.rem_euclid(width);
+            members.entry((key, start)).or_default().push(i as u32);
+        }
+        let groups: Vec<WindowGroup> = members
+            .into_iter()
+            .map(|((key, start), records)| WindowGroup {
+                accumulator: open.get(&(key.clone(), start)).cloned(),
+                key,
+                start,
+                end: start.saturating_add(width),
+                records,
+            })
+            .collect();
+        let batch = Batch::new("input", "0", chunk.to_vec());
+        match instance.accumulate(&batch, &groups) {
+            Ok(acc) => {
+                let errors: BTreeMap<usize, &str> =
+                    acc.errors.iter().map(|(i, e)| (*i, e.as_str())).collect();
+                let mut starts = vec![0; chunk.len()];
+                for (g, a) in groups.iter().zip(acc.accumulators) {
+                    g.records.iter().for_each(|&i| starts[i as usize] = g.start);
+                    open.insert((g.key.clone(), g.start), a);
+                }
+                for (i, r) in chunk.iter().enumerate() {
+                    let n = line(r);
+                    lines.push(match errors.get(&i) {
+                        Some(e) => json!({"line": n, "outcome": "error", "error": e}),
+                        None => json!({"line": n, "outcome": "folded", "window": starts[i]}),
+                    });
+                }
+            }
+            Err(e) => {
+                let error = e.to_string();
+                lines.extend(
+                    chunk
+                        .iter()
+                        .map(|r| json!({"line": line(r), "outcome": "trap", "error": error})),
+                );
+            }
+        }
+    }
+    let closed: Vec<ClosedWindow> = open
+        .into_iter()
+        .map(|((key, start), accumulator)| ClosedWindow {
+            key,
+            start,
+            end: start.saturating_add(width),
+            accumulator,
+        })
+        .collect();
+    let mut outputs: Vec<Vec<Value>> = vec![Vec::new(); closed.len()];
+    match instance.emit(&closed) {
+        Ok(records) => {
+            for r in records {
+                if let Some(out) = outputs.get_mut(r.window) {
+                    out.push(emitted(&r.value, &r.headers));
+                }
+            }
+        }
+        Err(e) => {
+            let error = e.to_string();
+            lines.push(json!({"outcome": "trap", "call": "emit", "error": error}));
+            return lines;
+        }
+    }
+    for (w, records) in closed.iter().zip(outputs) {
+        let key = String::from_utf8_lossy(&w.key);
+        lines.push(json!({
+            "window": {"key": key, "start": w.start, "end": w.end},
+            "outcome": "emitted",
+            "records": records,
+        }));
+    }
+    lines
+}

@@ -1,0 +1,101 @@
+//! The guest SDKs and the WIT, carried inside the `weir` binary so that a
+//! plugin project builds anywhere: `weir plugin build` writes them into the
+//! tools directory and builds against that copy.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+/// Files of one SDK: path relative to its root, and contents.
+pub(crate) type Files = &'static [(&'static str, &'static str)];
+
+macro_rules! files {
+    ($root:literal: $($path:literal),* $(,)?) => {
+        &[$(($path, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $root, "/", $path)))),*]
+    };
+}
+
+/// The WIT package `weir:plugin`.
+pub(crate) const WIT: Files = files!("../weir-plugin/wit": "types.wit", "worlds.wit");
+
+/// The Rust SDK crate, `weir-plugin`, with its WIT.
+pub(crate) const RUST: Files = files!("../weir-plugin":
+    "Cargo.toml",
+    "src/aggregator.rs",
+    "src/enricher.rs",
+    "src/filter.rs",
+    "src/host.rs",
+    "src/lib.rs",
+    "src/record.rs",
+    "src/reward.rs",
+    "src/scorer.rs",
+    "src/settings.rs",
+    "wit/types.wit",
+    "wit/worlds.wit",
+);
+
+/// The Python SDK package, `weir_plugin`.
+pub(crate) const PYTHON: Files = files!("../../plugins/python/sdk":
+    "weir_plugin/__init__.py",
+    "weir_plugin/_aggregator.py",
+    "weir_plugin/_kinds.py",
+    "weir_plugin/_record.py",
+    "weir_plugin/_reward.py",
+    "weir_plugin/_settings.py",
+    "weir_plugin/log.py",
+    "weir_plugin/metrics.py",
+    "weir_plugin/state.py",
+);
+
+/// The WIT package version, which names the written copies.
+pub(crate) fn version() -> &'static str {
+    weir::plugin::WIT_VERSION
+}
+
+/// Writes `files` under `dir`, leaving files whose contents are already
+/// right untouched (so incremental builds stay incremental).
+pub(crate) fn write(dir: &Path, files: Files) -> anyhow::Result<PathBuf> {
+    for (rel, contents) in files {
+        let path = dir.join(rel);
+        if std::fs::read_to_string(&path).is_ok_and(|c| c == *contents) {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create `{}`", parent.display()))?;
+        }
+        std::fs::write(&path, contents)
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    Ok(dir.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every source file of each SDK is carried, so a file added to an SDK
+    /// cannot be forgotten here.
+    #[test]
+    fn every_sdk_file_is_embedded() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for (dir, ext, files) in [
+            ("../weir-plugin/src", "rs", RUST),
+            ("../weir-plugin/wit", "wit", RUST),
+            ("../../plugins/python/sdk/weir_plugin", "py", PYTHON),
+        ] {
+            let on_disk = std::fs::read_dir(root.join(dir))
+                .map(|d| {
+                    d.filter_map(|e| e.ok())
+                        .filter(|e| e.path().extension().is_some_and(|x| x == ext))
+                        .count()
+                })
+                .unwrap_or(0);
+            let embedded = files
+                .iter()
+                .filter(|(p, _)| p.ends_with(&format!(".{ext}")))
+                .count();
+            assert_eq!(on_disk, embedded, "{dir}: files on disk and embedded");
+        }
+    }
+}

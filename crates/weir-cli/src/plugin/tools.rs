@@ -1,0 +1,139 @@
+//! The toolchains `weir plugin build` runs, installed (pinned) into the
+//! tools directory the first time: `$WEIR_TOOLS_DIR`, else
+//! `$XDG_CACHE_HOME/weir/tools`, else `~/.cache/weir/tools`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, bail};
+
+/// componentize-py, which makes a component of a Python plugin.
+pub(crate) const COMPONENTIZE_PY: &str = "0.25.1";
+
+/// The tools directory.
+pub(crate) fn dir() -> anyhow::Result<PathBuf> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(dir) = var("WEIR_TOOLS_DIR") {
+        return Ok(dir);
+    }
+    if let Some(cache) = var("XDG_CACHE_HOME") {
+        return Ok(cache.join("weir/tools"));
+    }
+    match var("HOME") {
+        Some(home) => Ok(home.join(".cache/weir/tools")),
+        None => bail!("no place for build tools: set WEIR_TOOLS_DIR (or HOME)"),
+    }
+}
+
+/// Prints a step of a build, on stderr, before it starts.
+pub(crate) fn step(what: &str) {
+    eprintln!("weir plugin build: {what}");
+}
+
+/// Runs `cmd`, its output shown as it comes; an error naming `what` when it
+/// cannot start or fails.
+pub(crate) fn run(cmd: &mut Command, what: &str) -> anyhow::Result<()> {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let status = cmd
+        .status()
+        .with_context(|| format!("{what}: cannot run `{program}`"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
+
+/// Whether `program --version` runs and prints `expect`.
+fn reports(program: &Path, expect: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(expect))
+}
+
+/// The componentize-py executable, installed into a virtual environment in
+/// the tools directory the first time.
+pub(crate) fn componentize_py() -> anyhow::Result<PathBuf> {
+    let venv = dir()?.join(format!("componentize-py-{COMPONENTIZE_PY}"));
+    let exe = venv.join("bin/componentize-py");
+    if reports(&exe, &format!("componentize-py {COMPONENTIZE_PY}")) {
+        return Ok(exe);
+    }
+    let python = which("python3").context(
+        "Python plugins are built with componentize-py, which needs python3; install it \
+         (Debian: `sudo apt-get install -y python3 python3-venv`)",
+    )?;
+    let venv_ok = Command::new(&python)
+        .args(["-c", "import ensurepip, venv"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !venv_ok {
+        bail!(
+            "Python's venv module is missing, which installing componentize-py needs. Run:\n  \
+             sudo apt-get install -y python3-venv"
+        );
+    }
+    step(&format!(
+        "installing componentize-py {COMPONENTIZE_PY} into {} (first build only, about a minute)",
+        venv.display()
+    ));
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv)
+            .with_context(|| format!("cannot remove `{}`", venv.display()))?;
+    }
+    run(
+        Command::new(&python).arg("-m").arg("venv").arg(&venv),
+        "creating a Python virtual environment",
+    )?;
+    run(
+        Command::new(venv.join("bin/pip")).args([
+            "install",
+            "--disable-pip-version-check",
+            "--progress-bar",
+            "on",
+            &format!("componentize-py=={COMPONENTIZE_PY}"),
+        ]),
+        "installing componentize-py",
+    )?;
+    Ok(exe)
+}
+
+/// Makes sure Rust can build for `target` (adding it with rustup if
+/// needed).
+pub(crate) fn rust_target(target: &str) -> anyhow::Result<()> {
+    which("cargo")
+        .context("Rust plugins are built with cargo; install Rust from https://rustup.rs")?;
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l == target)
+        });
+    match installed {
+        Ok(true) => Ok(()),
+        Ok(false) => {
+            step(&format!("adding the Rust target {target}"));
+            run(
+                Command::new("rustup").args(["target", "add", target]),
+                "adding the Rust target",
+            )
+        }
+        Err(_) => bail!(
+            "rustup is not on PATH, so the `{target}` target cannot be checked; install it with \
+             `rustup target add {target}` (or install Rust from https://rustup.rs)"
+        ),
+    }
+}
+
+/// The first `name` on `PATH`.
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
