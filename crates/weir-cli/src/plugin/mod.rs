@@ -45,6 +45,10 @@ pub(crate) enum PluginCommand {
         /// The project directory (holding weir-plugin.toml).
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Where to write the component (default: the project's
+        /// `target/NAME.wasm`).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Run a plugin over JSON-lines input and print one outcome per record,
     /// or compare the outcomes with expected ones.
@@ -146,7 +150,7 @@ impl RunArgs {
         self.input = self.input.or(project.test.input);
         self.key_field = self.key_field.or(project.test.key_field);
         self.time_field = self.time_field.or(project.test.time_field);
-        self.wasi |= project.language == Language::Python;
+        self.wasi |= project.language.needs_wasi();
         self.plugin = component;
         Ok((self, project.test.expect))
     }
@@ -192,7 +196,7 @@ pub(crate) fn run(cmd: PluginCommand) -> anyhow::Result<()> {
             let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
             new::new(&name, lang, kind, &dir)
         }
-        PluginCommand::Build { dir } => build::build(&dir),
+        PluginCommand::Build { dir, out } => build::build(&dir, out.as_deref()),
         PluginCommand::Inspect { plugin, json } => inspect::inspect(&plugin, json),
         PluginCommand::Test {
             run,

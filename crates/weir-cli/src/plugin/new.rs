@@ -8,6 +8,7 @@ use weir::plugin::PluginKind;
 
 use super::build::rust_sdk;
 use super::project::{Language, MANIFEST};
+use super::sdk;
 
 macro_rules! template {
     ($path:literal) => {
@@ -15,9 +16,10 @@ macro_rules! template {
     };
 }
 
-/// The plugin source of `kind` in `language`.
-fn source(language: Language, kind: PluginKind) -> &'static str {
-    match (language, kind) {
+/// The plugin source of `kind` in `language`, when its SDK writes that
+/// kind.
+fn source(language: Language, kind: PluginKind) -> Option<&'static str> {
+    Some(match (language, kind) {
         (Language::Rust, PluginKind::Filter) => template!("rust/filter.rs"),
         (Language::Rust, PluginKind::Enricher) => template!("rust/enricher.rs"),
         (Language::Rust, PluginKind::Scorer) => template!("rust/scorer.rs"),
@@ -28,7 +30,14 @@ fn source(language: Language, kind: PluginKind) -> &'static str {
         (Language::Python, PluginKind::Scorer) => template!("python/scorer.py"),
         (Language::Python, PluginKind::Reward) => template!("python/reward.py"),
         (Language::Python, PluginKind::Aggregator) => template!("python/aggregator.py"),
-    }
+        (Language::Js, PluginKind::Filter) => template!("js/filter.js"),
+        (Language::Js, PluginKind::Enricher) => template!("js/enricher.js"),
+        (Language::Js, PluginKind::Scorer) => template!("js/scorer.js"),
+        (Language::C, PluginKind::Filter) => template!("c/filter.c"),
+        (Language::C, PluginKind::Scorer) => template!("c/scorer.c"),
+        (Language::Go, PluginKind::Filter) => template!("go/filter.go"),
+        _ => return None,
+    })
 }
 
 /// The sample input of `kind` and the outcomes every template gives on it.
@@ -64,6 +73,14 @@ fn manifest(name: &str, kind: PluginKind, language: Language) -> String {
     )
 }
 
+/// Adds a copy of an SDK under `sdk/` (JavaScript and Go import it by
+/// path).
+fn vendor(files: &mut Vec<(String, String)>, sdk: sdk::Files) {
+    for (rel, contents) in sdk {
+        files.push((format!("sdk/{rel}"), (*contents).to_string()));
+    }
+}
+
 /// Writes a project for plugin `name` into `dir` (which must not exist or
 /// be empty).
 pub(crate) fn new(
@@ -80,6 +97,9 @@ pub(crate) fn new(
     {
         bail!("`{name}` cannot name a plugin: use a letter, then letters, digits, `-` or `_`");
     }
+    language.check_kind(kind)?;
+    let source = source(language, kind)
+        .with_context(|| format!("no {} template for a {kind}", language.name()))?;
     if dir.read_dir().is_ok_and(|mut d| d.next().is_some()) {
         bail!("`{}` already exists and is not empty", dir.display());
     }
@@ -100,9 +120,19 @@ pub(crate) fn new(
                 .replace("{{kind}}", kind.world())
                 .replace("{{sdk}}", &sdk.display().to_string().replace('\\', "/"));
             files.push(("Cargo.toml".into(), cargo));
-            files.push(("src/lib.rs".into(), fill(source(language, kind))));
+            files.push(("src/lib.rs".into(), fill(source)));
         }
-        Language::Python => files.push(("app.py".into(), fill(source(language, kind)))),
+        Language::Python => files.push(("app.py".into(), fill(source))),
+        Language::Js => {
+            files.push(("app.js".into(), fill(source)));
+            vendor(&mut files, sdk::JS);
+        }
+        Language::C => files.push((format!("{plugin}.c"), fill(source))),
+        Language::Go => {
+            files.push(("go.mod".into(), fill(template!("go/go.mod"))));
+            files.push(("main.go".into(), fill(source)));
+            vendor(&mut files, sdk::GO);
+        }
     }
     for (rel, contents) in &files {
         let path = dir.join(rel);
@@ -118,8 +148,12 @@ pub(crate) fn new(
         language.name(),
         dir.display()
     );
-    for (rel, _) in &files {
+    for (rel, _) in files.iter().filter(|(r, _)| !r.starts_with("sdk/")) {
         println!("  {rel}");
+    }
+    let vendored = files.iter().filter(|(r, _)| r.starts_with("sdk/")).count();
+    if vendored > 0 {
+        println!("  sdk/ (the {} SDK, {vendored} files)", language.name());
     }
     println!(
         "next:\n  cd {}\n  weir plugin build\n  weir plugin test .",

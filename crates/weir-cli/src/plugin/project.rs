@@ -16,20 +16,72 @@ pub(crate) enum Language {
     Rust,
     /// Python, with the `weir_plugin` package and componentize-py.
     Python,
+    /// JavaScript, with the SDK in `sdk/` and componentize-js.
+    Js,
+    /// C, with the C SDK, wit-bindgen's bindings and clang.
+    C,
+    /// Go (1.24 or later), with the SDK in `sdk/`.
+    Go,
 }
 
+const ALL_KINDS: &[PluginKind] = &[
+    PluginKind::Filter,
+    PluginKind::Enricher,
+    PluginKind::Scorer,
+    PluginKind::Reward,
+    PluginKind::Aggregator,
+];
+
 impl Language {
+    const ALL: [Language; 5] = [
+        Language::Rust,
+        Language::Python,
+        Language::Js,
+        Language::C,
+        Language::Go,
+    ];
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Language::Rust => "rust",
             Language::Python => "python",
+            Language::Js => "js",
+            Language::C => "c",
+            Language::Go => "go",
         }
     }
 
     fn parse(s: &str) -> Option<Language> {
-        [Language::Rust, Language::Python]
-            .into_iter()
-            .find(|l| l.name() == s)
+        Language::ALL.into_iter().find(|l| l.name() == s)
+    }
+
+    /// The plugin kinds this language's SDK writes.
+    pub(crate) fn kinds(self) -> &'static [PluginKind] {
+        match self {
+            Language::Rust | Language::Python => ALL_KINDS,
+            Language::Js => &[PluginKind::Filter, PluginKind::Enricher, PluginKind::Scorer],
+            Language::C => &[PluginKind::Filter, PluginKind::Scorer],
+            Language::Go => &[PluginKind::Filter],
+        }
+    }
+
+    /// An error unless this language's SDK writes `kind`.
+    pub(crate) fn check_kind(self, kind: PluginKind) -> anyhow::Result<()> {
+        if self.kinds().contains(&kind) {
+            return Ok(());
+        }
+        let kinds: Vec<&str> = self.kinds().iter().map(|k| k.world()).collect();
+        bail!(
+            "the {} SDK writes {} plugins, not {kind}",
+            self.name(),
+            kinds.join(", ")
+        )
+    }
+
+    /// Whether its components call WASI, so their stages need the grant
+    /// (the Python interpreter and Go's runtime do).
+    pub(crate) fn needs_wasi(self) -> bool {
+        matches!(self, Language::Python | Language::Go)
     }
 }
 
@@ -45,7 +97,12 @@ pub(crate) struct TestSpec {
 /// A project read from its manifest.
 #[derive(Debug)]
 pub(crate) struct Project {
+    /// The project directory, absolute.
     pub(crate) dir: PathBuf,
+    /// Where a JavaScript build runs from (`[build] root`, relative to the
+    /// project; default the project itself): every module the plugin
+    /// imports must be under it.
+    pub(crate) root: PathBuf,
     pub(crate) name: String,
     pub(crate) kind: PluginKind,
     pub(crate) language: Language,
@@ -55,6 +112,8 @@ pub(crate) struct Project {
 impl Project {
     /// Reads `dir/weir-plugin.toml`.
     pub(crate) fn read(dir: &Path) -> anyhow::Result<Project> {
+        let dir = &std::path::absolute(dir)
+            .with_context(|| format!("cannot resolve `{}`", dir.display()))?;
         let path = dir.join(MANIFEST);
         let text = std::fs::read_to_string(&path).with_context(|| {
             format!(
@@ -86,10 +145,18 @@ impl Project {
         let language = field("language")?;
         let language = Language::parse(language).with_context(|| {
             format!(
-                "{}: `weir plugin build` builds rust and python projects, not `{language}`",
+                "{}: `language` is one of rust, python, js, c, go, not `{language}`",
                 path.display()
             )
         })?;
+        language
+            .check_kind(kind)
+            .with_context(|| format!("{}", path.display()))?;
+        let root = match table.get("build").and_then(|b| b.get("root")) {
+            Some(toml::Value::String(r)) => dir.join(r),
+            Some(_) => bail!("{}: `build.root` must be a string", path.display()),
+            None => dir.to_path_buf(),
+        };
         let test = match table.get("test") {
             Some(toml::Value::Table(t)) => {
                 let text = |k: &str| t.get(k).and_then(toml::Value::as_str).map(str::to_string);
@@ -104,6 +171,7 @@ impl Project {
         };
         Ok(Project {
             dir: dir.to_path_buf(),
+            root,
             name,
             kind,
             language,

@@ -47,6 +47,60 @@ pub(crate) const PYTHON: Files = files!("../../plugins/python/sdk":
     "weir_plugin/state.py",
 );
 
+/// The JavaScript SDK, which `weir plugin new` writes into a project.
+pub(crate) const JS: Files = files!("../../plugins/js/sdk":
+    "bytes.js",
+    "console.js",
+    "emitter.js",
+    "errors.js",
+    "kinds.js",
+    "log.js",
+    "metrics.js",
+    "record.js",
+    "settings.js",
+    "state.js",
+    "weir.js",
+);
+
+/// The pinned JavaScript build tools (componentize-js), installed with
+/// `npm ci`.
+pub(crate) const JS_TOOLS: Files =
+    files!("../../plugins/js": "package.json", "package-lock.json");
+
+/// The C SDK, compiled with every C plugin.
+pub(crate) const C: Files = files!("../../plugins/c/sdk":
+    "weir_json.c",
+    "weir_json.h",
+    "weir_plugin.c",
+    "weir_plugin.h",
+);
+
+/// The Go SDK, which `weir plugin new` writes into a project.
+pub(crate) const GO: Files = files!("../../plugins/go/sdk":
+    "abi.go",
+    "filter.go",
+    "json.go",
+    "log.go",
+    "memory.go",
+    "record.go",
+    "sdk.go",
+    "settings.go",
+);
+
+/// The componentize-js version `JS_TOOLS` pins.
+pub(crate) fn componentize_js_version() -> anyhow::Result<String> {
+    let manifest = JS_TOOLS
+        .iter()
+        .find(|(p, _)| *p == "package.json")
+        .map(|(_, c)| *c)
+        .unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_str(manifest)?;
+    json["devDependencies"]["@bytecodealliance/componentize-js"]
+        .as_str()
+        .map(str::to_string)
+        .context("the embedded package.json pins no componentize-js")
+}
+
 /// The WIT package version, which names the written copies.
 pub(crate) fn version() -> &'static str {
     weir::plugin::WIT_VERSION
@@ -83,11 +137,16 @@ mod tests {
             ("../weir-plugin/src", "rs", RUST),
             ("../weir-plugin/wit", "wit", RUST),
             ("../../plugins/python/sdk/weir_plugin", "py", PYTHON),
+            ("../../plugins/js/sdk", "js", JS),
+            ("../../plugins/c/sdk", "c", C),
+            ("../../plugins/c/sdk", "h", C),
+            ("../../plugins/go/sdk", "go", GO),
         ] {
             let on_disk = std::fs::read_dir(root.join(dir))
                 .map(|d| {
                     d.filter_map(|e| e.ok())
                         .filter(|e| e.path().extension().is_some_and(|x| x == ext))
+                        .filter(|e| !e.file_name().to_string_lossy().ends_with("_test.go"))
                         .count()
                 })
                 .unwrap_or(0);

@@ -7,6 +7,8 @@ use std::process::Command;
 
 use anyhow::{Context as _, bail};
 
+use super::sdk;
+
 /// componentize-py, which makes a component of a Python plugin.
 pub(crate) const COMPONENTIZE_PY: &str = "0.25.1";
 
@@ -127,6 +129,82 @@ pub(crate) fn rust_target(target: &str) -> anyhow::Result<()> {
         Err(_) => bail!(
             "rustup is not on PATH, so the `{target}` target cannot be checked; install it with \
              `rustup target add {target}` (or install Rust from https://rustup.rs)"
+        ),
+    }
+}
+
+/// The componentize-js executable, installed with `npm ci` from the
+/// pinned lockfile into the tools directory the first time.
+pub(crate) fn componentize_js() -> anyhow::Result<PathBuf> {
+    let version = sdk::componentize_js_version()?;
+    let dir = dir()?.join(format!("componentize-js-{version}"));
+    let exe = dir.join("node_modules/.bin/componentize-js");
+    let stamp = dir.join(".installed-lock");
+    let lock = sdk::JS_TOOLS
+        .iter()
+        .find(|(p, _)| *p == "package-lock.json")
+        .map(|(_, c)| *c)
+        .unwrap_or_default();
+    if exe.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == lock) {
+        return Ok(exe);
+    }
+    let npm = which("npm").context(
+        "JavaScript plugins are built with componentize-js, installed with npm; install \
+         Node.js 18 or later and npm (Debian: `sudo apt-get install -y nodejs npm`)",
+    )?;
+    step(&format!(
+        "installing componentize-js {version} into {} (first build only, about a minute)",
+        dir.display()
+    ));
+    sdk::write(&dir, sdk::JS_TOOLS)?;
+    run(
+        Command::new(npm)
+            .current_dir(&dir)
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]),
+        "installing componentize-js",
+    )?;
+    std::fs::write(&stamp, lock).with_context(|| format!("cannot write `{}`", stamp.display()))?;
+    Ok(exe)
+}
+
+/// clang able to build for `wasm32-wasi` (wasm-ld, wasi-libc and the wasm32
+/// compiler builtins beside it), or the line that installs it.
+pub(crate) fn clang_wasm() -> anyhow::Result<PathBuf> {
+    const INSTALL: &str = "sudo apt-get install -y clang lld wasi-libc libclang-rt-dev-wasm32";
+    let clang = which("clang");
+    let complete = clang.is_some()
+        && which("wasm-ld").is_some()
+        && Path::new("/usr/include/wasm32-wasi/stdlib.h").is_file();
+    match clang {
+        Some(clang) if complete => Ok(clang),
+        _ => bail!(
+            "C plugins are built with clang for wasm32-wasi, with wasm-ld and wasi-libc, \
+             which are missing. Run:\n  {INSTALL}"
+        ),
+    }
+}
+
+/// A Go toolchain of 1.24 or later (`go:wasmexport`).
+pub(crate) fn go() -> anyhow::Result<PathBuf> {
+    let go = which("go")
+        .or_else(|| Some(PathBuf::from("/usr/local/go/bin/go")).filter(|p| p.is_file()))
+        .context("Go plugins are built with Go 1.24 or later; install it from https://go.dev/dl/")?;
+    let version = Command::new(&go)
+        .args(["env", "GOVERSION"])
+        .env("GOTOOLCHAIN", "local")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let minor = version
+        .strip_prefix("go1.")
+        .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|m| m.parse::<u32>().ok());
+    match minor {
+        Some(m) if m >= 24 => Ok(go),
+        _ => bail!(
+            "Go plugins need Go 1.24 or later (`go:wasmexport`); `{}` is `{version}`. \
+             Install a newer one from https://go.dev/dl/",
+            go.display()
         ),
     }
 }

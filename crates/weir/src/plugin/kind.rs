@@ -184,21 +184,21 @@ mod tests {
             ["weir:plugin/aggregator-plugin@0.2.0", "wasi:cli/run@0.2.0"],
         );
         assert_eq!(got.ok(), Some(PluginKind::Aggregator));
-        let msg = detect("p", ["weir:plugin/aggregator-plugin@0.2.0"])
+        let msg = detect("p", ["weir:plugin/aggregator-plugin@0.1.0"])
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(msg.contains("aggregator-plugin@0.2.0"), "{msg}");
+        assert!(msg.contains("aggregator-plugin@0.1.0"), "{msg}");
     }
 
     #[test]
     fn names_both_versions_on_mismatch() {
-        let err = detect("p", ["weir:plugin/filter-plugin@0.2.0"])
+        let err = detect("p", ["weir:plugin/filter-plugin@0.1.0"])
             .err()
             .map(|e| e.to_string());
         let msg = err.unwrap_or_default();
-        assert!(msg.contains("weir:plugin/filter-plugin@0.2.0"), "{msg}");
-        assert!(msg.contains("weir:plugin/filter-plugin@0.2.0"), "{msg}");
+        assert!(msg.contains("weir:plugin/filter-plugin@0.1.0"), "{msg}");
+        assert!(msg.contains("0.2.0"), "{msg}");
     }
 
     #[test]
