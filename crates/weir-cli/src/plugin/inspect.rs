@@ -23,7 +23,13 @@ impl Start {
         match plugin.instantiate(InstanceOptions::default()) {
             Ok(_) => Start::Fine,
             Err(e) if e.trap_kind() == Some(TrapKind::NotGranted) => Start::NeedsWasi,
-            Err(e) if e.to_string().contains("WASI") => Start::NeedsWasi,
+            Err(e)
+                if ["has no WASI grant", "WASI function that was not granted"]
+                    .iter()
+                    .any(|m| e.to_string().contains(m)) =>
+            {
+                Start::NeedsWasi
+            }
             Err(e) => Start::Failed(e.to_string()),
         }
     }

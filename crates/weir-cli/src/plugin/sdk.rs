@@ -64,8 +64,7 @@ pub(crate) const JS: Files = files!("../../plugins/js/sdk":
 
 /// The pinned JavaScript build tools (componentize-js), installed with
 /// `npm ci`.
-pub(crate) const JS_TOOLS: Files =
-    files!("../../plugins/js": "package.json", "package-lock.json");
+pub(crate) const JS_TOOLS: Files = files!("../../plugins/js": "package.json", "package-lock.json");
 
 /// The C SDK, compiled with every C plugin.
 pub(crate) const C: Files = files!("../../plugins/c/sdk":
@@ -127,6 +126,28 @@ pub(crate) fn write(dir: &Path, files: Files) -> anyhow::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The SDKs written by hand against the WIT (Go's exports and imports,
+    /// JavaScript's imports) name the WIT package's version.
+    #[test]
+    fn hand_written_sdks_name_the_wit_version() {
+        let current = format!("weir:plugin/log@{}", version());
+        for (sdk, files) in [("go", GO), ("js", JS)] {
+            let all: String = files.iter().map(|(_, c)| *c).collect();
+            assert!(all.contains(&current), "{sdk} SDK names `{current}`");
+            for (at, _) in all.match_indices("weir:plugin/") {
+                let name: String = all[at..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && !"\"'#`".contains(*c))
+                    .collect();
+                assert!(
+                    name.ends_with(&format!("@{}", version())) || !name.contains('@'),
+                    "{sdk} SDK names `{name}`, not version {}",
+                    version()
+                );
+            }
+        }
+    }
 
     /// Every source file of each SDK is carried, so a file added to an SDK
     /// cannot be forgotten here.

@@ -158,9 +158,12 @@ pub(crate) fn componentize_js() -> anyhow::Result<PathBuf> {
     ));
     sdk::write(&dir, sdk::JS_TOOLS)?;
     run(
-        Command::new(npm)
-            .current_dir(&dir)
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]),
+        Command::new(npm).current_dir(&dir).args([
+            "ci",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ]),
         "installing componentize-js",
     )?;
     std::fs::write(&stamp, lock).with_context(|| format!("cannot write `{}`", stamp.display()))?;
@@ -188,7 +191,9 @@ pub(crate) fn clang_wasm() -> anyhow::Result<PathBuf> {
 pub(crate) fn go() -> anyhow::Result<PathBuf> {
     let go = which("go")
         .or_else(|| Some(PathBuf::from("/usr/local/go/bin/go")).filter(|p| p.is_file()))
-        .context("Go plugins are built with Go 1.24 or later; install it from https://go.dev/dl/")?;
+        .context(
+            "Go plugins are built with Go 1.24 or later; install it from https://go.dev/dl/",
+        )?;
     let version = Command::new(&go)
         .args(["env", "GOVERSION"])
         .env("GOTOOLCHAIN", "local")

@@ -374,7 +374,15 @@ impl PluginInstance {
             let mut store = self.new_store();
             let inst_err = |e: wasmtime::Error| PluginError::Instantiate {
                 name: name.clone(),
-                message: format!("{e:#}"),
+                message: match classify(&e) {
+                    // The usual cause, said plainly, without the backtrace.
+                    TrapKind::NotGranted => format!(
+                        "it calls WASI while starting, and its stage has no WASI grant \
+                         (add `grants = {{ wasi = true }}` to the stage): {}",
+                        e.root_cause()
+                    ),
+                    _ => format!("{e:#}"),
+                },
             };
             let settings: Vec<(String, String)> = self
                 .settings

@@ -18,8 +18,8 @@ pub(super) fn build(project: &Project, out: &Path) -> anyhow::Result<()> {
         sdk::C,
     )?;
     let work = super::work_dir(out)?;
-    let world = World::of(&super::wit_dir()?, project.kind)?;
-    bindings(&world, project, &work)?;
+    let mut world = World::of(&super::wit_dir()?, project.kind)?;
+    bindings(&mut world, project, &work)?;
     let sources = sources(&project.dir)?;
     let core = work.join("core.wasm");
     tools::step(&format!(
@@ -28,8 +28,16 @@ pub(super) fn build(project: &Project, out: &Path) -> anyhow::Result<()> {
     ));
     tools::run(
         Command::new(&clang)
-            .args(["--target=wasm32-wasi", "-mexec-model=reactor", "-O2", "-Wall"])
-            .arg(format!("-DWEIR_KIND_{}", project.kind.world().to_uppercase()))
+            .args([
+                "--target=wasm32-wasi",
+                "-mexec-model=reactor",
+                "-O2",
+                "-Wall",
+            ])
+            .arg(format!(
+                "-DWEIR_KIND_{}",
+                project.kind.world().to_uppercase()
+            ))
             .arg("-I")
             .arg(&sdk_dir)
             .arg("-I")
@@ -44,8 +52,7 @@ pub(super) fn build(project: &Project, out: &Path) -> anyhow::Result<()> {
             .arg(&core),
         "clang",
     )?;
-    let core =
-        std::fs::read(&core).with_context(|| format!("cannot read `{}`", core.display()))?;
+    let core = std::fs::read(&core).with_context(|| format!("cannot read `{}`", core.display()))?;
     if component::imports_wasi(&core)? {
         tools::step("the module calls WASI (libc I/O): its stage needs `grants = { wasi = true }`");
     }
@@ -55,7 +62,7 @@ pub(super) fn build(project: &Project, out: &Path) -> anyhow::Result<()> {
 /// Writes the C bindings of the world into `work`. The world and the
 /// kind's interface are renamed, so every kind has the same generated names
 /// (`weir_world.h`, `exports_kind_*`) and one SDK serves them all.
-fn bindings(world: &World, project: &Project, work: &Path) -> anyhow::Result<()> {
+fn bindings(world: &mut World, project: &Project, work: &Path) -> anyhow::Result<()> {
     let kind = project.kind.world();
     let opts = wit_bindgen_c::Opts {
         rename_world: Some("weir_world".to_string()),
@@ -67,7 +74,7 @@ fn bindings(world: &World, project: &Project, work: &Path) -> anyhow::Result<()>
     };
     let mut files = Files::default();
     opts.build()
-        .generate(&world.resolve, world.id, &mut files)
+        .generate(&mut world.resolve, world.id, &mut files)
         .context("cannot generate the C bindings")?;
     for (name, contents) in files.iter() {
         let path = work.join(name);
@@ -85,7 +92,10 @@ fn sources(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .filter(|p| p.extension().is_some_and(|x| x == "c") && p.is_file())
         .collect();
     if sources.is_empty() {
-        bail!("a C plugin project needs its `.c` files in `{}`", dir.display());
+        bail!(
+            "a C plugin project needs its `.c` files in `{}`",
+            dir.display()
+        );
     }
     sources.sort();
     Ok(sources)

@@ -34,7 +34,14 @@ pub(super) fn build(project: &Project, out: &Path) -> anyhow::Result<()> {
             .arg("--wit")
             .arg(&wit)
             .args(["--world-name", project.kind.world()])
-            .args(["--disable", "stdio", "random", "clocks", "http", "fetch-event"])
+            .args([
+                "--disable",
+                "stdio",
+                "random",
+                "clocks",
+                "http",
+                "fetch-event",
+            ])
             .arg("-o")
             .arg(&tmp),
         "componentize-js",

@@ -22,7 +22,12 @@ pub(super) fn build(project: &Project, out: &Path) -> anyhow::Result<()> {
     rust_sdk()?;
     let manifest = project.dir.join("Cargo.toml");
     let package = package_name(&manifest)?;
-    let target_dir = project.dir.join("target");
+    // cargo's own rule: `CARGO_TARGET_DIR` when set (projects then share
+    // their compiled dependencies), else the project's `target/`.
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project.dir.join("target"));
     tools::step(&format!("cargo build --release --target {TARGET}"));
     tools::run(
         Command::new("cargo")
