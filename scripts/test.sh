@@ -15,9 +15,9 @@ WEIR_SETUP_LINT=1 bash scripts/setup.sh
 # The CLI's compiled-code cache, kept with the build output rather than in
 # the user's ~/.cache.
 export WEIR_CACHE_DIR="${WEIR_CACHE_DIR:-${CARGO_TARGET_DIR:-$root/target}/weir-cache}"
-# The plugin toolchains (componentize-py, wasm-tools, wit-bindgen, …) that
-# plugins/*/build.sh and `weir plugin build` install, kept with the build
-# output too, so that a reused CARGO_TARGET_DIR keeps them.
+# The plugin toolchains (componentize-py, componentize-js) that `weir plugin
+# build` installs, kept with the build output too, so that a reused
+# CARGO_TARGET_DIR keeps them.
 export WEIR_TOOLS_DIR="${WEIR_TOOLS_DIR:-${CARGO_TARGET_DIR:-$root/target}/weir-tools}"
 step "Kafka broker jars (Maven Central, cached in .cache/kafka)"
 bash scripts/kafka.sh install
@@ -29,11 +29,13 @@ cargo fmt --all -- --check
 (cd plugins && cargo fmt --all -- --check)
 (cd crates/weir-plugin && cargo fmt -- --check)
 
-step "building the plugins from source"
-bash plugins/build.sh
-
 step "building the workspace and its tests"
 cargo test --release --workspace --no-run
+
+# The plugins of Python, JavaScript, C and Go are built by the weir binary
+# just built (`weir plugin build`).
+step "building the plugins from source"
+WEIR_BIN="${CARGO_TARGET_DIR:-$root/target}/release/weir" bash plugins/build.sh
 
 # After the release build, clippy reuses the compiled dependencies.
 step "clippy (host workspace)"

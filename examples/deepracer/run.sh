@@ -7,9 +7,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 functions=(follow-center-line stay-inside-borders prevent-zigzag)
 
-bash "$root/plugins/python/build.sh"
 cargo build --release -p weir-cli --manifest-path "$root/Cargo.toml"
 weir="${CARGO_TARGET_DIR:-$root/target}/release/weir"
+for f in "${functions[@]}"; do
+    "$weir" plugin build "$root/plugins/python/$f" \
+        --out "$root/plugins/target/python/${f//-/_}.wasm"
+done
 
 cd "$here"
 for f in "${functions[@]}"; do

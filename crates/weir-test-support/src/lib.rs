@@ -51,8 +51,22 @@ fn built() {
 
 fn build_plugins() -> Result<(), String> {
     let script = repo_root().join("plugins").join("build.sh");
-    let out = Command::new("bash")
-        .arg(&script)
+    let mut cmd = Command::new("bash");
+    cmd.arg(&script);
+    // The plugins of languages other than Rust are built by `weir plugin
+    // build`: use the binary of this build (target/<profile>/weir, beside
+    // the test's deps/ directory) when there is one, rather than have the
+    // script run cargo while cargo is running this test.
+    if std::env::var_os("WEIR_BIN").is_none() {
+        let sibling = std::env::current_exe().ok().and_then(|exe| {
+            let bin = exe.parent()?.parent()?.join("weir");
+            bin.is_file().then_some(bin)
+        });
+        if let Some(bin) = sibling {
+            cmd.env("WEIR_BIN", bin);
+        }
+    }
+    let out = cmd
         .output()
         .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
     if out.status.success() {

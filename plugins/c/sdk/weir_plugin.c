@@ -2,7 +2,7 @@
  * weir_plugin.c: the glue between the plugin's functions (weir_plugin.h)
  * and the bindings wit-bindgen generates for the kind's world.
  *
- * plugins/c/build.sh generates the bindings with `--rename-world weir_world`
+ * `weir plugin build` generates the bindings with the world renamed `weir_world`
  * and the kind's interface renamed to `kind`, so the generated names are the
  * same for every kind (weir_world.h, exports_kind_init, ...); this file is
  * compiled with -DWEIR_KIND_FILTER or -DWEIR_KIND_SCORER to pick the

@@ -22,8 +22,8 @@
  * sends it to the pipeline's failure destination with that message while the
  * other records of the batch keep their outcomes.
  *
- * Build with plugins/c/build.sh, which generates the bindings of the kind's
- * world with wit-bindgen and compiles this SDK with -DWEIR_KIND_FILTER or
+ * Build with `weir plugin build`, which generates the bindings of the kind's
+ * world (wit-bindgen's C generator) and compiles this SDK with -DWEIR_KIND_FILTER or
  * -DWEIR_KIND_SCORER. The plugin may also call the generated host bindings
  * (weir_world.h: weir_plugin_state_get, weir_plugin_metrics_counter_add, ...).
  *

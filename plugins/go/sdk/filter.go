@@ -26,7 +26,8 @@ var (
 )
 
 // The exports below implement weir:plugin/filter-plugin. The version in
-// their names is that of the WIT package (plugins/go/build.sh checks it).
+// their names is that of the WIT package (a unit test of the weir CLI
+// checks it).
 
 // initResult is the canonical ABI layout of result<_, string>.
 type initResult struct {

@@ -18,7 +18,7 @@
 //
 //	func main() {}
 //
-// plugins/go/build.sh builds it with -buildmode=c-shared and turns it into a
+// `weir plugin build` builds it with -buildmode=c-shared and turns it into a
 // component. An error from Keep fails that record alone; an error from Init
 // rejects the plugin. A panic fails the whole call, after its message is
 // logged. The Go runtime reads the clock and random numbers through WASI,

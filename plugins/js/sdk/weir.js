@@ -15,7 +15,7 @@
 //       },
 //     });
 //
-// `plugins/js/build.sh` builds it with componentize-js against weir's WIT.
+// `weir plugin build` builds it with componentize-js against weir's WIT.
 // The kinds and their methods are those of the Python and Rust SDKs:
 //
 // - `weir.filter`   — `keep(record)` → boolean
