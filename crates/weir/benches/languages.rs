@@ -17,7 +17,13 @@ use weir_test_support::native;
 const SIZE: usize = 1_000;
 
 /// The languages of the amount filter, with the grants each needs.
-const LANGUAGES: [(&str, bool); 2] = [("rust", false), ("python", true)];
+const LANGUAGES: [(&str, bool); 5] = [
+    ("rust", false),
+    ("python", true),
+    ("js", false),
+    ("c", false),
+    ("go", true),
+];
 
 fn instance(engine: &Engine, language: &str, wasi: bool) -> PluginInstance {
     let path = weir_test_support::plugin_in(language, "amount_filter");

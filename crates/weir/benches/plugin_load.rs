@@ -6,17 +6,22 @@
 //! Each iteration is a whole `Engine::load` of the component bytes (read
 //! beforehand): hashing, compiling or mapping, type checks and linking.
 //! `compile` runs on an engine without a cache; `cached` on one whose cache
-//! already holds the component.
+//! already holds the component. `instantiate` starts an instance of the
+//! loaded plugin and runs its `init`: a plugin's start-up is `compile` (cold
+//! cache) or `cached` (warm), plus `instantiate`.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use weir::plugin::{CacheConfig, Engine, EngineConfig, Grants};
+use weir::plugin::{CacheConfig, Engine, EngineConfig, Grants, InstanceOptions};
 
 /// `(language, plugin, WASI grant)`.
-const PLUGINS: [(&str, &str, bool); 4] = [
+const PLUGINS: [(&str, &str, bool); 7] = [
     ("rust", "test_bare", false),
     ("rust", "amount_filter", false),
     ("rust", "fraud_scorer", false),
     ("python", "amount_filter", true),
+    ("js", "amount_filter", false),
+    ("c", "amount_filter", false),
+    ("go", "amount_filter", true),
 ];
 
 fn engine(config: &EngineConfig) -> Engine {
@@ -56,6 +61,20 @@ fn load(c: &mut Criterion) {
                 assert!(plugin.info().from_cache);
                 plugin
             })
+        });
+        let plugin = run(&cached);
+        let settings = if name == "amount_filter" {
+            vec![("min_amount", "100")]
+        } else {
+            Vec::new()
+        };
+        group.bench_function(BenchmarkId::new("instantiate", &id), |b| {
+            b.iter(
+                || match plugin.instantiate(InstanceOptions::with_settings(settings.clone())) {
+                    Ok(i) => i,
+                    Err(e) => panic!("{id}: {e}"),
+                },
+            )
         });
     }
     group.finish();

@@ -17,13 +17,14 @@ const RECORDS: u64 = 10_000;
 const BATCH: usize = 1_000;
 
 /// The languages each twin exists in, with the grants its runtime needs.
-const FILTERS: [(&str, bool); 4] = [
+const FILTERS: [(&str, bool); 5] = [
     ("rust", false),
     ("python", true),
+    ("js", false),
     ("c", false),
     ("go", true),
 ];
-const ENRICHERS: [(&str, bool); 2] = [("rust", false), ("python", true)];
+const ENRICHERS: [(&str, bool); 3] = [("rust", false), ("python", true), ("js", false)];
 const AGGREGATORS: [(&str, bool); 2] = [("rust", false), ("python", true)];
 
 /// An engine that keeps compiled code (a Python component takes seconds to
@@ -164,13 +165,25 @@ fn the_telemetry_enricher_emits_the_same_in_every_language() -> TestResult {
     same_everywhere("telemetry_enricher", &ENRICHERS, &settings, &input)
 }
 
-/// A Python exception reaches the user with their message and traceback:
+/// What an author's error looks like, per language, at each place the
+/// `test_raise` fixture raises.
+struct Raised {
+    language: &'static str,
+    wasi: bool,
+    /// Parts of the load error when `init` raises.
+    init: &'static [&'static str],
+    /// The start of the record's error, and a part of its stack.
+    record: (&'static str, &'static str),
+    /// Parts of the call's error when the whole call fails.
+    call: &'static [&'static str],
+}
+
+/// An author's exception reaches the user with their message and stack:
 /// from `init` as the load error, from one record as that record's error,
 /// from a whole call as the call's error; the host keeps going.
-#[test]
-fn python_exceptions_carry_the_authors_message_and_traceback() -> TestResult {
+fn raises(r: &Raised) -> TestResult {
     let engine = engine();
-    let plugin = load(&engine, "python", "test_raise", true);
+    let plugin = load(&engine, r.language, "test_raise", r.wasi);
     let settings =
         |raise_in: &'static str| InstanceOptions::with_settings([("raise_in", raise_in)]);
 
@@ -179,13 +192,8 @@ fn python_exceptions_carry_the_authors_message_and_traceback() -> TestResult {
         .err()
         .ok_or("init should fail")?
         .to_string();
-    for part in [
-        "RuntimeError: raised in init as configured",
-        "Traceback",
-        "app.py",
-        "explode",
-    ] {
-        assert!(err.contains(part), "`{part}` in: {err}");
+    for part in r.init {
+        assert!(err.contains(part), "{}: `{part}` in: {err}", r.language);
     }
 
     let mut instance = plugin.instantiate(settings("record"))?;
@@ -195,9 +203,9 @@ fn python_exceptions_carry_the_authors_message_and_traceback() -> TestResult {
     assert_eq!((outcome.records.len(), outcome.failed.len()), (2, 1));
     let error = &outcome.failed[0].error;
     assert!(
-        error.starts_with("RuntimeError: raised in record as configured")
-            && error.contains("in explode"),
-        "{error}"
+        error.starts_with(r.record.0) && error.contains(r.record.1),
+        "{}: {error}",
+        r.language
     );
 
     let mut instance = plugin.instantiate(settings("call"))?;
@@ -206,16 +214,57 @@ fn python_exceptions_carry_the_authors_message_and_traceback() -> TestResult {
         .err()
         .ok_or("the call should fail")?;
     let message = failure.error.to_string();
-    for part in [
-        "Fatal: the whole call fails as configured",
-        "Traceback",
-        "in keep",
-    ] {
-        assert!(message.contains(part), "`{part}` in: {message}");
+    for part in r.call {
+        assert!(
+            message.contains(part),
+            "{}: `{part}` in: {message}",
+            r.language
+        );
     }
     // The instance is replaced: the next call runs (and fails the same way).
     assert!(instance.process(super::batch(&["c"])).is_err());
     Ok(())
+}
+
+#[test]
+fn python_exceptions_carry_the_authors_message_and_traceback() -> TestResult {
+    raises(&Raised {
+        language: "python",
+        wasi: true,
+        init: &[
+            "RuntimeError: raised in init as configured",
+            "Traceback",
+            "app.py",
+            "explode",
+        ],
+        record: ("RuntimeError: raised in record as configured", "in explode"),
+        call: &[
+            "Fatal: the whole call fails as configured",
+            "Traceback",
+            "in keep",
+        ],
+    })
+}
+
+#[test]
+fn javascript_errors_carry_the_authors_message_and_stack() -> TestResult {
+    raises(&Raised {
+        language: "js",
+        wasi: false,
+        init: &[
+            "Error: raised in init as configured",
+            "at explode (test-raise/app.js:",
+            "at init (test-raise/app.js:",
+        ],
+        record: (
+            "Error: raised in record as configured",
+            "at keep (test-raise/app.js:",
+        ),
+        call: &[
+            "Fatal: the whole call fails as configured",
+            "at keep (test-raise/app.js:",
+        ],
+    })
 }
 
 /// A window: its key and start.
