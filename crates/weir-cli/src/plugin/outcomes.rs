@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 use weir::envelope::bytes_json;
-use weir::plugin::{ClosedWindow, PluginInstance, PluginKind, WindowGroup};
+use weir::plugin::{PluginInstance, PluginKind, TumblingWindows};
 use weir::{Batch, Header, Record};
 
 use super::records::line;
@@ -84,9 +84,6 @@ fn emitted(value: &[u8], headers: &[Header]) -> Value {
     v
 }
 
-/// A window: its key and start.
-type WindowId = (Vec<u8>, i64);
-
 /// Runs an aggregator over `records` in tumbling windows of `window_ms`
 /// by record key and time, as a pipeline stage would: one outcome per
 /// record (`folded` into a window, or `error`), then, once every record is
@@ -97,35 +94,17 @@ pub(crate) fn windows(
     batch_size: usize,
     window_ms: i64,
 ) -> Vec<Value> {
-    let width = window_ms.max(1);
-    let mut open: BTreeMap<WindowId, Vec<u8>> = BTreeMap::new();
+    let mut windows = TumblingWindows::new(window_ms);
     let mut lines = Vec::with_capacity(records.len());
     for chunk in records.chunks(batch_size) {
-        let mut members: BTreeMap<WindowId, Vec<u32>> = BTreeMap::new();
-        for (i, r) in chunk.iter().enumerate() {
-            let key = r.key.as_ref().map(|k| k.to_vec()).unwrap_or_default();
-            let start = r.timestamp_ms - r.timestamp_ms.rem_euclid(width);
-            members.entry((key, start)).or_default().push(i as u32);
-        }
-        let groups: Vec<WindowGroup> = members
-            .into_iter()
-            .map(|((key, start), records)| WindowGroup {
-                accumulator: open.get(&(key.clone(), start)).cloned(),
-                key,
-                start,
-                end: start.saturating_add(width),
-                records,
-            })
-            .collect();
         let batch = Batch::new("input", "0", chunk.to_vec());
-        match instance.accumulate(&batch, &groups) {
-            Ok(acc) => {
+        match windows.fold(instance, &batch) {
+            Ok((groups, acc)) => {
                 let errors: BTreeMap<usize, &str> =
                     acc.errors.iter().map(|(i, e)| (*i, e.as_str())).collect();
                 let mut starts = vec![0; chunk.len()];
-                for (g, a) in groups.iter().zip(acc.accumulators) {
+                for g in &groups {
                     g.records.iter().for_each(|&i| starts[i as usize] = g.start);
-                    open.insert((g.key.clone(), g.start), a);
                 }
                 for (i, r) in chunk.iter().enumerate() {
                     let n = line(r);
@@ -145,15 +124,7 @@ pub(crate) fn windows(
             }
         }
     }
-    let closed: Vec<ClosedWindow> = open
-        .into_iter()
-        .map(|((key, start), accumulator)| ClosedWindow {
-            key,
-            start,
-            end: start.saturating_add(width),
-            accumulator,
-        })
-        .collect();
+    let closed = windows.closed();
     let mut outputs: Vec<Vec<Value>> = vec![Vec::new(); closed.len()];
     match instance.emit(&closed) {
         Ok(records) => {

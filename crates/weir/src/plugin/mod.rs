@@ -33,6 +33,7 @@ mod marshal;
 mod options;
 mod outcome;
 mod stdio;
+mod tumbling;
 mod window;
 mod worlds;
 
@@ -44,6 +45,7 @@ pub use kind::PluginKind;
 pub use options::{Grants, InstanceOptions, Limits};
 pub use outcome::{FailedRecord, Outcome};
 pub use stdio::{MAX_LINE_BYTES, MAX_LINES_PER_CALL};
+pub use tumbling::TumblingWindows;
 pub use window::{Accumulated, ClosedWindow, WindowGroup, WindowOutput};
 
 /// The WIT package plugins are built against.
