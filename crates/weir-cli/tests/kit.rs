@@ -93,7 +93,10 @@ fn a_python_plugin_of_every_kind_is_made_built_and_tested() -> TestResult {
 
 #[test]
 fn a_javascript_plugin_of_every_kind_is_made_built_and_tested() -> TestResult {
-    kit("js", &["filter", "enricher", "scorer"])
+    kit(
+        "js",
+        &["filter", "enricher", "scorer", "reward", "aggregator"],
+    )
 }
 
 #[test]

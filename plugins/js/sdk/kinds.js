@@ -25,21 +25,36 @@ export class Fatal extends Error {
   }
 }
 
-function recordError(index, error) {
+/** One record's (or step's) error, unless `error` is a Fatal, which is
+ * rethrown to fail the whole call. */
+export function recordError(index, error, stopAt = HERE) {
   if (error instanceof Fatal) throw error;
-  return { index, message: describe(error, HERE) };
+  return { index, message: describe(error, stopAt) };
 }
 
-function notAPromise(method) {
+export function notAPromise(method) {
   return new TypeError(`${method} returned a promise; it must finish before returning`);
 }
 
-/** The exported interface object of a plugin of one kind. */
+/** The exported interface object of a plugin of one kind: `init`, and a
+ * `process` that runs `decide` on a view of the batch. */
 function glue(kind, method, plugin, decide) {
-  if (plugin === null || typeof plugin !== "object" || typeof plugin[method] !== "function") {
-    throw new TypeError(`weir.${kind}(plugin): the plugin must be an object with a ${method} method`);
+  return exportsOf(kind, [method], plugin, { process: (batch) => decide(new View(batch)) });
+}
+
+/**
+ * The exported interface object of a plugin of `kind`, which must have
+ * the `methods`: `init`, and each of `calls` (the interface's functions,
+ * by name) run so that an error escaping one fails the whole call, after
+ * a log line that says why.
+ */
+export function exportsOf(kind, methods, plugin, calls) {
+  for (const method of methods) {
+    if (plugin === null || typeof plugin !== "object" || typeof plugin[method] !== "function") {
+      throw new TypeError(`weir.${kind}(plugin): the plugin must be an object with a ${method} method`);
+    }
   }
-  return {
+  const exported = {
     init(pairs) {
       log.goLive();
       const fail = (error) => ({ tag: "err", val: describe(error, HERE) });
@@ -54,18 +69,21 @@ function glue(kind, method, plugin, decide) {
       }
       return undefined;
     },
-    process(batch) {
+  };
+  for (const [name, call] of Object.entries(calls)) {
+    exported[name] = (...args) => {
       log.goLive();
       try {
-        return decide(new View(batch));
+        return call(...args);
       } catch (error) {
         // Rethrown, the error traps the instance and weir fails the call;
         // this line is what says why.
         log.error(`the call failed: ${describe(error, HERE)}`);
         throw error;
       }
-    },
-  };
+    };
+  }
+  return exported;
 }
 
 /** A filter: `keep(record)` returns whether to keep the record. */

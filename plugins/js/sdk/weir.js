@@ -2,7 +2,7 @@
 //
 // A plugin module exports the object of its kind under the name of the
 // WIT interface it implements (`filterPlugin`, `enricherPlugin`,
-// `scorerPlugin`):
+// `scorerPlugin`, `rewardPlugin`, `aggregatorPlugin`):
 //
 //     import * as weir from "../sdk/weir.js";
 //
@@ -21,6 +21,11 @@
 // - `weir.filter`   — `keep(record)` → boolean
 // - `weir.enricher` — `enrich(record, out)`, emitting with `out.emit(...)`
 // - `weir.scorer`   — `score(record)` → number or `{ value, labels }`
+// - `weir.reward`   — `reward(params)` → number, from DeepRacer's `params`
+//   (`weir.deepracer(rewardFunction)` wraps a plain function)
+// - `weir.aggregator` — `accumulate(window, acc, record)` → acc, and
+//   `emit(window, acc, out)` for a closed window; optional `zero(window)`,
+//   `load(window, bytes)` and `save(acc)` (JSON by default)
 //
 // An error thrown for one record fails that record alone: it goes to the
 // pipeline's failure destination with its message and stack. A
@@ -31,6 +36,8 @@
 import "./console.js";
 
 export { enricher, Fatal, filter, scorer } from "./kinds.js";
+export { aggregator, Window, WindowEmitter } from "./aggregator.js";
+export { deepracer, params, reward } from "./reward.js";
 export { Emitter } from "./emitter.js";
 export { Record } from "./record.js";
 export { parseNumber, SettingError, Settings } from "./settings.js";

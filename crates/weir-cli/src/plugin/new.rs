@@ -33,6 +33,8 @@ fn source(language: Language, kind: PluginKind) -> Option<&'static str> {
         (Language::Js, PluginKind::Filter) => template!("js/filter.js"),
         (Language::Js, PluginKind::Enricher) => template!("js/enricher.js"),
         (Language::Js, PluginKind::Scorer) => template!("js/scorer.js"),
+        (Language::Js, PluginKind::Reward) => template!("js/reward.js"),
+        (Language::Js, PluginKind::Aggregator) => template!("js/aggregator.js"),
         (Language::C, PluginKind::Filter) => template!("c/filter.c"),
         (Language::C, PluginKind::Scorer) => template!("c/scorer.c"),
         (Language::Go, PluginKind::Filter) => template!("go/filter.go"),

@@ -58,8 +58,7 @@ impl Language {
     /// The plugin kinds this language's SDK writes.
     pub(crate) fn kinds(self) -> &'static [PluginKind] {
         match self {
-            Language::Rust | Language::Python => ALL_KINDS,
-            Language::Js => &[PluginKind::Filter, PluginKind::Enricher, PluginKind::Scorer],
+            Language::Rust | Language::Python | Language::Js => ALL_KINDS,
             Language::C => &[PluginKind::Filter, PluginKind::Scorer],
             Language::Go => &[PluginKind::Filter],
         }

@@ -49,6 +49,7 @@ pub(crate) const PYTHON: Files = files!("../../plugins/python/sdk":
 
 /// The JavaScript SDK, which `weir plugin new` writes into a project.
 pub(crate) const JS: Files = files!("../../plugins/js/sdk":
+    "aggregator.js",
     "bytes.js",
     "console.js",
     "emitter.js",
@@ -57,6 +58,7 @@ pub(crate) const JS: Files = files!("../../plugins/js/sdk":
     "log.js",
     "metrics.js",
     "record.js",
+    "reward.js",
     "settings.js",
     "state.js",
     "weir.js",

@@ -6,9 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use weir::connectors::generator::{Workload, generator};
-use weir::plugin::{
-    ClosedWindow, Engine, EngineConfig, Grants, InstanceOptions, Plugin, WindowGroup,
-};
+use weir::plugin::{Engine, EngineConfig, Grants, InstanceOptions, Plugin, TumblingWindows};
 use weir::{Batch, Position, Record};
 
 use super::TestResult;
@@ -25,7 +23,7 @@ const FILTERS: [(&str, bool); 5] = [
     ("go", true),
 ];
 const ENRICHERS: [(&str, bool); 3] = [("rust", false), ("python", true), ("js", false)];
-const AGGREGATORS: [(&str, bool); 2] = [("rust", false), ("python", true)];
+const AGGREGATORS: [(&str, bool); 3] = [("rust", false), ("python", true), ("js", false)];
 
 /// An engine that keeps compiled code (a Python component takes seconds to
 /// compile) where the CLI does, or in `WEIR_CACHE_DIR`.
@@ -277,43 +275,14 @@ type Windows = (BTreeMap<WindowId, Vec<serde_json::Value>>, BTreeSet<u64>);
 /// as the host assigns them: each window's outputs (values as JSON) after
 /// every batch was folded in, and the offsets of the records that failed.
 fn windows(plugin: &Plugin, input: &[Record]) -> Result<Windows, Box<dyn std::error::Error>> {
-    const WIDTH: i64 = 60_000;
     let mut instance = plugin.instantiate(InstanceOptions::default())?;
-    let mut open: BTreeMap<WindowId, Vec<u8>> = BTreeMap::new();
+    let mut windows = TumblingWindows::new(60_000);
     let mut failed = BTreeSet::new();
     for (n, chunk) in input.chunks(BATCH).enumerate() {
-        let mut members: BTreeMap<WindowId, Vec<u32>> = BTreeMap::new();
-        for (i, r) in chunk.iter().enumerate() {
-            let key = r.key.as_ref().map(|k| k.to_vec()).unwrap_or_default();
-            let start = r.timestamp_ms - r.timestamp_ms.rem_euclid(WIDTH);
-            members.entry((key, start)).or_default().push(i as u32);
-        }
-        let groups: Vec<WindowGroup> = members
-            .into_iter()
-            .map(|((key, start), records)| WindowGroup {
-                accumulator: open.get(&(key.clone(), start)).cloned(),
-                key,
-                start,
-                end: start + WIDTH,
-                records,
-            })
-            .collect();
-        let batch = Batch::new("gen", "0", chunk.to_vec());
-        let acc = instance.accumulate(&batch, &groups)?;
-        for (g, a) in groups.iter().zip(acc.accumulators) {
-            open.insert((g.key.clone(), g.start), a);
-        }
+        let (_, acc) = windows.fold(&mut instance, &Batch::new("gen", "0", chunk.to_vec()))?;
         failed.extend(acc.errors.iter().map(|(i, _)| (n * BATCH + i) as u64));
     }
-    let closed: Vec<ClosedWindow> = open
-        .iter()
-        .map(|((key, start), accumulator)| ClosedWindow {
-            key: key.clone(),
-            start: *start,
-            end: start + WIDTH,
-            accumulator: accumulator.clone(),
-        })
-        .collect();
+    let closed = windows.closed();
     let mut outputs: BTreeMap<WindowId, Vec<serde_json::Value>> = BTreeMap::new();
     for out in instance.emit(&closed)? {
         let w = &closed[out.window];
