@@ -66,7 +66,18 @@ pub(crate) const JS: Files = files!("../../plugins/js/sdk":
 
 /// The pinned JavaScript build tools (componentize-js), installed with
 /// `npm ci`.
-pub(crate) const JS_TOOLS: Files = files!("../../plugins/js": "package.json", "package-lock.json");
+pub(crate) const JS_TOOLS: Files = &[("package.json", JS_PACKAGE), ("package-lock.json", JS_LOCK)];
+/// `package.json` of the JavaScript build tools.
+const JS_PACKAGE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../plugins/js/package.json"
+));
+/// The lockfile of the JavaScript build tools: an install is current when
+/// it was made from this one.
+pub(crate) const JS_LOCK: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../plugins/js/package-lock.json"
+));
 
 /// The C SDK, compiled with every C plugin.
 pub(crate) const C: Files = files!("../../plugins/c/sdk":
@@ -90,12 +101,7 @@ pub(crate) const GO: Files = files!("../../plugins/go/sdk":
 
 /// The componentize-js version `JS_TOOLS` pins.
 pub(crate) fn componentize_js_version() -> anyhow::Result<String> {
-    let manifest = JS_TOOLS
-        .iter()
-        .find(|(p, _)| *p == "package.json")
-        .map(|(_, c)| *c)
-        .unwrap_or_default();
-    let json: serde_json::Value = serde_json::from_str(manifest)?;
+    let json: serde_json::Value = serde_json::from_str(JS_PACKAGE)?;
     json["devDependencies"]["@bytecodealliance/componentize-js"]
         .as_str()
         .map(str::to_string)
@@ -105,6 +111,18 @@ pub(crate) fn componentize_js_version() -> anyhow::Result<String> {
 /// The WIT package version, which names the written copies.
 pub(crate) fn version() -> &'static str {
     weir::plugin::WIT_VERSION
+}
+
+/// Writes the SDK `files` of `language` into the tools directory
+/// (`sdk/LANGUAGE/VERSION`) and returns where.
+pub(crate) fn install(language: &str, files: Files) -> anyhow::Result<PathBuf> {
+    write(
+        &super::tools::dir()?
+            .join("sdk")
+            .join(language)
+            .join(version()),
+        files,
+    )
 }
 
 /// Writes `files` under `dir`, leaving files whose contents are already

@@ -140,12 +140,7 @@ pub(crate) fn componentize_js() -> anyhow::Result<PathBuf> {
     let dir = dir()?.join(format!("componentize-js-{version}"));
     let exe = dir.join("node_modules/.bin/componentize-js");
     let stamp = dir.join(".installed-lock");
-    let lock = sdk::JS_TOOLS
-        .iter()
-        .find(|(p, _)| *p == "package-lock.json")
-        .map(|(_, c)| *c)
-        .unwrap_or_default();
-    if exe.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == lock) {
+    if exe.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == sdk::JS_LOCK) {
         return Ok(exe);
     }
     let npm = which("npm").context(
@@ -166,7 +161,8 @@ pub(crate) fn componentize_js() -> anyhow::Result<PathBuf> {
         ]),
         "installing componentize-js",
     )?;
-    std::fs::write(&stamp, lock).with_context(|| format!("cannot write `{}`", stamp.display()))?;
+    std::fs::write(&stamp, sdk::JS_LOCK)
+        .with_context(|| format!("cannot write `{}`", stamp.display()))?;
     Ok(exe)
 }
 

@@ -13,10 +13,7 @@ use super::component::{self, Metadata, World};
 
 pub(super) fn build(project: &Project, out: &Path) -> anyhow::Result<()> {
     let clang = tools::clang_wasm()?;
-    let sdk_dir = sdk::write(
-        &tools::dir()?.join(format!("sdk/c/{}", sdk::version())),
-        sdk::C,
-    )?;
+    let sdk_dir = sdk::install("c", sdk::C)?;
     let work = super::work_dir(out)?;
     let mut world = World::of(&super::wit_dir()?, project.kind)?;
     bindings(&mut world, project, &work)?;
@@ -53,10 +50,11 @@ pub(super) fn build(project: &Project, out: &Path) -> anyhow::Result<()> {
         "clang",
     )?;
     let core = std::fs::read(&core).with_context(|| format!("cannot read `{}`", core.display()))?;
-    if component::imports_wasi(&core)? {
+    let component = component::encode(&core, Metadata::Linked)?;
+    if component.uses_wasi {
         tools::step("the module calls WASI (libc I/O): its stage needs `grants = { wasi = true }`");
     }
-    super::write_component(out, &component::encode(&core, Metadata::Linked)?)
+    super::write_component(out, &component.bytes)
 }
 
 /// Writes the C bindings of the world into `work`. The world and the

@@ -43,7 +43,7 @@ pub(super) enum Metadata<'a> {
 
 /// Whether the module imports WASI preview1, so needs the adapter and, to
 /// run, the WASI grant.
-pub(super) fn imports_wasi(core: &[u8]) -> anyhow::Result<bool> {
+fn imports_wasi(core: &[u8]) -> anyhow::Result<bool> {
     for payload in wasmparser::Parser::new(0).parse_all(core) {
         if let wasmparser::Payload::ImportSection(imports) =
             payload.context("the compiled module is not valid wasm")?
@@ -59,8 +59,15 @@ pub(super) fn imports_wasi(core: &[u8]) -> anyhow::Result<bool> {
     Ok(false)
 }
 
+/// A component, and whether it was adapted to WASI 0.2 (so its stage needs
+/// the WASI grant).
+pub(super) struct Encoded {
+    pub(super) bytes: Vec<u8>,
+    pub(super) uses_wasi: bool,
+}
+
 /// The component of the core module `core`.
-pub(super) fn encode(core: &[u8], metadata: Metadata<'_>) -> anyhow::Result<Vec<u8>> {
+pub(super) fn encode(core: &[u8], metadata: Metadata<'_>) -> anyhow::Result<Encoded> {
     let mut module = core.to_vec();
     if let Metadata::Embed(world) = metadata {
         wit_component::embed_component_metadata(
@@ -75,7 +82,8 @@ pub(super) fn encode(core: &[u8], metadata: Metadata<'_>) -> anyhow::Result<Vec<
         .validate(true)
         .module(&module)
         .context("the compiled module does not fit the world")?;
-    if imports_wasi(core)? {
+    let uses_wasi = imports_wasi(core)?;
+    if uses_wasi {
         encoder = encoder
             .adapter(
                 WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME,
@@ -83,7 +91,8 @@ pub(super) fn encode(core: &[u8], metadata: Metadata<'_>) -> anyhow::Result<Vec<
             )
             .context("cannot adapt WASI preview1")?;
     }
-    encoder
+    let bytes = encoder
         .encode()
-        .context("cannot make a component of the compiled module")
+        .context("cannot make a component of the compiled module")?;
+    Ok(Encoded { bytes, uses_wasi })
 }

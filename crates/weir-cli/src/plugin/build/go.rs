@@ -32,5 +32,8 @@ pub(super) fn build(project: &Project, out: &Path) -> anyhow::Result<()> {
     )?;
     let core = std::fs::read(&core).with_context(|| format!("cannot read `{}`", core.display()))?;
     let world = World::of(&super::wit_dir()?, project.kind)?;
-    super::write_component(out, &component::encode(&core, Metadata::Embed(&world))?)
+    super::write_component(
+        out,
+        &component::encode(&core, Metadata::Embed(&world))?.bytes,
+    )
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 
 use super::super::project::Project;
 use super::super::tools;
@@ -20,7 +20,7 @@ pub(super) fn build(project: &Project, out: &Path) -> anyhow::Result<()> {
     }
     let componentize = tools::componentize_js()?;
     let wit = super::wit_dir()?;
-    let tmp = out.with_extension("wasm.tmp");
+    let tmp = super::staging(out);
     tools::step(
         "componentize-js: the JavaScript engine and the plugin into one component (about 10 s)",
     );
@@ -46,5 +46,5 @@ pub(super) fn build(project: &Project, out: &Path) -> anyhow::Result<()> {
             .arg(&tmp),
         "componentize-js",
     )?;
-    std::fs::rename(&tmp, out).with_context(|| format!("cannot write `{}`", out.display()))
+    super::publish(out)
 }

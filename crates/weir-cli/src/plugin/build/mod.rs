@@ -69,16 +69,23 @@ fn work_dir(out: &Path) -> anyhow::Result<PathBuf> {
 
 /// The WIT package, written into the tools directory.
 fn wit_dir() -> anyhow::Result<PathBuf> {
-    sdk::write(
-        &tools::dir()?.join(format!("sdk/wit/{}", sdk::version())),
-        sdk::WIT,
-    )
+    sdk::install("wit", sdk::WIT)
 }
 
-/// Writes `bytes` to `out` through a temporary file, so a failed build
-/// never leaves half a component.
+/// Where a toolchain writes the component before [`publish`] moves it to
+/// `out`, so a failed build never leaves half a component.
+fn staging(out: &Path) -> PathBuf {
+    out.with_extension("wasm.tmp")
+}
+
+/// Moves the component a toolchain wrote to [`staging`] into `out`.
+fn publish(out: &Path) -> anyhow::Result<()> {
+    std::fs::rename(staging(out), out).with_context(|| format!("cannot write `{}`", out.display()))
+}
+
+/// Writes `bytes` to `out` through [`staging`].
 fn write_component(out: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = out.with_extension("wasm.tmp");
+    let tmp = staging(out);
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write `{}`", tmp.display()))?;
-    std::fs::rename(&tmp, out).with_context(|| format!("cannot write `{}`", out.display()))
+    publish(out)
 }

@@ -4,17 +4,14 @@
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 
 use super::super::project::Project;
 use super::super::{sdk, tools};
 
 pub(super) fn build(project: &Project, out: &Path) -> anyhow::Result<()> {
     let componentize = tools::componentize_py()?;
-    let sdk_dir = sdk::write(
-        &tools::dir()?.join(format!("sdk/python/{}", sdk::version())),
-        sdk::PYTHON,
-    )?;
+    let sdk_dir = sdk::install("python", sdk::PYTHON)?;
     let wit = super::wit_dir()?;
     if !project.dir.join("app.py").is_file() {
         bail!(
@@ -22,7 +19,7 @@ pub(super) fn build(project: &Project, out: &Path) -> anyhow::Result<()> {
             project.dir.display()
         );
     }
-    let tmp = out.with_extension("wasm.tmp");
+    let tmp = super::staging(out);
     tools::step(&format!(
         "componentize-py {}: the Python interpreter and the plugin into one component \
          (about 20 s)",
@@ -42,6 +39,5 @@ pub(super) fn build(project: &Project, out: &Path) -> anyhow::Result<()> {
             .arg(&tmp),
         "componentize-py",
     )?;
-    std::fs::rename(&tmp, out).with_context(|| format!("cannot write `{}`", out.display()))?;
-    Ok(())
+    super::publish(out)
 }
