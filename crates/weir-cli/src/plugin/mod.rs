@@ -2,18 +2,15 @@
 
 mod bench;
 mod build;
-mod expect;
 mod inspect;
 mod new;
-mod outcomes;
 mod project;
-mod records;
 mod sdk;
 mod test;
 mod tools;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -173,16 +170,28 @@ impl RunArgs {
                 .with_memory_mb(args.memory_mb),
         );
         let instance = plugin.instantiate(options)?;
-        let fields = records::Fields {
+        let fields = weir::check::Fields {
             key: args.key_field.as_deref(),
             time: args.time_field.as_deref(),
         };
         Ok(Started {
             instance,
-            records: records::read(&input, &fields)?,
+            records: read_input(&input, &fields)?,
             expect,
         })
     }
+}
+
+/// The records of `input` (`-`: stdin), one per non-blank line.
+fn read_input(input: &Path, fields: &weir::check::Fields<'_>) -> anyhow::Result<Vec<weir::Record>> {
+    let read = if input.as_os_str() == "-" {
+        weir::check::read_records(std::io::stdin().lock(), fields)
+    } else {
+        let f = std::fs::File::open(input)
+            .with_context(|| format!("cannot open input `{}`", input.display()))?;
+        weir::check::read_records(std::io::BufReader::new(f), fields)
+    };
+    read.with_context(|| format!("reading `{}`", input.display()))
 }
 
 pub(crate) fn run(cmd: PluginCommand) -> anyhow::Result<()> {

@@ -7,9 +7,8 @@ use std::path::Path;
 use anyhow::bail;
 use serde_json::Value;
 use weir::Record;
-use weir::plugin::{PluginInstance, PluginKind};
-
-use super::{expect, outcomes};
+use weir::check::{CheckError, compare, outcomes_of, read_expected};
+use weir::plugin::PluginInstance;
 
 /// How to run the plugin over the input.
 pub(crate) struct Run<'a> {
@@ -26,11 +25,7 @@ pub(crate) fn test(
     records: &[Record],
     run: &Run<'_>,
 ) -> anyhow::Result<()> {
-    let batch = run.batch_size.max(1);
-    let got = match instance.plugin().kind() {
-        PluginKind::Aggregator => outcomes::windows(instance, records, batch, run.window_ms),
-        _ => outcomes::process(instance, records, batch),
-    };
+    let got = outcomes_of(instance, records, run.batch_size, run.window_ms);
     let count = |what: &str| {
         got.iter()
             .filter(|v| v.get("outcome").and_then(Value::as_str) == Some(what))
@@ -47,19 +42,19 @@ pub(crate) fn test(
         trapped
     );
     if let Some(path) = run.expect {
-        let want = expect::read(path)?;
-        let differences = expect::diff(&want, &got);
-        if !differences.is_empty() {
+        let want = read_expected(path)?;
+        if let Err(CheckError::Differs {
+            count,
+            total,
+            differences,
+            ..
+        }) = compare(&want, &got, path)
+        {
             for line in &differences {
                 println!("{line}");
             }
-            let n = differences
-                .iter()
-                .filter(|l| l.starts_with("outcome "))
-                .count();
             bail!(
-                "{n} of {} outcomes differ from `{}`",
-                want.len().max(got.len()),
+                "{count} of {total} outcomes differ from `{}`",
                 path.display()
             );
         }

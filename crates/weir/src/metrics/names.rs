@@ -34,6 +34,12 @@ pub const STAGE_RETRIES: &str = "weir_stage_retries_total";
 pub const STAGE_SPLITS: &str = "weir_stage_splits_total";
 /// Plugin call latency in seconds (histogram; label `stage`).
 pub const STAGE_CALL_SECONDS: &str = "weir_stage_call_seconds";
+/// Plugin versions swapped into a stage by a reload or a rollback
+/// (counter; label `stage`).
+pub const STAGE_RELOADS: &str = "weir_stage_reloads_total";
+/// Reloads a stage refused (wrong kind, failed `init`): the serving version
+/// kept serving (counter; label `stage`).
+pub const STAGE_RELOADS_REFUSED: &str = "weir_stage_reloads_refused_total";
 /// Windows closed by an aggregator stage (counter; label `stage`).
 pub const WINDOWS_CLOSED: &str = "weir_windows_closed_total";
 /// Records a sink acknowledged (counter; label `sink`).

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::check::Check;
 use crate::metrics::Metrics;
 use crate::pattern::Pattern;
 use crate::plugin::{InstanceOptions, Limits, Plugin, PluginError, PluginKind};
@@ -15,11 +16,13 @@ use super::counters::PipelineCounters;
 use super::deliver::Delivery;
 use super::filter::RecordFilter;
 use super::lanes::Shared;
+use super::reload::{ReloadError, Reloading};
 use super::retry::RetryPolicy;
 use super::route::{Route, Router};
 use super::run::Pipeline;
 use super::settings::{ErrorsConfig, WindowConfig};
 use super::stages::{StageChain, StageRuntime};
+use super::watch::WatchOptions;
 use super::window::Windows;
 
 /// One plugin stage of a pipeline built in code: a loaded [`Plugin`] with
@@ -33,6 +36,10 @@ pub struct Stage {
     pub(crate) limits: Limits,
     pub(crate) window: Option<WindowConfig>,
     pub(crate) kind: Option<PluginKind>,
+    pub(crate) tag_version: bool,
+    pub(crate) check: Option<Check>,
+    pub(crate) source: Option<PathBuf>,
+    pub(crate) watch: bool,
 }
 
 impl Stage {
@@ -46,6 +53,10 @@ impl Stage {
             limits: Limits::default(),
             window: None,
             kind: None,
+            tag_version: false,
+            check: None,
+            source: None,
+            watch: false,
         }
     }
 
@@ -87,6 +98,53 @@ impl Stage {
     pub fn expect_kind(mut self, kind: PluginKind) -> Self {
         self.kind = Some(kind);
         self
+    }
+
+    /// Puts on every record the stage emits the header
+    /// [`VERSION_HEADER`](super::VERSION_HEADER), the digest of the plugin
+    /// version that made it, so outputs say which version made them across
+    /// reloads (see [`PipelineControl`](super::PipelineControl)). Off by
+    /// default.
+    pub fn tag_version(mut self, on: bool) -> Self {
+        self.tag_version = on;
+        self
+    }
+
+    /// Sample records and the outcomes every version of the stage's plugin
+    /// must give for them: checked when the pipeline is built and before a
+    /// reload swaps a new version in (on an instance with its own state, so
+    /// the stage's state is not touched). A version that fails it is never
+    /// served.
+    pub fn check(mut self, check: Check) -> Self {
+        self.check = Some(check);
+        self
+    }
+
+    /// The file the plugin was loaded from: shown by
+    /// [`PipelineControl::stages`](super::PipelineControl::stages) and read
+    /// again by a [`reload_file`](super::PipelineControl::reload_file)
+    /// that names no file.
+    pub fn source_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.source = Some(path.into());
+        self
+    }
+
+    /// Watches the [`source_file`](Self::source_file) while the pipeline
+    /// runs and reloads the stage when it changes (see
+    /// [`WatchOptions`](super::WatchOptions)). Off by default; ignored
+    /// without a source file.
+    pub fn watch(mut self, on: bool) -> Self {
+        self.watch = on;
+        self
+    }
+
+    /// The stage's check, its windows as wide as the stage's.
+    pub(crate) fn windowed_check(&self) -> Option<Check> {
+        let mut check = self.check.clone()?;
+        if let Some(w) = &self.window {
+            check.window_ms = i64::try_from(w.size.as_millis()).unwrap_or(i64::MAX);
+        }
+        Some(check)
     }
 
     /// The stage's name.
@@ -220,6 +278,7 @@ pub struct PipelineBuilder {
     data_dir: Option<PathBuf>,
     store: Option<StateStore>,
     metrics: Metrics,
+    watch: WatchOptions,
 }
 
 impl std::fmt::Debug for PipelineBuilder {
@@ -249,6 +308,7 @@ impl PipelineBuilder {
             data_dir: None,
             store: None,
             metrics: Metrics::new(),
+            watch: WatchOptions::default(),
         }
     }
 
@@ -330,6 +390,13 @@ impl PipelineBuilder {
         self
     }
 
+    /// How the stages' plugin files are watched while the pipeline runs,
+    /// for the stages that ask for it with [`Stage::watch`].
+    pub fn watch_options(mut self, options: WatchOptions) -> Self {
+        self.watch = options;
+        self
+    }
+
     /// An already open state store (the config path opens it to learn
     /// whether the run resumes before it opens the sinks).
     pub(crate) fn state_store(mut self, store: StateStore) -> Self {
@@ -380,6 +447,7 @@ impl PipelineBuilder {
             data_dir,
             store,
             metrics,
+            watch,
         } = self;
         let source = source.ok_or(BuildError::NoSource)?;
         let store = match (store, &data_dir) {
@@ -424,6 +492,7 @@ impl PipelineBuilder {
             if !s.plugin.engine_has_deadlines() {
                 tracing::warn!(pipeline = %name, stage = %s.name, "call deadlines are off: a plugin that never returns stalls the pipeline");
             }
+            let check = s.windowed_check();
             let windows = s.window.as_ref().map(|w| {
                 let state = store.namespace(&format!("{}\u{1}windows", s.name));
                 Windows::new(w, state, counters.windows_closed.clone())
@@ -434,13 +503,32 @@ impl PipelineBuilder {
                 state: Some(store.namespace(&s.name)),
                 metrics: Some(metrics.clone()),
             };
-            let stage =
-                StageRuntime::new(s.name.clone(), s.plugin, options, windows, counters.clone())
-                    .map_err(|error| BuildError::Plugin {
-                        index,
-                        stage: s.name,
-                        error,
-                    })?;
+            let reloading = Reloading::new(check, s.source.clone(), s.watch);
+            let stage = StageRuntime::new(
+                s.name.clone(),
+                s.plugin.clone(),
+                options,
+                windows,
+                counters.clone(),
+            )
+            .map_err(|error| BuildError::Plugin {
+                index,
+                stage: s.name.clone(),
+                error,
+            })?
+            .with_version_tags(s.tag_version)
+            .with_reloading(reloading);
+            stage.check(&s.plugin).map_err(|e| BuildError::Stage {
+                index,
+                stage: s.name,
+                part: "check",
+                message: match e {
+                    ReloadError::Check { error, .. } => {
+                        format!("the plugin fails its check: {error}")
+                    }
+                    other => other.to_string(),
+                },
+            })?;
             runtimes.push(stage);
         }
         let router = Router::new(routes, outputs);
@@ -457,6 +545,7 @@ impl PipelineBuilder {
             policy,
         };
         Ok(Pipeline {
+            watch,
             filter,
             source_name: source.describe(),
             name,

@@ -116,6 +116,50 @@ pub struct StageConfig {
     /// Tumbling windows; required for aggregator plugins, refused for others.
     #[serde(default)]
     pub window: Option<WindowConfig>,
+    /// Watch the plugin file while the pipeline runs and reload the stage
+    /// when it changes (checked, started and swapped in between batches; a
+    /// version that fails is never served). Default `true`.
+    #[serde(default = "yes")]
+    pub watch: bool,
+    /// Put on every output the header `weir-plugin-digest`: the digest of
+    /// the plugin version that made it. Default: on when `watch` is.
+    #[serde(default)]
+    pub version_header: Option<bool>,
+    /// Sample records and the outcomes every version must give for them,
+    /// checked at start and before a reload swaps a new version in.
+    /// Example: `check = { input = "samples.jsonl", expect = "expected.jsonl" }`.
+    #[serde(default)]
+    pub check: Option<CheckConfig>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A stage's `check`: JSON-lines sample records and the outcomes expected
+/// for them, in the format `weir plugin test` prints (see [`crate::check`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CheckConfig {
+    /// The sample records, one per line, relative to the config file.
+    pub input: PathBuf,
+    /// The expected outcomes, one JSON object per line, relative to the
+    /// config file.
+    pub expect: PathBuf,
+    /// The JSON field of a sample that is its key (for aggregators).
+    #[serde(default)]
+    pub key_field: Option<String>,
+    /// The JSON field of a sample that is its event time in milliseconds.
+    #[serde(default)]
+    pub time_field: Option<String>,
+    /// Records per call. Default 100.
+    #[serde(default = "check_batch")]
+    pub batch_size: usize,
+}
+
+fn check_batch() -> usize {
+    100
 }
 
 fn settings_as_strings<'de, D: serde::Deserializer<'de>>(

@@ -20,6 +20,8 @@ pub(crate) struct StageCounters {
     /// Exported for aggregator stages only.
     pub(crate) windows_closed: Counter,
     pub(crate) call_seconds: Histogram,
+    pub(crate) reloads: Counter,
+    pub(crate) reloads_refused: Counter,
 }
 
 /// The series of one sink.
@@ -87,6 +89,14 @@ impl PipelineCounters {
                         "Plugin call latency in seconds.",
                         Buckets::Seconds,
                         &l,
+                    ),
+                    reloads: counter(
+                        names::STAGE_RELOADS,
+                        "Plugin versions swapped into a stage (reloads and rollbacks).",
+                    ),
+                    reloads_refused: counter(
+                        names::STAGE_RELOADS_REFUSED,
+                        "Reloads a stage refused; the serving version kept serving.",
                     ),
                 }
             })

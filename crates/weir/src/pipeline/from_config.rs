@@ -1,6 +1,7 @@
 //! A pipeline config file is one way to drive the [`PipelineBuilder`]: its
 //! connectors come from a [`Registry`], its plugins from an [`Engine`].
 
+use crate::check::{Check, Fields};
 use crate::connectors::{ConnectorContext, ConnectorError, Registry};
 use crate::metrics::Metrics;
 use crate::plugin::{Engine, InstanceOptions, Plugin};
@@ -8,7 +9,7 @@ use crate::state::StateStore;
 
 use super::PipelineError;
 use super::builder::{PipelineBuilder, Stage, check_stage_plugins};
-use super::config::{ConfigError, PipelineConfig};
+use super::config::{CheckConfig, ConfigError, PipelineConfig};
 use super::run::Pipeline;
 
 /// Reports a connector error against `table` (`source`, `sinks.NAME`), or
@@ -41,13 +42,35 @@ fn load_plugin(config: &PipelineConfig, engine: &Engine, i: usize) -> Result<Plu
         .map_err(|e| config.error(&key, e))
 }
 
+/// Reads stage `i`'s sample records and expected outcomes.
+fn load_check(config: &PipelineConfig, i: usize, c: &CheckConfig) -> Result<Check, ConfigError> {
+    let fields = Fields {
+        key: c.key_field.as_deref(),
+        time: c.time_field.as_deref(),
+    };
+    let mut check = Check::load(
+        &config.resolve(&c.input),
+        &config.resolve(&c.expect),
+        &fields,
+    )
+    .map_err(|e| config.error(&format!("stages[{i}].check"), e))?;
+    check.batch_size = c.batch_size.max(1);
+    Ok(check)
+}
+
 /// The stages of `config`, their plugins loaded.
 fn stages(config: &PipelineConfig, engine: &Engine) -> Result<Vec<Stage>, ConfigError> {
     let mut stages = Vec::with_capacity(config.stages.len());
     for (i, s) in config.stages.iter().enumerate() {
         let mut stage = Stage::new(&s.name, load_plugin(config, engine, i)?)
             .settings(s.settings.clone())
-            .limits(s.limits);
+            .limits(s.limits)
+            .source_file(config.resolve(&s.plugin))
+            .watch(s.watch)
+            .tag_version(s.version_header.unwrap_or(s.watch));
+        if let Some(c) = &s.check {
+            stage = stage.check(load_check(config, i, c)?);
+        }
         if let Some(kind) = s.kind {
             stage = stage.expect_kind(kind);
         }
@@ -138,15 +161,21 @@ impl Pipeline {
         let stages = stages(config, engine)?;
         check_stage_plugins(&stages).map_err(|e| config.error(&e.config_key(), e))?;
         for (i, stage) in stages.into_iter().enumerate() {
+            let check = stage.windowed_check();
             let options = InstanceOptions {
                 settings: stage.settings,
                 limits: stage.limits,
                 ..InstanceOptions::default()
             };
-            stage
+            let mut instance = stage
                 .plugin
                 .instantiate(options)
                 .map_err(|e| config.error(&format!("stages[{i}]"), e))?;
+            if let Some(check) = check {
+                check
+                    .run(&mut instance)
+                    .map_err(|e| config.error(&format!("stages[{i}].check"), e))?;
+            }
         }
         Ok(())
     }

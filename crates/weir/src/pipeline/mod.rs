@@ -7,6 +7,7 @@
 
 mod builder;
 mod config;
+mod control;
 mod counters;
 mod deliver;
 mod duration;
@@ -15,24 +16,31 @@ mod from_config;
 mod intake;
 mod lanes;
 mod progress;
+mod reload;
 mod retry;
 mod route;
 mod run;
 mod settings;
 mod stages;
 mod tickets;
+mod version;
+mod watch;
 mod window;
 
 pub use builder::{BuildError, PipelineBuilder, Stage};
 pub use config::{
-    ConfigError, ConnectorConfig, EngineSettings, FilterConfig, PipelineConfig, RouteConfig,
-    StageConfig,
+    CheckConfig, ConfigError, ConnectorConfig, EngineSettings, FilterConfig, PipelineConfig,
+    RouteConfig, StageConfig,
 };
+pub use control::{PipelineControl, StageStatus};
 pub use duration::ConfigDuration;
 pub use progress::RunSummary;
+pub use reload::{KEPT_REFUSALS, Refusal, ReloadError};
 pub use route::{Condition, ConditionError, Route};
 pub use run::Pipeline;
 pub use settings::{ErrorsConfig, WindowBy, WindowConfig};
+pub use stages::VERSION_HEADER;
+pub use watch::WatchOptions;
 
 /// An error building or running a pipeline.
 #[derive(Debug, thiserror::Error)]

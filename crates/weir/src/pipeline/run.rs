@@ -31,6 +31,7 @@ pub struct Pipeline {
     pub(crate) shared: Arc<Shared>,
     pub(crate) store: StateStore,
     pub(crate) state_handles: Vec<StateHandle>,
+    pub(crate) watch: super::WatchOptions,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -45,6 +46,14 @@ impl Pipeline {
     /// A builder for a pipeline called `name`: see [`PipelineBuilder`].
     pub fn builder(name: impl Into<String>) -> PipelineBuilder {
         PipelineBuilder::new(name)
+    }
+
+    /// A handle that reloads and rolls back the stages' plugins while the
+    /// pipeline runs: see [`PipelineControl`](super::PipelineControl).
+    pub fn control(&self) -> super::PipelineControl {
+        super::PipelineControl {
+            chain: self.shared.chain.clone(),
+        }
     }
 
     /// Runs until the source is exhausted or `shutdown` resolves, then
@@ -71,6 +80,7 @@ impl Pipeline {
             shared,
             store,
             state_handles,
+            watch,
         } = self;
         let checkpoints = store
             .checkpoints(&source_name)
@@ -85,6 +95,8 @@ impl Pipeline {
             source.resume(&c.partition, &c.position).await?;
         }
         tracing::info!(pipeline = %name, source = %source_name, lanes = lane_count, "pipeline started");
+        // Stops with the run.
+        let _watcher = super::watch::Watcher::start(&shared.chain, watch);
         let intake = Intake {
             name: name.clone(),
             filter,

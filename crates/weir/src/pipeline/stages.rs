@@ -1,27 +1,38 @@
 //! The chain of plugin stages a batch runs through, with retries and
 //! bisection of failed calls.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Instant;
 
-use crate::plugin::{CallFailure, InstanceOptions, Outcome, Plugin, PluginError, PluginInstance};
-use crate::record::{Batch, Record};
+use crate::plugin::{CallFailure, InstanceOptions, Outcome, Plugin, PluginError};
+use crate::record::{Batch, Bytes, Header, Record};
 use crate::state::{StateHandle, next_tag};
 
 use super::counters::StageCounters;
+use super::reload::Reloading;
 use super::retry::RetryPolicy;
+use super::version::{StageVersion, Versions};
 use super::window::Windows;
 use crate::record::DeadLetter;
 
-/// One stage: a plugin, a pool of ready instances and, for aggregators,
-/// the window operator.
+/// The header that names, on each record a stage emits, the digest of the
+/// plugin version that made it (with [`Stage::tag_version`]).
+///
+/// [`Stage::tag_version`]: super::Stage::tag_version
+pub const VERSION_HEADER: &str = "weir-plugin-digest";
+
+/// One stage: its plugin versions and, for aggregators, the window
+/// operator (whose open windows carry over from version to version).
 pub(crate) struct StageRuntime {
     pub(crate) name: String,
-    pub(crate) plugin: Plugin,
-    options: InstanceOptions,
-    pool: Mutex<Vec<PluginInstance>>,
+    pub(super) versions: Versions,
+    pub(super) options: InstanceOptions,
     windows: Option<Windows>,
-    counters: StageCounters,
+    pub(super) counters: StageCounters,
+    /// Whether outputs carry [`VERSION_HEADER`].
+    tag_version: bool,
+    /// How reloads are checked and where they come from.
+    pub(super) reloading: Reloading,
 }
 
 impl StageRuntime {
@@ -33,34 +44,37 @@ impl StageRuntime {
         windows: Option<Windows>,
         counters: StageCounters,
     ) -> Result<Self, PluginError> {
-        let first = plugin.instantiate(options.clone())?;
         Ok(StageRuntime {
             name,
-            plugin,
+            versions: Versions::new(plugin, &options)?,
             options,
-            pool: Mutex::new(vec![first]),
             windows,
             counters,
+            tag_version: false,
+            reloading: Reloading::default(),
         })
     }
 
-    fn take(&self) -> Result<PluginInstance, PluginError> {
-        let pooled = self
-            .pool
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        match pooled {
-            Some(i) => Ok(i),
-            None => self.plugin.instantiate(self.options.clone()),
-        }
+    /// Outputs carry the digest of the version that made them.
+    pub(crate) fn with_version_tags(mut self, on: bool) -> Self {
+        self.tag_version = on;
+        self
     }
 
-    fn give_back(&self, instance: PluginInstance) {
-        self.pool
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(instance);
+    /// The serving version.
+    pub(crate) fn current(&self) -> Arc<StageVersion> {
+        self.versions.current()
+    }
+
+    /// The plugin a rollback returns to.
+    pub(crate) fn previous(&self) -> Option<Plugin> {
+        self.versions.previous()
+    }
+
+    /// With how reloads are checked and where the plugin came from.
+    pub(crate) fn with_reloading(mut self, reloading: Reloading) -> Self {
+        self.reloading = reloading;
+        self
     }
 
     /// The stage's persistent state: the plugin's and its windows'.
@@ -71,20 +85,25 @@ impl StageRuntime {
             .chain(self.windows.as_ref().map(Windows::state))
     }
 
-    /// One call on `batch`, with an instance from the pool; its state
-    /// writes are tagged `tag`.
-    fn call(&self, batch: Batch, tag: u64) -> Result<Outcome, Box<CallFailure>> {
-        let mut instance = match self.take() {
+    /// One call on `batch`, with an idle instance of the serving version,
+    /// which it returns too; its state writes are tagged `tag`.
+    fn call(
+        &self,
+        batch: Batch,
+        tag: u64,
+    ) -> (Arc<StageVersion>, Result<Outcome, Box<CallFailure>>) {
+        let version = self.current();
+        let mut instance = match version.take(&self.options) {
             Ok(i) => i,
-            Err(error) => return Err(Box::new(CallFailure { error, batch })),
+            Err(error) => return (version, Err(Box::new(CallFailure { error, batch }))),
         };
         instance.set_write_tag(tag);
         let result = match &self.windows {
             Some(w) => w.process(&mut instance, batch, tag),
             None => instance.process(batch),
         };
-        self.give_back(instance);
-        result
+        version.give_back(instance);
+        (version, result)
     }
 }
 
@@ -157,14 +176,14 @@ impl StageChain {
             let tag = next_tag();
             let from = (batch.origin.clone(), batch.partition.clone());
             let started = Instant::now();
-            let result = stage.call(batch, tag);
+            let (version, result) = stage.call(batch, tag);
             counters
                 .call_seconds
                 .observe(started.elapsed().as_secs_f64());
             let failure = match result {
                 Ok(outcome) => {
                     out.tags.push(tag);
-                    return self.accept(stage, outcome, &from, retries + 1, out);
+                    return self.accept(stage, &version, outcome, &from, retries + 1, out);
                 }
                 Err(failure) => failure,
             };
@@ -213,7 +232,7 @@ impl StageChain {
                     error.clone(),
                     retries + 1,
                 )
-                .in_plugin(stage.plugin.name(), &stage.plugin.info().digest)
+                .in_plugin(version.plugin.name(), &version.plugin.info().digest)
             }));
             return Vec::new();
         }
@@ -224,8 +243,9 @@ impl StageChain {
     fn accept(
         &self,
         stage: &StageRuntime,
+        version: &StageVersion,
         outcome: Outcome,
-        (origin, partition): &(std::sync::Arc<str>, std::sync::Arc<str>),
+        (origin, partition): &(Arc<str>, Arc<str>),
         attempts: u32,
         out: &mut ChainOutput,
     ) -> Vec<Record> {
@@ -237,10 +257,21 @@ impl StageChain {
             tracing::warn!(stage = %stage.name, position = %f.record.position, "record failed: {}", f.error);
             out.failed.push(
                 DeadLetter::new(f.record, origin, partition, &stage.name, f.error, attempts)
-                    .in_plugin(stage.plugin.name(), &stage.plugin.info().digest),
+                    .in_plugin(version.plugin.name(), &version.plugin.info().digest),
             );
         }
-        outcome.records
+        let mut records = outcome.records;
+        if stage.tag_version {
+            let digest = Bytes::from(version.plugin.info().digest.clone().into_bytes());
+            for r in &mut records {
+                r.headers.retain(|h| h.name != VERSION_HEADER);
+                r.headers.push(Header {
+                    name: VERSION_HEADER.to_string(),
+                    value: digest.clone(),
+                });
+            }
+        }
+        records
     }
 }
 

@@ -68,6 +68,16 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
+/// The digest [`PluginInfo::digest`] shows for component bytes: the first
+/// six bytes of their SHA-256, in hex.
+pub fn digest_of(bytes: &[u8]) -> String {
+    digest_hex(&Sha256::digest(bytes))
+}
+
+fn digest_hex(sha: &[u8]) -> String {
+    sha.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
 const CORE_MODULE_HEADER: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
 impl Engine {
@@ -171,7 +181,7 @@ impl Engine {
             message: format!("{e:#}"),
         };
         let exports_idx = worlds::exports(kind, &pre).map_err(load_err)?;
-        let digest: String = sha.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        let digest = digest_hex(&sha);
         Ok(Plugin {
             inner: Arc::new(PluginInner {
                 info: PluginInfo {
@@ -207,6 +217,17 @@ impl Plugin {
     /// Name, kind, version, imports and exports.
     pub fn info(&self) -> &PluginInfo {
         &self.inner.info
+    }
+
+    /// The engine the plugin was loaded on (a new version of it loads on
+    /// the same one).
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// What the plugin was granted when loaded.
+    pub fn grants(&self) -> Grants {
+        self.inner.grants
     }
 
     /// Whether the engine this plugin was loaded on enforces call deadlines.

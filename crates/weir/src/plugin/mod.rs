@@ -40,7 +40,7 @@ mod worlds;
 pub use cache::CacheConfig;
 pub use engine::{Engine, EngineConfig};
 pub use error::{PluginError, TrapKind};
-pub use instance::{CallFailure, Plugin, PluginInfo, PluginInstance};
+pub use instance::{CallFailure, Plugin, PluginInfo, PluginInstance, digest_of};
 pub use kind::PluginKind;
 pub use options::{Grants, InstanceOptions, Limits};
 pub use outcome::{FailedRecord, Outcome};

@@ -9,6 +9,7 @@ mod languages;
 mod metrics;
 mod pipelines;
 mod plugins;
+mod reload;
 mod state;
 
 use weir::plugin::{Engine, Grants, InstanceOptions, Plugin, PluginInstance};

@@ -1,33 +1,30 @@
-//! Reading JSON-lines input into records for `weir plugin test|bench`.
+//! Reading JSON-lines input into records.
 
-use std::io::BufRead as _;
-use std::path::Path;
+use std::io::BufRead;
 
-use anyhow::Context as _;
 use serde_json::Value;
-use weir::{Position, Record};
+
+use crate::{Position, Record};
 
 /// How input lines become records: which top-level JSON fields carry the
 /// key and the event time.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Fields<'a> {
-    pub(crate) key: Option<&'a str>,
-    pub(crate) time: Option<&'a str>,
+pub struct Fields<'a> {
+    /// The field whose value is the record's key (a string as it is, any
+    /// other value as JSON text).
+    pub key: Option<&'a str>,
+    /// The field whose integer value is the record's event time in
+    /// milliseconds.
+    pub time: Option<&'a str>,
 }
 
-/// The non-blank lines of `input` (`-`: stdin) as records whose position is
-/// the line number (from 1).
-pub(crate) fn read(input: &Path, fields: &Fields<'_>) -> anyhow::Result<Vec<Record>> {
-    let reader: Box<dyn std::io::BufRead> = if input.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        let f = std::fs::File::open(input)
-            .with_context(|| format!("cannot open input `{}`", input.display()))?;
-        Box::new(std::io::BufReader::new(f))
-    };
+/// The non-blank lines of `input` as records whose position is the line
+/// number (from 1); with `fields`, a JSON line's fields give the key and the
+/// event time (milliseconds).
+pub fn read_records(input: impl BufRead, fields: &Fields<'_>) -> std::io::Result<Vec<Record>> {
     let mut records = Vec::new();
-    for (i, line) in reader.split(b'\n').enumerate() {
-        let mut line = line.with_context(|| format!("reading `{}`", input.display()))?;
+    for (i, line) in input.split(b'\n').enumerate() {
+        let mut line = line?;
         if line.last() == Some(&b'\r') {
             line.pop();
         }
@@ -45,14 +42,14 @@ pub(crate) fn read(input: &Path, fields: &Fields<'_>) -> anyhow::Result<Vec<Reco
         });
         let time = field(fields.time).and_then(Value::as_i64).unwrap_or(0);
         let mut record = Record::new(line, Position::Offset(i as u64 + 1), time);
-        record.key = key.map(weir::Bytes::from);
+        record.key = key.map(crate::Bytes::from);
         records.push(record);
     }
     Ok(records)
 }
 
 /// The line number a record was read from.
-pub(crate) fn line(record: &Record) -> u64 {
+pub fn line(record: &Record) -> u64 {
     match record.position {
         Position::Offset(o) => o,
         Position::Sequence(_) => 0,

@@ -1,22 +1,17 @@
-//! What a plugin made of each input record, as the JSON lines `weir plugin
-//! test` prints and `--expect` files hold.
+//! What a plugin made of each input record, as JSON outcomes.
 
 use std::collections::BTreeMap;
 
+use crate::envelope::bytes_json;
+use crate::plugin::{PluginInstance, PluginKind, TumblingWindows};
+use crate::{Batch, Header, Record};
 use serde_json::{Value, json};
-use weir::envelope::bytes_json;
-use weir::plugin::{PluginInstance, PluginKind, TumblingWindows};
-use weir::{Batch, Header, Record};
 
-use super::records::line;
+use super::input::line;
 
 /// Runs a filter, enricher, scorer or reward function over `records`,
 /// `batch_size` per call: one outcome per record, in input order.
-pub(crate) fn process(
-    instance: &mut PluginInstance,
-    records: &[Record],
-    batch_size: usize,
-) -> Vec<Value> {
+pub fn process(instance: &mut PluginInstance, records: &[Record], batch_size: usize) -> Vec<Value> {
     let kind = instance.plugin().kind();
     let mut lines = Vec::with_capacity(records.len());
     for chunk in records.chunks(batch_size) {
@@ -88,7 +83,7 @@ fn emitted(value: &[u8], headers: &[Header]) -> Value {
 /// by record key and time, as a pipeline stage would: one outcome per
 /// record (`folded` into a window, or `error`), then, once every record is
 /// in, one `emitted` outcome per window, by key and start.
-pub(crate) fn windows(
+pub fn windows(
     instance: &mut PluginInstance,
     records: &[Record],
     batch_size: usize,

@@ -1,10 +1,11 @@
-//! `weir plugin test --expect FILE`: compares outcomes with the expected
-//! JSON lines and shows what differs.
+//! Comparing outcomes with the expected JSON lines, and showing what
+//! differs.
 
 use std::path::Path;
 
-use anyhow::Context as _;
 use serde_json::Value;
+
+use super::CheckError;
 
 /// How far two numbers may differ and still match (scores computed in
 /// another language may differ in the last bits).
@@ -13,7 +14,7 @@ const TOLERANCE: f64 = 1e-9;
 /// Whether `got` matches `want`: the same JSON, numbers within
 /// [`TOLERANCE`], and an expected `error` text found within the actual one
 /// (so an expectation need not repeat a traceback).
-pub(crate) fn matches(want: &Value, got: &Value) -> bool {
+pub fn matches(want: &Value, got: &Value) -> bool {
     match (want, got) {
         (Value::Number(a), Value::Number(b)) => match (a.as_f64(), b.as_f64()) {
             (Some(a), Some(b)) => (a - b).abs() <= TOLERANCE * a.abs().max(1.0),
@@ -35,15 +36,20 @@ pub(crate) fn matches(want: &Value, got: &Value) -> bool {
 }
 
 /// Reads the expected outcomes: one JSON value per non-blank line.
-pub(crate) fn read(path: &Path) -> anyhow::Result<Vec<Value>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read expected outcomes `{}`", path.display()))?;
+pub fn read_expected(path: &Path) -> Result<Vec<Value>, CheckError> {
+    let text = std::fs::read_to_string(path).map_err(|error| CheckError::Read {
+        path: path.to_path_buf(),
+        error,
+    })?;
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            serde_json::from_str(l)
-                .with_context(|| format!("{}:{}: not a JSON value", path.display(), i + 1))
+            serde_json::from_str(l).map_err(|error| CheckError::NotJson {
+                path: path.to_path_buf(),
+                line: i + 1,
+                error,
+            })
         })
         .collect()
 }
@@ -51,7 +57,7 @@ pub(crate) fn read(path: &Path) -> anyhow::Result<Vec<Value>> {
 /// The differences between `want` and `got`, as lines for a person: each
 /// differing outcome as `-` expected and `+` actual; outcomes present on
 /// one side only are listed as missing or unexpected.
-pub(crate) fn diff(want: &[Value], got: &[Value]) -> Vec<String> {
+pub fn diff(want: &[Value], got: &[Value]) -> Vec<String> {
     let mut out = Vec::new();
     for i in 0..want.len().max(got.len()) {
         match (want.get(i), got.get(i)) {

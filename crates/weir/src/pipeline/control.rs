@@ -1,0 +1,137 @@
+//! Changing a pipeline while it runs: reloading a stage's plugin and
+//! rolling it back, from any thread, through a [`PipelineControl`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::plugin::{Plugin, PluginKind};
+
+use super::reload::{Refusal, ReloadError};
+use super::stages::{StageChain, StageRuntime};
+
+/// A handle on a pipeline's stages, for as long as the pipeline runs (and
+/// after): made by [`Pipeline::control`](super::Pipeline::control) before
+/// [`Pipeline::run`](super::Pipeline::run) takes the pipeline. Cheap to
+/// clone; every method may be called from any thread.
+///
+/// A reload instantiates the new version and runs its `init` with the
+/// stage's settings away from the serving path, then swaps it in between
+/// calls: a call in progress finishes on the version it started with, so
+/// every record of a call is processed by exactly one version. If the new
+/// version does not start, or implements another kind, the serving version
+/// keeps serving and the error says why. The stage's state, and an
+/// aggregator's open windows, carry over: a new aggregator version must
+/// read the accumulators the serving one saved.
+#[derive(Clone)]
+pub struct PipelineControl {
+    pub(crate) chain: Arc<StageChain>,
+}
+
+impl std::fmt::Debug for PipelineControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineControl")
+            .field("stages", &self.stages())
+            .finish()
+    }
+}
+
+/// A stage and the plugin version it serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageStatus {
+    /// The stage's name.
+    pub stage: String,
+    /// The serving plugin's name.
+    pub plugin: String,
+    /// The serving plugin's kind.
+    pub kind: PluginKind,
+    /// The serving version's number: 1 at start, one more per swap
+    /// (rollbacks included).
+    pub version: u64,
+    /// The serving plugin's digest (as dead letters and version headers
+    /// carry it).
+    pub digest: String,
+    /// When the serving version was swapped in (or the stage started).
+    pub loaded_at: SystemTime,
+    /// The digest of the version a rollback returns to, if any.
+    pub previous_digest: Option<String>,
+    /// The file the serving version was loaded from, if any.
+    pub source: Option<PathBuf>,
+    /// Whether that file is watched for changes.
+    pub watched: bool,
+}
+
+impl StageStatus {
+    fn of(stage: &StageRuntime) -> StageStatus {
+        let v = stage.current();
+        StageStatus {
+            stage: stage.name.clone(),
+            plugin: v.plugin.name().to_string(),
+            kind: v.plugin.kind(),
+            version: v.number,
+            digest: v.plugin.info().digest.clone(),
+            loaded_at: v.loaded_at,
+            previous_digest: stage.previous().map(|p| p.info().digest.clone()),
+            source: stage.reloading.source(),
+            watched: stage.reloading.watch,
+        }
+    }
+}
+
+impl PipelineControl {
+    pub(crate) fn stage(&self, name: &str) -> Result<&StageRuntime, ReloadError> {
+        self.chain
+            .stages
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| ReloadError::UnknownStage(name.to_string()))
+    }
+
+    /// Every stage, in chain order, with the version it serves.
+    pub fn stages(&self) -> Vec<StageStatus> {
+        self.chain.stages.iter().map(StageStatus::of).collect()
+    }
+
+    /// Swaps `plugin` into `stage` once it passed the stage's check and
+    /// started (blocking: it runs the new version's `init`). Counted in
+    /// `weir_stage_reloads_total`, or when refused in
+    /// `weir_stage_reloads_refused_total` and remembered in
+    /// [`refusals`](Self::refusals).
+    pub fn reload(&self, stage: &str, plugin: Plugin) -> Result<StageStatus, ReloadError> {
+        let runtime = self.stage(stage)?;
+        runtime.reload(plugin, None)?;
+        Ok(StageStatus::of(runtime))
+    }
+
+    /// Loads the plugin file `path` (by default, the file the serving
+    /// version came from, read again) on the serving version's engine with
+    /// its grants, and reloads `stage` with it, as
+    /// [`reload`](Self::reload) does. Blocking: it compiles the component
+    /// (or takes it from the compiled-code cache).
+    pub fn reload_file(
+        &self,
+        stage: &str,
+        path: Option<&Path>,
+    ) -> Result<StageStatus, ReloadError> {
+        let runtime = self.stage(stage)?;
+        runtime.reload_file(path)?;
+        Ok(StageStatus::of(runtime))
+    }
+
+    /// The last [`KEPT_REFUSALS`](super::KEPT_REFUSALS) reloads `stage`
+    /// refused, oldest first.
+    pub fn refusals(&self, stage: &str) -> Result<Vec<Refusal>, ReloadError> {
+        Ok(self.stage(stage)?.reloading.refusals())
+    }
+
+    /// Swaps the version before the serving one back in (a new version
+    /// number; a second rollback returns to where the first started).
+    pub fn rollback(&self, stage: &str) -> Result<StageStatus, ReloadError> {
+        let runtime = self.stage(stage)?;
+        let previous = runtime
+            .previous()
+            .ok_or_else(|| ReloadError::NoPrevious(stage.to_string()))?;
+        runtime.reload(previous, None)?;
+        Ok(StageStatus::of(runtime))
+    }
+}
