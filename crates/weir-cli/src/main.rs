@@ -1,7 +1,7 @@
 //! The `weir` command.
 
+mod admin_cmd;
 mod engine;
-mod metrics_http;
 mod pattern_cmd;
 mod plugin;
 #[cfg(feature = "kafka")]
@@ -47,10 +47,30 @@ enum Command {
         /// default dead-letter file (its data directory) before running.
         #[arg(long)]
         reset: bool,
-        /// Serve metrics (OpenMetrics text, as Prometheus scrapes) at http://ADDR/metrics,
-        /// e.g. `--metrics 127.0.0.1:9898`.
+        /// Serve metrics (OpenMetrics text, as Prometheus scrapes) at
+        /// http://ADDR/metrics and the admin API at http://ADDR/api, e.g.
+        /// `--metrics 127.0.0.1:9898`.
         #[arg(long, value_name = "ADDR")]
         metrics: Option<std::net::SocketAddr>,
+        /// Require `Authorization: Bearer TOKEN` on the admin API (needed
+        /// to serve it on an address other than loopback).
+        #[arg(long, env = "WEIR_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
+    },
+    /// Reload a stage's plugin in a running `weir run` (its file again, or
+    /// another file), through the admin API.
+    Reload {
+        #[command(flatten)]
+        target: admin_cmd::AdminArgs,
+        /// The new plugin file (default: the stage's file, read again).
+        #[arg(long)]
+        plugin: Option<PathBuf>,
+    },
+    /// Return a stage of a running `weir run` to its previous plugin
+    /// version, through the admin API.
+    Rollback {
+        #[command(flatten)]
+        target: admin_cmd::AdminArgs,
     },
     /// Check a pipeline config and load its plugins without running it.
     Validate {
@@ -124,7 +144,14 @@ fn main() -> ExitCode {
                 json,
                 reset,
                 metrics,
-            } => run_cmd::run(&config, json, reset, metrics).await,
+                admin_token,
+            } => run_cmd::run(&config, json, reset, metrics, admin_token).await,
+            Command::Reload { target, plugin } => {
+                tokio::task::block_in_place(|| admin_cmd::reload(&target, plugin))
+            }
+            Command::Rollback { target } => {
+                tokio::task::block_in_place(|| admin_cmd::rollback(&target))
+            }
             Command::Validate { config } => run_cmd::validate(&config),
             #[cfg(feature = "kafka")]
             Command::Produce(args) => produce_cmd::run(&args).await,

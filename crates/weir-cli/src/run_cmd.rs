@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
+use weir::admin::Admin;
 use weir::connectors::Registry;
 use weir::metrics::Metrics;
 use weir::pipeline::{Pipeline, PipelineConfig, RunSummary};
@@ -27,6 +30,7 @@ pub(crate) async fn run(
     json: bool,
     reset: bool,
     metrics_addr: Option<std::net::SocketAddr>,
+    admin_token: Option<String>,
 ) -> anyhow::Result<()> {
     let config = PipelineConfig::from_file(path)?;
     let data_dir = config.data_dir();
@@ -38,10 +42,15 @@ pub(crate) async fn run(
     }
     let engine = crate::engine::engine(config.engine.engine_config())?;
     let metrics = Metrics::new();
+    let pipeline = Pipeline::build(&config, &engine, &registry(), metrics.clone())?;
     if let Some(addr) = metrics_addr {
-        crate::metrics_http::serve(addr, metrics.clone()).await?;
+        let mut admin = Admin::new().with_metrics(metrics);
+        if let Some(token) = admin_token {
+            admin = admin.with_token(token);
+        }
+        admin.add(pipeline.control());
+        weir::admin::serve(addr, Arc::new(admin)).await?;
     }
-    let pipeline = Pipeline::build(&config, &engine, &registry(), metrics)?;
     let summary = pipeline
         .run(crate::shutdown_signal())
         .await

@@ -117,6 +117,7 @@
 
 #![deny(missing_docs)]
 
+pub mod admin;
 pub mod check;
 pub mod connectors;
 pub mod guide;

@@ -39,7 +39,7 @@ use crate::plugin::{PluginInstance, PluginKind};
 
 pub use expect::{diff, matches, read_expected};
 pub use input::{Fields, line, read_records};
-pub use outcomes::{process, windows};
+pub use outcomes::{per_record, process, windows};
 
 /// An error reading sample records or expected outcomes, or a check whose
 /// outcomes differ.

@@ -1,10 +1,10 @@
 //! What a plugin made of each input record, as JSON outcomes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::envelope::bytes_json;
-use crate::plugin::{PluginInstance, PluginKind, TumblingWindows};
-use crate::{Batch, Header, Record};
+use crate::plugin::{Outcome, PluginInstance, PluginKind, TumblingWindows};
+use crate::{Batch, Header, Position, Record};
 use serde_json::{Value, json};
 
 use super::input::line;
@@ -15,39 +15,58 @@ pub fn process(instance: &mut PluginInstance, records: &[Record], batch_size: us
     let kind = instance.plugin().kind();
     let mut lines = Vec::with_capacity(records.len());
     for chunk in records.chunks(batch_size) {
-        match instance.process(Batch::new("input", "0", chunk.to_vec())) {
-            Ok(outcome) => {
-                let mut outputs: BTreeMap<u64, Vec<&Record>> = BTreeMap::new();
-                for r in &outcome.records {
-                    outputs.entry(line(r)).or_default().push(r);
-                }
-                let errors: BTreeMap<u64, &str> = outcome
-                    .failed
-                    .iter()
-                    .map(|f| (line(&f.record), f.error.as_str()))
-                    .collect();
-                for r in chunk {
-                    let n = line(r);
-                    lines.push(if let Some(e) = errors.get(&n) {
-                        json!({"line": n, "outcome": "error", "error": e})
-                    } else if let Some(outs) = outputs.get(&n) {
-                        describe(n, kind, outs)
-                    } else {
-                        json!({"line": n, "outcome": "dropped"})
-                    });
-                }
-            }
-            Err(failure) => {
-                let error = failure.error.to_string();
-                lines.extend(
-                    chunk
-                        .iter()
-                        .map(|r| json!({"line": line(r), "outcome": "trap", "error": error})),
-                );
-            }
-        }
+        let result = instance.process(Batch::new("input", "0", chunk.to_vec()));
+        let error = result.as_ref().err().map(|f| f.error.to_string());
+        lines.extend(per_record(
+            kind,
+            chunk,
+            result
+                .as_ref()
+                .map_err(|_| error.as_deref().unwrap_or_default()),
+        ));
     }
     lines
+}
+
+/// The outcome of each of `inputs` (one call's batch, in order) given the
+/// call's result: its outcome, or the error that failed the whole call.
+/// Outputs are matched to inputs by position.
+pub fn per_record(
+    kind: PluginKind,
+    inputs: &[Record],
+    result: Result<&Outcome, &str>,
+) -> Vec<Value> {
+    let outcome = match result {
+        Ok(o) => o,
+        Err(error) => {
+            return inputs
+                .iter()
+                .map(|r| json!({"line": line(r), "outcome": "trap", "error": error}))
+                .collect();
+        }
+    };
+    let mut outputs: HashMap<&Position, Vec<&Record>> = HashMap::new();
+    for r in &outcome.records {
+        outputs.entry(&r.position).or_default().push(r);
+    }
+    let errors: HashMap<&Position, &str> = outcome
+        .failed
+        .iter()
+        .map(|f| (&f.record.position, f.error.as_str()))
+        .collect();
+    inputs
+        .iter()
+        .map(|r| {
+            let n = line(r);
+            if let Some(e) = errors.get(&r.position) {
+                json!({"line": n, "outcome": "error", "error": e})
+            } else if let Some(outs) = outputs.get(&r.position) {
+                describe(n, kind, outs)
+            } else {
+                json!({"line": n, "outcome": "dropped"})
+            }
+        })
+        .collect()
 }
 
 fn describe(line: u64, kind: PluginKind, outs: &[&Record]) -> Value {

@@ -40,6 +40,12 @@ pub const STAGE_RELOADS: &str = "weir_stage_reloads_total";
 /// Reloads a stage refused (wrong kind, failed `init`): the serving version
 /// kept serving (counter; label `stage`).
 pub const STAGE_RELOADS_REFUSED: &str = "weir_stage_reloads_refused_total";
+/// Records a shadow candidate ran on beside the serving version (counter;
+/// label `stage`).
+pub const STAGE_SHADOW_RECORDS: &str = "weir_stage_shadow_records_total";
+/// Records on which a shadow candidate's outcome differed from the serving
+/// version's (counter; label `stage`).
+pub const STAGE_SHADOW_DIFFERING: &str = "weir_stage_shadow_differing_total";
 /// Windows closed by an aggregator stage (counter; label `stage`).
 pub const WINDOWS_CLOSED: &str = "weir_windows_closed_total";
 /// Records a sink acknowledged (counter; label `sink`).

@@ -543,6 +543,7 @@ impl PipelineBuilder {
             dead_letters,
             counters: counters.clone(),
             policy,
+            ops: chain.ops.clone(),
         };
         Ok(Pipeline {
             watch,

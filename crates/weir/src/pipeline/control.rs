@@ -2,12 +2,14 @@
 //! rolling it back, from any thread, through a [`PipelineControl`].
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::SystemTime;
 
-use crate::plugin::{Plugin, PluginKind};
+use crate::plugin::{Grants, Limits, Plugin, PluginKind};
 
+use super::ops::{RecentDeadLetter, RecentError};
 use super::reload::{Refusal, ReloadError};
+use super::shadow::{Shadow, ShadowReport};
 use super::stages::{StageChain, StageRuntime};
 
 /// A handle on a pipeline's stages, for as long as the pipeline runs (and
@@ -25,19 +27,21 @@ use super::stages::{StageChain, StageRuntime};
 /// read the accumulators the serving one saved.
 #[derive(Clone)]
 pub struct PipelineControl {
+    pub(crate) name: String,
     pub(crate) chain: Arc<StageChain>,
 }
 
 impl std::fmt::Debug for PipelineControl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PipelineControl")
+            .field("name", &self.name)
             .field("stages", &self.stages())
             .finish()
     }
 }
 
 /// A stage and the plugin version it serves.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StageStatus {
     /// The stage's name.
     pub stage: String,
@@ -59,6 +63,10 @@ pub struct StageStatus {
     pub source: Option<PathBuf>,
     /// Whether that file is watched for changes.
     pub watched: bool,
+    /// The limits of every instance.
+    pub limits: Limits,
+    /// What the serving plugin was granted.
+    pub grants: Grants,
 }
 
 impl StageStatus {
@@ -74,6 +82,8 @@ impl StageStatus {
             previous_digest: stage.previous().map(|p| p.info().digest.clone()),
             source: stage.reloading.source(),
             watched: stage.reloading.watch,
+            limits: stage.options.limits,
+            grants: v.plugin.grants(),
         }
     }
 }
@@ -85,6 +95,41 @@ impl PipelineControl {
             .iter()
             .find(|s| s.name == name)
             .ok_or_else(|| ReloadError::UnknownStage(name.to_string()))
+    }
+
+    /// The pipeline's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Stops reading from the source after the batch being read; batches
+    /// in flight finish and are committed. `false` if it was paused
+    /// already.
+    pub fn pause(&self) -> bool {
+        self.chain.ops.pause()
+    }
+
+    /// Reads from the source again. `false` if it was not paused.
+    pub fn resume(&self) -> bool {
+        self.chain.ops.resume()
+    }
+
+    /// Whether the pipeline is paused.
+    pub fn is_paused(&self) -> bool {
+        self.chain.ops.is_paused()
+    }
+
+    /// The last `n` (at most [`KEPT_RECENT`](super::KEPT_RECENT)) errors
+    /// of the stages, oldest first: records they failed and calls that
+    /// failed.
+    pub fn errors(&self, n: usize) -> Vec<RecentError> {
+        self.chain.ops.errors(n)
+    }
+
+    /// The last `n` (at most [`KEPT_RECENT`](super::KEPT_RECENT)) dead
+    /// letters written to the failure destination, oldest first.
+    pub fn dead_letters(&self, n: usize) -> Vec<RecentDeadLetter> {
+        self.chain.ops.dead_letters(n)
     }
 
     /// Every stage, in chain order, with the version it serves.
@@ -122,6 +167,89 @@ impl PipelineControl {
     /// refused, oldest first.
     pub fn refusals(&self, stage: &str) -> Result<Vec<Refusal>, ReloadError> {
         Ok(self.stage(stage)?.reloading.refusals())
+    }
+
+    /// Starts `plugin` as a shadow candidate of `stage` (replacing any
+    /// earlier candidate): it runs on the same batches as the serving
+    /// version, emits nothing, and is compared with it record by record
+    /// (see [`ShadowReport`]) until [`promote`](Self::promote)d or
+    /// [`drop_shadow`](Self::drop_shadow)ped. Refused for aggregators, for
+    /// another kind, or when it does not start.
+    pub fn shadow(&self, stage: &str, plugin: Plugin) -> Result<ShadowReport, ReloadError> {
+        let runtime = self.stage(stage)?;
+        let serving = runtime.current().plugin.kind();
+        if serving == PluginKind::Aggregator {
+            return Err(ReloadError::CannotShadow(stage.to_string()));
+        }
+        if plugin.kind() != serving {
+            return Err(ReloadError::WrongKind {
+                stage: stage.to_string(),
+                plugin: plugin.name().to_string(),
+                serving,
+                offered: plugin.kind(),
+            });
+        }
+        let shadow =
+            Shadow::start(plugin, stage, &runtime.options).map_err(|error| ReloadError::Start {
+                stage: stage.to_string(),
+                error: Box::new(error),
+            })?;
+        let report = shadow.report();
+        tracing::info!(stage, digest = %report.digest, "shadow candidate started");
+        *runtime
+            .shadow
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(shadow));
+        Ok(report)
+    }
+
+    /// [`shadow`](Self::shadow) with the plugin file `path`, loaded on the
+    /// serving version's engine with its grants.
+    pub fn shadow_file(&self, stage: &str, path: &Path) -> Result<ShadowReport, ReloadError> {
+        let plugin = self.stage(stage)?.load(path)?;
+        self.shadow(stage, plugin)
+    }
+
+    /// How `stage`'s shadow candidate compares so far; `None` without one.
+    pub fn shadow_report(&self, stage: &str) -> Result<Option<ShadowReport>, ReloadError> {
+        let runtime = self.stage(stage)?;
+        let shadow = runtime
+            .shadow
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        Ok(shadow.map(|s| s.report()))
+    }
+
+    /// Swaps the shadow candidate in as a [`reload`](Self::reload) does
+    /// (checked and started first) and ends the shadowing.
+    pub fn promote(&self, stage: &str) -> Result<StageStatus, ReloadError> {
+        let runtime = self.stage(stage)?;
+        let shadow = runtime
+            .shadow
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| ReloadError::NoShadow(stage.to_string()))?;
+        runtime.reload(shadow.plugin.clone(), None)?;
+        runtime
+            .shadow
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        Ok(StageStatus::of(runtime))
+    }
+
+    /// Ends `stage`'s shadowing; returns its last report, `None` if there
+    /// was no candidate.
+    pub fn drop_shadow(&self, stage: &str) -> Result<Option<ShadowReport>, ReloadError> {
+        let runtime = self.stage(stage)?;
+        let shadow = runtime
+            .shadow
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        Ok(shadow.map(|s| s.report()))
     }
 
     /// Swaps the version before the serving one back in (a new version

@@ -22,6 +22,8 @@ pub(crate) struct StageCounters {
     pub(crate) call_seconds: Histogram,
     pub(crate) reloads: Counter,
     pub(crate) reloads_refused: Counter,
+    pub(crate) shadow_records: Counter,
+    pub(crate) shadow_differing: Counter,
 }
 
 /// The series of one sink.
@@ -97,6 +99,14 @@ impl PipelineCounters {
                     reloads_refused: counter(
                         names::STAGE_RELOADS_REFUSED,
                         "Reloads a stage refused; the serving version kept serving.",
+                    ),
+                    shadow_records: counter(
+                        names::STAGE_SHADOW_RECORDS,
+                        "Records a shadow candidate ran on beside the serving version.",
+                    ),
+                    shadow_differing: counter(
+                        names::STAGE_SHADOW_DIFFERING,
+                        "Records on which a shadow candidate's outcome differed from the serving version's.",
                     ),
                 }
             })

@@ -8,6 +8,7 @@ use crate::record::Record;
 use crate::sink::{Sink, SinkError};
 
 use super::counters::PipelineCounters;
+use super::ops::Ops;
 use super::retry::RetryPolicy;
 use super::route::Router;
 use crate::record::DeadLetter;
@@ -20,6 +21,8 @@ pub(crate) struct Delivery {
     pub(crate) dead_letters: (String, Arc<dyn Sink>),
     pub(crate) counters: Arc<PipelineCounters>,
     pub(crate) policy: RetryPolicy,
+    /// Where dead letters are remembered for the admin API.
+    pub(crate) ops: Arc<Ops>,
 }
 
 impl Delivery {
@@ -117,6 +120,9 @@ impl Delivery {
                 .await
                 .map_err(|(e, _, _)| e)?;
             self.counters.dead_letters.inc_by(letters.len() as u64);
+            for letter in &failed {
+                self.ops.dead_letter(letter);
+            }
         }
         Ok(())
     }
@@ -206,6 +212,7 @@ mod tests {
                 backoff: Duration::from_millis(1),
                 bisect: false,
             },
+            ops: Arc::default(),
         };
         let records = ["a", "b", "c", "d"]
             .iter()

@@ -15,12 +15,14 @@ pub mod filter;
 mod from_config;
 mod intake;
 mod lanes;
+mod ops;
 mod progress;
 mod reload;
 mod retry;
 mod route;
 mod run;
 mod settings;
+mod shadow;
 mod stages;
 mod tickets;
 mod version;
@@ -34,11 +36,13 @@ pub use config::{
 };
 pub use control::{PipelineControl, StageStatus};
 pub use duration::ConfigDuration;
+pub use ops::{KEPT_ERROR_BYTES, KEPT_RECENT, KEPT_RECORD_BYTES, RecentDeadLetter, RecentError};
 pub use progress::RunSummary;
 pub use reload::{KEPT_REFUSALS, Refusal, ReloadError};
 pub use route::{Condition, ConditionError, Route};
 pub use run::Pipeline;
 pub use settings::{ErrorsConfig, WindowBy, WindowConfig};
+pub use shadow::{SHADOW_SAMPLES, ShadowReport, ShadowSample};
 pub use stages::VERSION_HEADER;
 pub use watch::WatchOptions;
 

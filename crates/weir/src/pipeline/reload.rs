@@ -67,6 +67,12 @@ pub enum ReloadError {
     /// A rollback with no earlier version.
     #[error("stage `{0}` has no earlier version to roll back to")]
     NoPrevious(String),
+    /// Aggregator stages cannot be shadowed.
+    #[error("stage `{0}` runs an aggregator, which cannot be shadowed")]
+    CannotShadow(String),
+    /// A promotion or comparison with no shadow candidate.
+    #[error("stage `{0}` has no shadow candidate")]
+    NoShadow(String),
     /// A reload from a file of a stage that names none.
     #[error("stage `{0}` was not loaded from a file: give the plugin file to reload")]
     NoSourceFile(String),
@@ -198,23 +204,27 @@ impl StageRuntime {
                 .source()
                 .ok_or_else(|| ReloadError::NoSourceFile(self.name.clone()))?,
         };
-        let serving = self.current();
-        let loaded = serving
-            .plugin
-            .engine()
-            .load_file(&path, serving.plugin.grants());
-        match loaded {
+        match self.load(&path) {
             Ok(plugin) => self.reload(plugin, Some(&path)),
-            Err(error) => {
-                let e = ReloadError::Load {
-                    stage: self.name.clone(),
-                    path: path.clone(),
-                    error: Box::new(error),
-                };
+            Err(e) => {
                 self.refused(&e, None, Some(&path));
                 Err(e)
             }
         }
+    }
+
+    /// Loads `path` on the serving version's engine with its grants.
+    pub(crate) fn load(&self, path: &Path) -> Result<Plugin, ReloadError> {
+        let serving = self.current();
+        serving
+            .plugin
+            .engine()
+            .load_file(path, serving.plugin.grants())
+            .map_err(|error| ReloadError::Load {
+                stage: self.name.clone(),
+                path: path.to_path_buf(),
+                error: Box::new(error),
+            })
     }
 
     fn admit(&self, plugin: &Plugin) -> Result<(), ReloadError> {

@@ -52,6 +52,7 @@ impl Pipeline {
     /// pipeline runs: see [`PipelineControl`](super::PipelineControl).
     pub fn control(&self) -> super::PipelineControl {
         super::PipelineControl {
+            name: self.name.clone(),
             chain: self.shared.chain.clone(),
         }
     }
@@ -120,9 +121,24 @@ impl Pipeline {
         // to have batches queued and several being written.
         let permits = Arc::new(Semaphore::new((lane_count * 8).max(32)));
         tokio::pin!(shutdown);
+        let ops = shared.chain.ops.clone();
         'read: loop {
             if run.error.is_some() {
                 break;
+            }
+            if ops.is_paused() {
+                tracing::info!(pipeline = %run.name, "paused: no batch is read until resumed");
+                let resumed = ops.resumed();
+                tokio::pin!(resumed);
+                loop {
+                    tokio::select! {
+                        biased;
+                        () = &mut shutdown => break 'read,
+                        Some(done) = done_rx.recv() => run.finish(done)?,
+                        () = &mut resumed => break,
+                    }
+                }
+                tracing::info!(pipeline = %run.name, "resumed");
             }
             let batch = {
                 let next = source.next_batch(&limits);

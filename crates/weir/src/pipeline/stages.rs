@@ -1,7 +1,7 @@
 //! The chain of plugin stages a batch runs through, with retries and
 //! bisection of failed calls.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use crate::plugin::{CallFailure, InstanceOptions, Outcome, Plugin, PluginError};
@@ -9,8 +9,10 @@ use crate::record::{Batch, Bytes, Header, Record};
 use crate::state::{StateHandle, next_tag};
 
 use super::counters::StageCounters;
+use super::ops::{Ops, RecentError};
 use super::reload::Reloading;
 use super::retry::RetryPolicy;
+use super::shadow::Shadow;
 use super::version::{StageVersion, Versions};
 use super::window::Windows;
 use crate::record::DeadLetter;
@@ -33,6 +35,8 @@ pub(crate) struct StageRuntime {
     tag_version: bool,
     /// How reloads are checked and where they come from.
     pub(super) reloading: Reloading,
+    /// A candidate running beside the serving version, if any.
+    pub(super) shadow: Mutex<Option<Arc<Shadow>>>,
 }
 
 impl StageRuntime {
@@ -52,6 +56,7 @@ impl StageRuntime {
             counters,
             tag_version: false,
             reloading: Reloading::default(),
+            shadow: Mutex::default(),
         })
     }
 
@@ -93,6 +98,12 @@ impl StageRuntime {
         tag: u64,
     ) -> (Arc<StageVersion>, Result<Outcome, Box<CallFailure>>) {
         let version = self.current();
+        let shadow = self
+            .shadow
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let copy = shadow.as_ref().map(|_| batch.clone());
         let mut instance = match version.take(&self.options) {
             Ok(i) => i,
             Err(error) => return (version, Err(Box::new(CallFailure { error, batch }))),
@@ -103,6 +114,9 @@ impl StageRuntime {
             None => instance.process(batch),
         };
         version.give_back(instance);
+        if let (Some(shadow), Some(copy), Ok(outcome)) = (shadow, copy, &result) {
+            shadow.compare(copy, outcome, &self.counters);
+        }
         (version, result)
     }
 }
@@ -120,11 +134,36 @@ pub(crate) struct ChainOutput {
 pub(crate) struct StageChain {
     pub(crate) stages: Vec<StageRuntime>,
     policy: RetryPolicy,
+    /// Pause state and recent errors, shared with delivery and control.
+    pub(crate) ops: Arc<Ops>,
 }
 
 impl StageChain {
     pub(crate) fn new(stages: Vec<StageRuntime>, policy: RetryPolicy) -> Self {
-        StageChain { stages, policy }
+        StageChain {
+            stages,
+            policy,
+            ops: Arc::default(),
+        }
+    }
+
+    /// Remembers an error of `version` in `stage` for the admin API.
+    fn remember(
+        &self,
+        stage: &StageRuntime,
+        version: &StageVersion,
+        partition: &str,
+        position: Option<&crate::record::Position>,
+        error: &str,
+    ) {
+        self.ops.error(RecentError {
+            at: std::time::SystemTime::now(),
+            stage: stage.name.clone(),
+            plugin_version: version.plugin.info().digest.clone(),
+            partition: partition.to_string(),
+            position: position.map(ToString::to_string),
+            error: error.to_string(),
+        });
     }
 
     /// Every state handle of every stage.
@@ -194,6 +233,7 @@ impl StageChain {
             counters.traps.inc();
             let CallFailure { error, batch: b } = *failure;
             batch = b;
+            self.remember(stage, &version, &batch.partition, None, &error.to_string());
             let n = batch.records.len();
             if self.policy.bisect && n > 1 {
                 tracing::warn!(stage = %stage.name, partition = %batch.partition, records = n, "call failed, splitting the batch: {error}");
@@ -255,6 +295,13 @@ impl StageChain {
         counters.failed.inc_by(outcome.failed.len() as u64);
         for f in outcome.failed {
             tracing::warn!(stage = %stage.name, position = %f.record.position, "record failed: {}", f.error);
+            self.remember(
+                stage,
+                version,
+                partition,
+                Some(&f.record.position),
+                &f.error,
+            );
             out.failed.push(
                 DeadLetter::new(f.record, origin, partition, &stage.name, f.error, attempts)
                     .in_plugin(version.plugin.name(), &version.plugin.info().digest),

@@ -2,6 +2,7 @@
 //! built from source (plugins/).
 
 mod acks;
+mod admin;
 mod cache;
 mod cases;
 mod deepracer;

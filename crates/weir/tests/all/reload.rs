@@ -19,16 +19,40 @@ use weir::{Acks, Batch, BatchLimits, Position, Record, Sink, SinkError, Source, 
 use super::TestResult;
 use super::languages::{engine, load};
 
-const BATCH: u64 = 500;
+pub(super) const BATCH: u64 = 500;
 
 /// Card transactions, a batch at a time, with a short pause between
 /// batches so the reloads land while records flow; with `until`, the last
 /// batch waits for it to be set.
-struct Paced {
-    generator: Box<dyn Generator>,
-    sent: u64,
-    batches: u64,
-    until: Option<Arc<AtomicBool>>,
+pub(super) struct Paced {
+    pub(super) generator: Box<dyn Generator>,
+    pub(super) sent: u64,
+    pub(super) batches: u64,
+    pub(super) until: Option<Arc<AtomicBool>>,
+    /// Every this many records, one that is not JSON (0: none).
+    pub(super) bad_every: u64,
+    /// Ends the stream early once set.
+    pub(super) stop: Option<Arc<AtomicBool>>,
+}
+
+impl Paced {
+    /// `batches` batches of transactions from `seed`.
+    pub(super) fn new(seed: u64, batches: u64) -> Self {
+        Paced {
+            generator: generator(Workload::Transactions, seed),
+            sent: 0,
+            batches,
+            until: None,
+            bad_every: 0,
+            stop: None,
+        }
+    }
+
+    /// Ends the stream once `stop` is set.
+    pub(super) fn stop_when(mut self, stop: Arc<AtomicBool>) -> Self {
+        self.stop = Some(stop);
+        self
+    }
 }
 
 #[async_trait]
@@ -38,6 +62,13 @@ impl Source for Paced {
     }
 
     async fn next_batch(&mut self, _limits: &BatchLimits) -> Result<Option<Batch>, SourceError> {
+        if self
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+        {
+            return Ok(None);
+        }
         if self.sent == self.batches {
             while let Some(until) = &self.until {
                 if until.load(Ordering::Relaxed) {
@@ -51,11 +82,10 @@ impl Source for Paced {
         let records = (0..BATCH)
             .map(|i| {
                 let offset = self.sent * BATCH + i;
-                Record::new(
-                    self.generator.next_record().value,
-                    Position::Offset(offset),
-                    0,
-                )
+                let value = self.generator.next_record().value;
+                let bad = self.bad_every > 0 && offset % self.bad_every == self.bad_every - 1;
+                let value = if bad { b"not json".to_vec() } else { value };
+                Record::new(value, Position::Offset(offset), 0)
             })
             .collect();
         self.sent += 1;
@@ -69,10 +99,10 @@ impl Source for Paced {
 
 /// Keeps `(offset, version headers)` of every record written.
 #[derive(Clone, Default)]
-struct Collect(Arc<Mutex<Vec<Written>>>);
+pub(super) struct Collect(pub(super) Arc<Mutex<Vec<Written>>>);
 
 /// A record's offset and the versions its headers name.
-type Written = (u64, Vec<String>);
+pub(super) type Written = (u64, Vec<String>);
 
 #[async_trait]
 impl Sink for Collect {
@@ -151,10 +181,8 @@ async fn replacing_the_plugin_file_under_load_loses_nothing_and_serves_only_good
     let reloads_done = Arc::new(AtomicBool::new(false));
     let pipeline = Pipeline::builder("reload")
         .source(Paced {
-            generator: generator(Workload::Transactions, 7),
-            sent: 0,
-            batches: 2_000,
             until: Some(reloads_done.clone()),
+            ..Paced::new(7, 2_000)
         })
         .stage(
             Stage::new("filter", plugin)
@@ -229,7 +257,7 @@ async fn replacing_the_plugin_file_under_load_loses_nothing_and_serves_only_good
     for (offset, _) in &out {
         assert!(seen.insert(*offset), "record {offset} twice");
     }
-    let expected = kept_offsets(total);
+    let expected = kept_offsets(7, total);
     assert_eq!(seen, expected, "exactly the records the filter keeps");
     // Every output names exactly one version, a good one.
     let mut per_version: BTreeMap<String, usize> = BTreeMap::new();
@@ -265,10 +293,10 @@ async fn replacing_the_plugin_file_under_load_loses_nothing_and_serves_only_good
     Ok(())
 }
 
-/// The offsets of the first `total` generated transactions whose amount is
-/// above 100.
-fn kept_offsets(total: u64) -> BTreeSet<u64> {
-    let mut g = generator(Workload::Transactions, 7);
+/// The offsets of the first `total` transactions generated from `seed`
+/// whose amount is above 100.
+fn kept_offsets(seed: u64, total: u64) -> BTreeSet<u64> {
+    let mut g = generator(Workload::Transactions, seed);
     (0..total)
         .filter(|_| {
             let r = g.next_record();
@@ -284,12 +312,7 @@ fn rollback_returns_to_the_version_before() -> TestResult {
     let rust = load(&engine, "rust", "amount_filter", false);
     let c = load(&engine, "c", "amount_filter", false);
     let pipeline = Pipeline::builder("rollback")
-        .source(Paced {
-            generator: generator(Workload::Transactions, 1),
-            sent: 0,
-            batches: 0,
-            until: None,
-        })
+        .source(Paced::new(1, 0))
         .stage(Stage::new("filter", rust.clone()).setting("min_amount", "100"))
         .sink("out", Collect::default())
         .sink("failed", Collect::default())
@@ -323,5 +346,81 @@ fn rollback_returns_to_the_version_before() -> TestResult {
     assert_eq!(back.previous_digest.as_ref(), Some(&c.info().digest));
     // A second rollback undoes the first.
     assert_eq!(control.rollback("filter")?.digest, c.info().digest);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shadow_candidate_reports_exactly_the_records_it_decides_differently() -> TestResult {
+    let engine = engine();
+    let serving = load(&engine, "rust", "amount_filter", false);
+    // Keeps every record: differs from the amount filter exactly on the
+    // records it drops.
+    let candidate = load(&engine, "rust", "test_bare", false);
+    let out = Collect::default();
+    let metrics = Metrics::new();
+    let batches = 40;
+    let pipeline = Pipeline::builder("shadow")
+        .source(Paced::new(3, batches))
+        .stage(Stage::new("filter", serving).setting("min_amount", "100"))
+        .sink("out", out.clone())
+        .sink("failed", Collect::default())
+        .on_failure("failed")
+        .metrics(metrics.clone())
+        .build()?;
+    let control = pipeline.control();
+    assert!(matches!(
+        control.promote("filter"),
+        Err(ReloadError::NoShadow(_))
+    ));
+    control.shadow("filter", candidate.clone())?;
+    let summary = tokio::time::timeout(
+        Duration::from_secs(120),
+        pipeline.run(std::future::pending()),
+    )
+    .await
+    .map_err(|_| "the pipeline did not finish")??;
+    let total = batches * BATCH;
+    assert_eq!(summary.records_in, total);
+    // The stream is the serving version's alone.
+    let kept = kept_offsets(3, total);
+    let written: BTreeSet<u64> = out
+        .0
+        .lock()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|(o, _)| *o)
+        .collect();
+    assert_eq!(written, kept);
+
+    let report = control.shadow_report("filter")?.ok_or("no shadow report")?;
+    assert_eq!(report.records, total);
+    assert_eq!(report.differing, total - kept.len() as u64);
+    assert_eq!(report.failed_calls, 0);
+    assert_eq!(report.samples.len(), weir::pipeline::SHADOW_SAMPLES);
+    for sample in &report.samples {
+        assert_eq!(sample.serving["outcome"], "dropped", "{sample:?}");
+        assert_eq!(sample.candidate["outcome"], "kept", "{sample:?}");
+        let amount = sample.input["amount"].as_f64().ok_or("no amount")?;
+        assert!(amount <= 100.0, "{sample:?}");
+    }
+    let labels = [("pipeline", "shadow"), ("stage", "filter")];
+    assert_eq!(
+        metrics.counter_value(names::STAGE_SHADOW_RECORDS, &labels),
+        total
+    );
+    assert_eq!(
+        metrics.counter_value(names::STAGE_SHADOW_DIFFERING, &labels),
+        report.differing
+    );
+    // Promoting swaps the candidate in and ends the shadowing.
+    let promoted = control.promote("filter")?;
+    assert_eq!(promoted.digest, candidate.info().digest);
+    assert!(control.shadow_report("filter")?.is_none());
+    // Aggregators cannot be shadowed; other kinds are refused.
+    let scorer = load(&engine, "rust", "fraud_scorer", false);
+    assert!(matches!(
+        control.shadow("filter", scorer),
+        Err(ReloadError::WrongKind { .. })
+    ));
     Ok(())
 }
