@@ -6,6 +6,7 @@ mod pattern_cmd;
 mod plugin;
 #[cfg(feature = "kafka")]
 mod produce_cmd;
+mod replay_cmd;
 mod run_cmd;
 
 use std::io::IsTerminal as _;
@@ -80,6 +81,10 @@ enum Command {
     /// Write generated records or JSON lines to a Kafka topic.
     #[cfg(feature = "kafka")]
     Produce(produce_cmd::ProduceArgs),
+    /// Replay dead letters through the current plugin versions, or recorded
+    /// input through a candidate.
+    #[command(subcommand)]
+    Replay(replay_cmd::ReplayCommand),
     /// Work with plugins.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
@@ -156,6 +161,7 @@ fn main() -> ExitCode {
             #[cfg(feature = "kafka")]
             Command::Produce(args) => produce_cmd::run(&args).await,
             Command::Plugin(cmd) => plugin::run(cmd),
+            Command::Replay(cmd) => replay_cmd::run(cmd).await,
             // Handled before the runtime starts.
             Command::Pattern(_) => Ok(()),
         }

@@ -130,6 +130,6 @@ mod sink;
 mod source;
 pub mod state;
 
-pub use record::{Batch, Bytes, DeadLetter, Header, Position, Record, envelope};
+pub use record::{Batch, Bytes, DeadLetter, Header, NotADeadLetter, Position, Record, envelope};
 pub use sink::{Sink, SinkError};
 pub use source::{Acks, BatchLimits, PartitionBatcher, Source, SourceError};

@@ -241,6 +241,18 @@ pub(crate) fn run(cmd: PluginCommand) -> anyhow::Result<()> {
     }
 }
 
+/// Runs `run`'s plugin over its input and compares the outcomes with
+/// `expect` (what `weir replay diff` does).
+pub(crate) fn test_against(run: RunArgs, expect: &Path, batch_size: usize) -> anyhow::Result<()> {
+    let mut started = run.start()?;
+    let how = test::Run {
+        batch_size,
+        window_ms: 60_000,
+        expect: Some(expect),
+    };
+    test::test(&mut started.instance, &started.records, &how)
+}
+
 fn parse_settings(pairs: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
     pairs
         .iter()

@@ -5,6 +5,7 @@ use crate::check::{Check, Fields};
 use crate::connectors::{ConnectorContext, ConnectorError, Registry};
 use crate::metrics::Metrics;
 use crate::plugin::{Engine, InstanceOptions, Plugin};
+use crate::source::Source;
 use crate::state::StateStore;
 
 use super::PipelineError;
@@ -82,13 +83,18 @@ fn stages(config: &PipelineConfig, engine: &Engine) -> Result<Vec<Stage>, Config
     Ok(stages)
 }
 
-/// A builder with everything of `config` but its source and sinks.
-fn builder(config: &PipelineConfig, engine: &Engine) -> Result<PipelineBuilder, ConfigError> {
+/// A builder with everything of `config` but its source and sinks, from
+/// stage `first_stage` on.
+fn builder(
+    config: &PipelineConfig,
+    engine: &Engine,
+    first_stage: usize,
+) -> Result<PipelineBuilder, ConfigError> {
     let mut b = Pipeline::builder(&config.name)
         .batch(config.batch)
         .parallelization_factor(config.parallelization_factor)
         .errors(config.errors.clone());
-    for stage in stages(config, engine)? {
+    for stage in stages(config, engine)?.into_iter().skip(first_stage) {
         b = b.stage(stage);
     }
     for route in config.routes()? {
@@ -114,18 +120,38 @@ impl Pipeline {
         registry: &Registry,
         metrics: Metrics,
     ) -> Result<Self, PipelineError> {
+        Self::build_from(config, engine, registry, metrics, None)
+    }
+
+    /// [`build`](Self::build), or with `replay`, a pipeline that reads
+    /// that source instead of the config's, starts at that stage, and
+    /// whose sinks append to what earlier runs wrote.
+    pub(crate) fn build_from(
+        config: &PipelineConfig,
+        engine: &Engine,
+        registry: &Registry,
+        metrics: Metrics,
+        replay: Option<(Box<dyn Source>, usize)>,
+    ) -> Result<Self, PipelineError> {
         let data_dir = config.data_dir();
         let ctx = ConnectorContext::new(&config.name, &config.base_dir, &data_dir, &metrics);
-        let source = registry
-            .build_source(&config.source.kind, &config.source.options, &ctx)
-            .map_err(|e| connector_error(config, "source", e))?;
+        let (source, first_stage) = match replay {
+            Some((source, first)) => (source, first),
+            None => (
+                registry
+                    .build_source(&config.source.kind, &config.source.options, &ctx)
+                    .map_err(|e| connector_error(config, "source", e))?,
+                0,
+            ),
+        };
         let store = StateStore::open(&data_dir).map_err(|e| config.error("data_dir", e))?;
-        let resuming = !store
-            .checkpoints(&source.describe())
-            .map_err(|e| config.error("data_dir", e))?
-            .is_empty();
+        let resuming = first_stage > 0
+            || !store
+                .checkpoints(&source.describe())
+                .map_err(|e| config.error("data_dir", e))?
+                .is_empty();
         let ctx = ctx.resuming(resuming);
-        let mut b = builder(config, engine)?
+        let mut b = builder(config, engine, first_stage)?
             .boxed_source(source)
             .data_dir(&data_dir)
             .state_store(store)

@@ -13,8 +13,10 @@ pub use bytes::Bytes;
 
 mod dead_letter;
 pub mod envelope;
+mod read_letter;
 
 pub use dead_letter::DeadLetter;
+pub use read_letter::NotADeadLetter;
 
 /// One header of a record: a UTF-8 name and arbitrary bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
