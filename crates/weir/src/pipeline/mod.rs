@@ -5,6 +5,7 @@
 //! which drives the same builder; then [`Pipeline::run`] it. See the crate
 //! docs for the delivery guarantees.
 
+mod background;
 mod builder;
 mod config;
 mod control;

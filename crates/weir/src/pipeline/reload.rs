@@ -145,18 +145,17 @@ impl StageRuntime {
             metrics: None,
             ..self.options.clone()
         };
-        let mut instance = plugin
-            .instantiate(options)
+        let mut instance = super::background::in_background(|| plugin.instantiate(options))
             .map_err(|error| ReloadError::Start {
                 stage: self.name.clone(),
                 error: Box::new(error),
             })?;
-        check
-            .run(&mut instance)
-            .map_err(|error| ReloadError::Check {
+        super::background::in_background(|| check.run(&mut instance)).map_err(|error| {
+            ReloadError::Check {
                 stage: self.name.clone(),
                 error: Box::new(error),
-            })
+            }
+        })
     }
 
     /// Swaps `plugin` (from `source`, if a file) in once it passed the
@@ -216,15 +215,17 @@ impl StageRuntime {
     /// Loads `path` on the serving version's engine with its grants.
     pub(crate) fn load(&self, path: &Path) -> Result<Plugin, ReloadError> {
         let serving = self.current();
-        serving
-            .plugin
-            .engine()
-            .load_file(path, serving.plugin.grants())
-            .map_err(|error| ReloadError::Load {
-                stage: self.name.clone(),
-                path: path.to_path_buf(),
-                error: Box::new(error),
-            })
+        super::background::in_background(|| {
+            serving
+                .plugin
+                .engine()
+                .load_file(path, serving.plugin.grants())
+        })
+        .map_err(|error| ReloadError::Load {
+            stage: self.name.clone(),
+            path: path.to_path_buf(),
+            error: Box::new(error),
+        })
     }
 
     fn admit(&self, plugin: &Plugin) -> Result<(), ReloadError> {

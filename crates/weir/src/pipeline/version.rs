@@ -5,11 +5,12 @@
 //! every record of a call is processed by exactly one version. A new
 //! version is instantiated and `init`-ed before it is swapped in; if that
 //! fails, the serving version keeps serving. An instance of the old version
-//! still in a call finishes that call; the old version's idle instances are
-//! dropped with it.
+//! still in a call finishes that call; the swapping thread then drops the
+//! old version's instances.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::plugin::{InstanceOptions, Plugin, PluginError, PluginInstance};
 
@@ -20,15 +21,18 @@ pub(crate) struct StageVersion {
     pub(crate) number: u64,
     pub(crate) loaded_at: SystemTime,
     pool: Mutex<Vec<PluginInstance>>,
+    /// Instances made of this version so far (about one per lane).
+    made: AtomicUsize,
 }
 
 impl StageVersion {
-    fn new(plugin: Plugin, number: u64, first: PluginInstance) -> Self {
+    fn new(plugin: Plugin, number: u64, ready: Vec<PluginInstance>) -> Self {
         StageVersion {
             plugin,
             number,
             loaded_at: SystemTime::now(),
-            pool: Mutex::new(vec![first]),
+            made: AtomicUsize::new(ready.len()),
+            pool: Mutex::new(ready),
         }
     }
 
@@ -41,7 +45,10 @@ impl StageVersion {
             .pop();
         match pooled {
             Some(i) => Ok(i),
-            None => self.plugin.instantiate(options.clone()),
+            None => {
+                self.made.fetch_add(1, Ordering::Relaxed);
+                self.plugin.instantiate(options.clone())
+            }
         }
     }
 
@@ -68,7 +75,7 @@ impl Versions {
     pub(crate) fn new(plugin: Plugin, options: &InstanceOptions) -> Result<Self, PluginError> {
         let first = plugin.instantiate(options.clone())?;
         Ok(Versions {
-            current: RwLock::new(Arc::new(StageVersion::new(plugin, 1, first))),
+            current: RwLock::new(Arc::new(StageVersion::new(plugin, 1, vec![first]))),
             previous: Mutex::new(None),
             swapping: Mutex::new(()),
         })
@@ -90,9 +97,11 @@ impl Versions {
             .clone()
     }
 
-    /// Instantiates and `init`s `plugin`, then makes it the serving
-    /// version; the replaced one becomes the previous. On an error nothing
-    /// changes.
+    /// Instantiates and `init`s `plugin` (as many instances as the serving
+    /// version has made, so no call waits for one), then makes it the
+    /// serving version; the replaced one becomes the previous. On an error
+    /// nothing changes. The replaced version's instances are dropped here,
+    /// once the calls still running on it have finished, not by a worker.
     pub(crate) fn swap(
         &self,
         plugin: Plugin,
@@ -100,16 +109,31 @@ impl Versions {
     ) -> Result<Arc<StageVersion>, PluginError> {
         let _one_at_a_time = self.swapping.lock().unwrap_or_else(PoisonError::into_inner);
         // Off the serving path: calls keep running on the current version.
-        let first = plugin.instantiate(options.clone())?;
+        let wanted = self.current().made.load(Ordering::Relaxed).max(1);
+        let ready = super::background::in_background(|| {
+            (0..wanted)
+                .map(|_| plugin.instantiate(options.clone()))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
         let number = self.current().number + 1;
-        let next = Arc::new(StageVersion::new(plugin, number, first));
+        let next = Arc::new(StageVersion::new(plugin, number, ready));
         let old = std::mem::replace(
             &mut *self.current.write().unwrap_or_else(PoisonError::into_inner),
             next.clone(),
         );
         *self.previous.lock().unwrap_or_else(PoisonError::into_inner) = Some(old.plugin.clone());
-        // The old version's idle instances go with the last call holding it.
-        drop(old);
+        retire(old, options.limits.deadline_ms);
         Ok(next)
     }
+}
+
+/// Drops `old` once no call holds it any more (bounded by a call's
+/// deadline and a second), so that its instances are not dropped by the
+/// worker that finishes the last call on it.
+fn retire(old: Arc<StageVersion>, deadline_ms: u64) {
+    let until = Instant::now() + Duration::from_millis(deadline_ms.saturating_add(1_000));
+    while Arc::strong_count(&old) > 1 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    drop(old);
 }

@@ -1,0 +1,33 @@
+//! Work that must not slow serving: loading and starting a new plugin
+//! version runs on a thread of the lowest CPU priority, so that on a small
+//! machine the stage's workers keep their cores and the new version takes
+//! what is left.
+
+/// Runs `f` on a new thread of the lowest CPU priority and returns its
+/// result (a panic in `f` is resumed here).
+pub(crate) fn in_background<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        let handle = s.spawn(|| {
+            lowest_priority();
+            f()
+        });
+        match handle.join() {
+            Ok(v) => v,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// Lowers the calling thread's CPU priority as far as it goes (nice 19).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn lowest_priority() {
+    // SAFETY: `setpriority` takes integers only and touches no memory of
+    // ours; on Linux, `PRIO_PROCESS` with `who = 0` names the calling
+    // thread alone (each thread has its own nice value). A failure leaves
+    // the priority as it was, which is harmless.
+    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lowest_priority() {}
