@@ -59,6 +59,44 @@
 //! names through a [`connectors::Registry`] (see
 //! [writing a connector](guide::connectors)).
 //!
+//! ## Reload plugins while records flow
+//!
+//! A [`PipelineControl`](pipeline::PipelineControl), taken before the
+//! pipeline runs, reloads a stage's plugin, rolls it back, pauses the
+//! pipeline, shadows a candidate version, and shows the last errors and
+//! dead letters, from any thread. A new version is loaded and started away
+//! from the workers, checked against the stage's sample records
+//! ([`Stage::check`](pipeline::Stage::check)), and swapped in between
+//! calls: every record is processed by exactly one version, and a version
+//! that fails to load, start or pass the check is never served. A stage
+//! can watch its plugin file ([`Stage::watch`](pipeline::Stage::watch));
+//! [`admin`] serves all of it as an HTTP JSON API.
+//!
+//! ```no_run
+//! use weir::connectors::generator::{GeneratorSource, Workload};
+//! use weir::connectors::file::Format;
+//! use weir::connectors::stdio::StdoutSink;
+//! use weir::pipeline::{Pipeline, Stage};
+//! use weir::plugin::{Engine, Grants};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let engine = Engine::new()?;
+//! let v1 = engine.load_file("filter-v1.wasm".as_ref(), Grants::default())?;
+//! let pipeline = Pipeline::builder("tx")
+//!     .source(GeneratorSource::new(Workload::Transactions, 1, 1_000_000, 5_000.0))
+//!     .stage(Stage::new("filter", v1).setting("min_amount", "100").tag_version(true))
+//!     .sink("out", StdoutSink::new(Format::Json))
+//!     .data_dir(".weir/tx")
+//!     .build()?;
+//! let control = pipeline.control();
+//! let running = tokio::spawn(pipeline.run(std::future::pending()));
+//! let v2 = engine.load_file("filter-v2.wasm".as_ref(), Grants::default())?;
+//! let status = tokio::task::spawn_blocking(move || control.reload("filter", v2)).await??;
+//! println!("filter now serves version {} ({})", status.version, status.digest);
+//! running.await??;
+//! # Ok(()) }
+//! ```
+//!
 //! ## Concepts
 //!
 //! - **Plugins** are WebAssembly components implementing one world of the

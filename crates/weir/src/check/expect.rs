@@ -7,9 +7,9 @@ use serde_json::Value;
 
 use super::CheckError;
 
-/// How far two numbers may differ and still match (scores computed in
+/// How far two numbers may differ, relative to the larger, and still match (scores computed in
 /// another language may differ in the last bits).
-const TOLERANCE: f64 = 1e-9;
+pub const TOLERANCE: f64 = 1e-9;
 
 /// Whether `got` matches `want`: the same JSON, numbers within
 /// [`TOLERANCE`], and an expected `error` text found within the actual one

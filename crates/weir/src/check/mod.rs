@@ -37,7 +37,7 @@ use serde_json::Value;
 use crate::Record;
 use crate::plugin::{PluginInstance, PluginKind};
 
-pub use expect::{diff, matches, read_expected};
+pub use expect::{TOLERANCE, diff, matches, read_expected};
 pub use input::{Fields, line, read_records};
 pub use outcomes::{per_record, process, windows};
 

@@ -181,7 +181,38 @@ async fn vehicle_windows_summarise_exactly_the_closed_minutes() -> TestResult {
     let summary = run(&config).await?;
     assert_eq!(summary.records_in, 30_000);
     assert_eq!(summary.failed, 0);
+    same_windows_as_written_here(dir.path())
+}
 
+/// Open windows carry over from version to version: reloading the
+/// aggregator ten times while it runs changes no window.
+#[tokio::test(flavor = "multi_thread")]
+async fn vehicle_windows_are_the_same_across_reloads() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut config = example("connected-vehicles/windows.toml", dir.path())?;
+    // Half a second of readings, so that the reloads land among them.
+    config.source.options.set("rate", &60_000.0)?;
+    let pipeline = Pipeline::build(&config, &engine(), &Registry::builtin(), Metrics::new())?;
+    let control = pipeline.control();
+    let reloads = std::thread::spawn(move || -> Result<u64, String> {
+        for _ in 0..10 {
+            control
+                .reload_file("per-vehicle-minute", None)
+                .map_err(|e| e.to_string())?;
+            std::thread::sleep(std::time::Duration::from_millis(30));
+        }
+        Ok(control.stages()[0].version)
+    });
+    let summary = pipeline.run(std::future::pending()).await?;
+    assert_eq!(summary.records_in, 30_000);
+    assert_eq!(summary.failed, 0);
+    assert_eq!(reloads.join().map_err(|_| "reloads panicked")??, 11);
+    same_windows_as_written_here(dir.path())
+}
+
+/// The windows the example wrote to `dir` are exactly those of the same
+/// readings windowed here.
+fn same_windows_as_written_here(dir: &Path) -> TestResult {
     // The same readings, windowed here.
     let mut g = generator(Workload::Telemetry, 7);
     let mut want = WindowStats::new();
@@ -200,7 +231,7 @@ async fn vehicle_windows_summarise_exactly_the_closed_minutes() -> TestResult {
     want.retain(|(_, start), _| start + 60_000 <= watermark);
 
     let mut got = WindowStats::new();
-    for w in lines(dir.path().join("windows.jsonl"))? {
+    for w in lines(dir.join("windows.jsonl"))? {
         let key = (
             w["vehicle"].as_str().unwrap_or("?").to_string(),
             w["window_start"].as_i64().unwrap_or(-1),
