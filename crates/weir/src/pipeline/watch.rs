@@ -12,9 +12,9 @@
 //! most one core away from serving.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::plugin::digest_of;
@@ -85,12 +85,21 @@ struct Watched {
 /// The watcher of a running pipeline; stops when dropped.
 pub(crate) struct Watcher {
     stop: Arc<AtomicBool>,
+    /// Wakes the thread (an empty path) so that it sees `stop` at once.
+    wake: mpsc::Sender<PathBuf>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Drop for Watcher {
+    /// Stops the thread and waits for it (within a tick, or once a reload
+    /// in progress is done), so that nothing of the pipeline outlives its
+    /// run through the watcher.
     fn drop(&mut self) {
-        // The thread sees it within a tick; a reload in progress finishes.
         self.stop.store(true, Ordering::Relaxed);
+        let _ = self.wake.send(PathBuf::new());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -121,8 +130,9 @@ impl Watcher {
         }
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel();
-        let events = events(&files, tx);
-        let chain = chain.clone();
+        let events = events(&files, tx.clone());
+        // Weak: between reloads the watcher holds nothing of the pipeline.
+        let chain = Arc::downgrade(chain);
         let stopped = stop.clone();
         let spawned = std::thread::Builder::new()
             .name("weir-watch".into())
@@ -130,10 +140,18 @@ impl Watcher {
                 let _events = events;
                 watch(&chain, files, &rx, options, &stopped);
             });
-        if let Err(e) = spawned {
-            tracing::warn!("cannot start the plugin file watcher, files are not watched: {e}");
-        }
-        Some(Watcher { stop })
+        let thread = match spawned {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::warn!("cannot start the plugin file watcher, files are not watched: {e}");
+                None
+            }
+        };
+        Some(Watcher {
+            stop,
+            wake: tx,
+            thread,
+        })
     }
 }
 
@@ -172,7 +190,7 @@ fn events(files: &[Watched], tx: mpsc::Sender<PathBuf>) -> Option<notify::Recomm
 }
 
 fn watch(
-    chain: &StageChain,
+    chain: &Weak<StageChain>,
     mut files: Vec<Watched>,
     events: &mpsc::Receiver<PathBuf>,
     options: WatchOptions,
@@ -211,6 +229,7 @@ fn watch(
                 .is_some_and(|at| now.duration_since(at) >= options.debounce);
             if settled && f.seen.is_some() {
                 f.changed_at = None;
+                let Some(chain) = chain.upgrade() else { return };
                 if let Some(stage) = chain.stages.get(f.stage) {
                     reload(stage, f);
                 }
