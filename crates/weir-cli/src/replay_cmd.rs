@@ -14,16 +14,17 @@ use crate::plugin::RunArgs;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ReplayCommand {
-    /// Re-drive dead letters (JSON lines, as a file or stdout failure
-    /// destination writes them) through the current version of the stage
-    /// that failed each, to the pipeline's sinks, and report how many now
-    /// pass. Run it while the pipeline is stopped.
+    /// Re-drive dead letters through the current version of the stage that
+    /// failed each, to the pipeline's sinks, and report how many now pass.
+    /// They are read from the pipeline's failure destination (its file, its
+    /// Kafka topic up to its current end, or the default dead-letter file),
+    /// or from `--from FILE`. Run it while the pipeline is stopped.
     DeadLetters {
         /// The pipeline config (TOML).
         config: PathBuf,
-        /// The dead letters (JSON lines).
+        /// Dead letters as JSON lines, instead of the failure destination.
         #[arg(long, value_name = "FILE")]
-        from: PathBuf,
+        from: Option<PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -46,7 +47,7 @@ pub(crate) enum ReplayCommand {
 pub(crate) async fn run(cmd: ReplayCommand) -> anyhow::Result<()> {
     match cmd {
         ReplayCommand::DeadLetters { config, from, json } => {
-            dead_letters(&config, &from, json).await
+            dead_letters(&config, from.as_deref(), json).await
         }
         ReplayCommand::Diff {
             run,
@@ -74,9 +75,60 @@ fn read_letters(path: &Path) -> anyhow::Result<Vec<DeadLetter>> {
     Ok(letters)
 }
 
-async fn dead_letters(config: &Path, from: &Path, json: bool) -> anyhow::Result<()> {
+/// The dead letters in the pipeline's failure destination.
+fn failure_destination(config: &PipelineConfig) -> anyhow::Result<Vec<DeadLetter>> {
+    let Some(name) = &config.errors.on_failure else {
+        return read_letters(&config.data_dir().join("dead-letters.jsonl"));
+    };
+    let sink = config
+        .sinks
+        .get(name)
+        .with_context(|| format!("the failure destination `{name}` is not a sink"))?;
+    match sink.kind.as_str() {
+        "file" => {
+            let path: PathBuf = sink
+                .options
+                .parse::<weir::connectors::file::SinkOptions>()
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("sinks.{name}"))?
+                .path;
+            read_letters(&config.resolve(&path))
+        }
+        #[cfg(feature = "kafka")]
+        "kafka" => {
+            let options: weir_kafka::SinkOptions = sink
+                .options
+                .parse()
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("sinks.{name}"))?;
+            let records = weir_kafka::read_topic(&options, std::time::Duration::from_secs(60))
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("reading the dead letters of sinks.{name}"))?;
+            records
+                .iter()
+                .map(|r| {
+                    DeadLetter::from_original(r).or_else(|_| {
+                        let v: serde_json::Value =
+                            serde_json::from_slice(&r.value).with_context(|| {
+                                format!("{name}: a record at {} is no dead letter", r.position)
+                            })?;
+                        Ok::<_, anyhow::Error>(DeadLetter::from_json(&v)?)
+                    })
+                })
+                .collect()
+        }
+        other => anyhow::bail!(
+            "dead letters cannot be read back from a `{other}` sink (sinks.{name}): give --from FILE"
+        ),
+    }
+}
+
+async fn dead_letters(config: &Path, from: Option<&Path>, json: bool) -> anyhow::Result<()> {
     let config = PipelineConfig::from_file(config)?;
-    let letters = read_letters(from)?;
+    let letters = match from {
+        Some(f) => read_letters(f)?,
+        None => failure_destination(&config)?,
+    };
     let engine = crate::engine::engine(config.engine.engine_config())?;
     let summary = Pipeline::replay(
         &config,

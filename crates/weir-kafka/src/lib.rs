@@ -54,6 +54,7 @@ mod assign;
 mod context;
 mod delivery;
 mod options;
+mod read;
 mod sink;
 mod source;
 
@@ -65,6 +66,7 @@ use weir::{Sink, Source};
 pub use admin::{AdminError, ensure_topic};
 pub use context::CONSUMER_LAG;
 pub use options::{OneOrMany, SinkOptions, SourceOptions, Start, check_topic_name};
+pub use read::read_topic;
 pub use sink::KafkaSink;
 pub use source::{KafkaSource, partition_name};
 

@@ -169,3 +169,81 @@ fn undeliverable_records_go_to_the_dead_letter_topic_after_retries() -> TestResu
     }
     Ok(())
 }
+
+#[test]
+fn dead_letters_in_the_topic_pass_once_replayed_with_the_fixed_version() -> TestResult {
+    let _serial = serial();
+    let (input, output, dlq) = (unique("events"), unique("out"), unique("dlq"));
+    create_topic(&input, 2)?;
+    create_topic(&output, 2)?;
+    create_topic(&dlq, 1)?;
+    // Every 10th record makes the buggy version fail it.
+    let values: Vec<Vec<u8>> = (0..200)
+        .map(|i| {
+            if i % 10 == 0 {
+                format!("{{\"n\":{i},\"note\":\"fail\"}}")
+            } else {
+                format!("{{\"n\":{i}}}")
+            }
+            .into_bytes()
+        })
+        .collect();
+    let producer = producer()?;
+    send_all(
+        &producer,
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                BaseRecord::to(&input)
+                    .key(if i % 2 == 0 { &b"a"[..] } else { &b"b"[..] })
+                    .payload(v.as_slice())
+            })
+            .collect(),
+    )?;
+    let dir = tempfile::tempdir()?;
+    let filter = dir.path().join("filter.wasm");
+    std::fs::copy(weir_test_support::plugin("test_chaos"), &filter)?;
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "name = \"redrive\"\n{}\n[batch]\nmax_records = 50\nmax_wait_ms = 20\n\n\
+             [[stages]]\nname = \"filter\"\nplugin = \"filter.wasm\"\nwatch = false\n\n\
+             [[routes]]\nsink = \"out\"\n\n{}\n{}\n{}",
+            source(&input, &unique("redrive")),
+            errors_table(0),
+            sink("out", &output),
+            sink("dlq", &dlq),
+        ),
+    )?;
+    let mut weir = Weir::start(&config, "weir")?;
+    wait_for_count(&output, 180, Duration::from_secs(120), &mut [&mut weir])?;
+    wait_for_count(&dlq, 20, Duration::from_secs(30), &mut [&mut weir])?;
+    weir.stop()?;
+
+    // The fixed version (keeps every record) replaces the buggy one; the
+    // letters are read back from the dead-letter topic.
+    std::fs::copy(weir_test_support::plugin("test_bare"), &filter)?;
+    let replay = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["replay", "dead-letters", "--json"])
+        .arg(&config)
+        .output()?;
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&replay.stdout)?;
+    assert_eq!(
+        (&summary["letters"], &summary["passed"]),
+        (&serde_json::json!(20), &serde_json::json!(20)),
+        "{summary}"
+    );
+    let mut ns: Vec<u64> = read_all(&output)?
+        .iter()
+        .filter_map(|m| serde_json::from_slice::<serde_json::Value>(&m.value).ok()?["n"].as_u64())
+        .collect();
+    ns.sort_unstable();
+    assert_eq!(ns, (0..200).collect::<Vec<u64>>(), "every record once");
+    Ok(())
+}
