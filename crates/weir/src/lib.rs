@@ -65,7 +65,11 @@
 //! pipeline runs, reloads a stage's plugin, rolls it back, pauses the
 //! pipeline, shadows a candidate version, and shows the last errors and
 //! dead letters, from any thread. A new version is loaded and started away
-//! from the workers, checked against the stage's sample records
+//! from the workers (as many instances as the serving version uses, each
+//! warmed by one call over a few records the stage saw lately, with a
+//! throwaway state and its logs and metrics dropped, so the first batch
+//! after the swap does not pay for a cold instance), checked against the
+//! stage's sample records
 //! ([`Stage::check`](pipeline::Stage::check)), and swapped in between
 //! calls: every record is processed by exactly one version, and a version
 //! that fails to load, start or pass the check is never served. A stage

@@ -23,6 +23,7 @@ mod replay;
 mod retry;
 mod route;
 mod run;
+mod sample;
 mod settings;
 mod shadow;
 mod stages;

@@ -165,9 +165,11 @@ impl StageRuntime {
         plugin: Plugin,
         source: Option<&Path>,
     ) -> Result<Arc<StageVersion>, ReloadError> {
+        // The next batch's first records warm the new version's instances.
+        self.sample.want();
         let result = self.admit(&plugin).and_then(|()| {
             self.versions
-                .swap(plugin.clone(), &self.options)
+                .swap(plugin.clone(), &self.options, &self.sample.records())
                 .map_err(|error| ReloadError::Start {
                     stage: self.name.clone(),
                     error: Box::new(error),

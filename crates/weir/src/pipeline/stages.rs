@@ -12,6 +12,7 @@ use super::counters::StageCounters;
 use super::ops::{Ops, RecentError};
 use super::reload::Reloading;
 use super::retry::RetryPolicy;
+use super::sample::Sample;
 use super::shadow::Shadow;
 use super::version::{StageVersion, Versions};
 use super::window::Windows;
@@ -37,6 +38,8 @@ pub(crate) struct StageRuntime {
     pub(super) reloading: Reloading,
     /// A candidate running beside the serving version, if any.
     pub(super) shadow: Mutex<Option<Arc<Shadow>>>,
+    /// Recent records, to warm a new version with.
+    pub(super) sample: Sample,
 }
 
 impl StageRuntime {
@@ -57,6 +60,7 @@ impl StageRuntime {
             tag_version: false,
             reloading: Reloading::default(),
             shadow: Mutex::default(),
+            sample: Sample::default(),
         })
     }
 
@@ -104,6 +108,7 @@ impl StageRuntime {
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
         let copy = shadow.as_ref().map(|_| batch.clone());
+        self.sample.offer(&batch);
         let mut instance = match version.take(&self.options) {
             Ok(i) => i,
             Err(error) => return (version, Err(Box::new(CallFailure { error, batch }))),

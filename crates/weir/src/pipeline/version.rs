@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::plugin::{InstanceOptions, Plugin, PluginError, PluginInstance};
+use crate::record::Record;
 
 /// One version of a stage's plugin and its idle instances.
 pub(crate) struct StageVersion {
@@ -98,7 +99,8 @@ impl Versions {
     }
 
     /// Instantiates and `init`s `plugin` (as many instances as the serving
-    /// version has made, so no call waits for one), then makes it the
+    /// version has made, so no call waits for one), warms each with
+    /// `sample` (see `PluginInstance::warm`), then makes it the
     /// serving version; the replaced one becomes the previous. On an error
     /// nothing changes. The replaced version's instances are dropped here,
     /// once the calls still running on it have finished, not by a worker.
@@ -106,14 +108,19 @@ impl Versions {
         &self,
         plugin: Plugin,
         options: &InstanceOptions,
+        sample: &[Record],
     ) -> Result<Arc<StageVersion>, PluginError> {
         let _one_at_a_time = self.swapping.lock().unwrap_or_else(PoisonError::into_inner);
         // Off the serving path: calls keep running on the current version.
         let wanted = self.current().made.load(Ordering::Relaxed).max(1);
         let ready = super::background::in_background(|| {
             (0..wanted)
-                .map(|_| plugin.instantiate(options.clone()))
-                .collect::<Result<Vec<_>, _>>()
+                .map(|_| {
+                    let mut instance = plugin.instantiate(options.clone())?;
+                    instance.warm(sample);
+                    Ok(instance)
+                })
+                .collect::<Result<Vec<_>, PluginError>>()
         })?;
         let number = self.current().number + 1;
         let next = Arc::new(StageVersion::new(plugin, number, ready));

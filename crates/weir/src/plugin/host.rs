@@ -27,6 +27,8 @@ pub(crate) struct HostState {
     pub(crate) write_tag: u64,
     /// The guest's stdout and stderr (WASI), as log lines.
     pub(crate) stdio: [GuestOutput; 2],
+    /// A warm-up call: logs are dropped (see [`HostState::set_quiet`]).
+    quiet: bool,
     wasi: WasiCtx,
     table: ResourceTable,
 }
@@ -60,6 +62,7 @@ impl HostState {
             last_error_log: None,
             write_tag: 0,
             stdio,
+            quiet: false,
             wasi,
             table: ResourceTable::new(),
         }
@@ -77,6 +80,9 @@ impl WasiView for HostState {
 
 impl log::Host for HostState {
     fn log(&mut self, level: log::Level, message: String) {
+        if self.quiet {
+            return;
+        }
         let plugin = &*self.plugin;
         match level {
             log::Level::Trace => tracing::trace!(plugin, "{message}"),
@@ -172,6 +178,14 @@ impl config::Host for HostState {
 impl super::bindings::types::Host for HostState {}
 
 impl HostState {
+    /// While `quiet`, the plugin's log lines and stdio are dropped.
+    pub(crate) fn set_quiet(&mut self, quiet: bool) {
+        self.quiet = quiet;
+        for out in &self.stdio {
+            out.set_quiet(quiet);
+        }
+    }
+
     /// Ends a call: what is left of the guest's stdout and stderr is logged.
     pub(crate) fn end_call(&self) {
         for out in &self.stdio {

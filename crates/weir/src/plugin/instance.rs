@@ -276,7 +276,7 @@ pub struct PluginInstance {
     plugin: Plugin,
     options: InstanceOptions,
     settings: Arc<BTreeMap<String, String>>,
-    live: Option<Live>,
+    pub(super) live: Option<Live>,
     buffers: BatchBuffers,
     /// The tag of the state writes of the next calls.
     write_tag: u64,

@@ -34,6 +34,7 @@ mod options;
 mod outcome;
 mod stdio;
 mod tumbling;
+mod warm;
 mod window;
 mod worlds;
 

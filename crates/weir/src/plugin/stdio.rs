@@ -30,11 +30,15 @@ struct Lines {
     cut: usize,
     logged: usize,
     dropped: usize,
+    /// Nothing is logged (a warm-up call).
+    quiet: bool,
 }
 
 impl Lines {
     fn emit(&mut self) {
-        if self.logged >= MAX_LINES_PER_CALL {
+        if self.quiet {
+            // Dropped unseen.
+        } else if self.logged >= MAX_LINES_PER_CALL {
             self.dropped += 1;
         } else {
             self.logged += 1;
@@ -77,7 +81,7 @@ impl Lines {
         if !self.partial.is_empty() || self.cut > 0 {
             self.emit();
         }
-        if self.dropped > 0 {
+        if self.dropped > 0 && !self.quiet {
             let plugin = &*self.plugin;
             tracing::warn!(
                 plugin,
@@ -107,12 +111,18 @@ impl GuestOutput {
                 cut: 0,
                 logged: 0,
                 dropped: 0,
+                quiet: false,
             })),
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Lines> {
         self.lines.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Drops the output instead of logging it, while `quiet`.
+    pub(crate) fn set_quiet(&self, quiet: bool) {
+        self.lock().quiet = quiet;
     }
 
     /// Logs what is left of the call's output and resets the per-call bound.
@@ -207,6 +217,7 @@ mod tests {
             cut: 0,
             logged: 0,
             dropped: 0,
+            quiet: false,
         }
     }
 
