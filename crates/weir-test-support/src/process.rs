@@ -187,3 +187,58 @@ pub fn metric_value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f
         })
         .find_map(|l| l.rsplit_once(' ')?.1.trim().parse().ok())
 }
+
+/// How a command measured by [`run_measured`] ended.
+#[derive(Debug)]
+pub struct Measured {
+    /// Its exit status; `None` when it was killed at the time limit.
+    pub status: Option<std::process::ExitStatus>,
+    /// Its peak resident memory (`VmHWM`), in KiB, as last read while it
+    /// ran (the mark only rises, so this is the peak up to its last
+    /// moments).
+    pub peak_rss_kib: u64,
+    /// What it wrote to stdout and stderr.
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// The `VmHWM` of process `pid`, in KiB, if it is still running.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Runs `cmd` to its end (killing it after `limit`), reading its peak
+/// resident memory every few milliseconds while it runs.
+pub fn run_measured(cmd: &mut Command, limit: Duration) -> Result<Measured, Error> {
+    let dir = tempfile::tempdir()?;
+    let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out)?)
+        .stderr(std::fs::File::create(&err)?)
+        .spawn()?;
+    let started = Instant::now();
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kib) = peak_rss_kib(child.id()) {
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Ok(Measured {
+        status,
+        peak_rss_kib: peak,
+        stdout: std::fs::read_to_string(&out).unwrap_or_default(),
+        stderr: std::fs::read_to_string(&err).unwrap_or_default(),
+    })
+}

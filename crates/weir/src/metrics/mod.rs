@@ -121,6 +121,8 @@ struct Inner {
     families: RwLock<BTreeMap<String, Entry>>,
     /// Names asked for as a kind other than their family's (warned once).
     conflicts: Mutex<BTreeSet<String>>,
+    /// The metric names each plugin has created (bounded per plugin).
+    plugin_series: Mutex<BTreeMap<String, BTreeSet<String>>>,
 }
 
 /// A shared, thread-safe set of metric families. Cloning shares them.
@@ -214,6 +216,26 @@ impl Metrics {
             }
             T::default()
         })
+    }
+
+    /// Whether plugin `plugin` may update its metric `name`: yes if it has
+    /// before, or if it has created fewer than `max` names so far (which
+    /// `name` then joins).
+    pub(crate) fn admit_plugin_series(&self, plugin: &str, name: &str, max: usize) -> bool {
+        let mut all = self
+            .inner
+            .plugin_series
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let names = all.entry(plugin.to_string()).or_default();
+        if names.contains(name) {
+            return true;
+        }
+        if names.len() >= max {
+            return false;
+        }
+        names.insert(name.to_string());
+        true
     }
 
     /// The counter `name` (its exposition name, ending in `_total`) with

@@ -57,3 +57,9 @@ pub const DEAD_LETTERS: &str = "weir_dead_letter_records_total";
 /// The prefix of the metrics plugins report; their series carry the label
 /// `plugin`.
 pub const PLUGIN_PREFIX: &str = "weir_plugin_";
+/// Plugin metric updates dropped: a new name past the plugin's
+/// `limits.metric_series`, or a name longer than
+/// [`MAX_PLUGIN_METRIC_NAME`] (counter; label `plugin`).
+pub const PLUGIN_SERIES_DROPPED: &str = "weir_plugin_metric_series_dropped_total";
+/// The longest metric name a plugin may use, in bytes.
+pub const MAX_PLUGIN_METRIC_NAME: usize = 128;

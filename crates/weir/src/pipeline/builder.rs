@@ -629,11 +629,8 @@ pub(crate) fn check_shape(shape: &Shape<'_>) -> Result<(), BuildError> {
         if !names.insert(*name) {
             return Err(err("name", format!("duplicate stage name `{name}`")));
         }
-        if limits.deadline_ms == 0 || limits.memory_mb == 0 {
-            return Err(err(
-                "limits",
-                "deadline_ms and memory_mb must be positive".into(),
-            ));
+        if let Some(field) = limits.zero_field() {
+            return Err(err("limits", format!("`limits.{field}` must be positive")));
         }
         if let Some(w) = window {
             if w.size.as_millis() == 0 {

@@ -19,8 +19,13 @@ wasmtime::component::bindgen!({
         }
     ",
     world: "weir:host/plugin-host",
-    // A state read the store cannot answer traps the call.
-    imports: { "weir:plugin/state.get": trappable },
+    // A state read the store cannot answer, and a write past the state
+    // limits, trap the call.
+    imports: {
+        "weir:plugin/state.get": trappable,
+        "weir:plugin/state.set": trappable,
+        "weir:plugin/state.delete": trappable,
+    },
 });
 
 pub use self::exports::weir::plugin::{

@@ -32,6 +32,37 @@ impl fmt::Display for TrapKind {
     }
 }
 
+/// A limit of [`Limits`](super::Limits) a plugin went past: which limit,
+/// its value, and the config key that raises it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{what}, past the limit `{field}` = {value}{unit} (raise `limits.{field}` in the stage's config)"
+)]
+pub struct QuotaExceeded {
+    /// The field of [`Limits`](super::Limits), which is also the key in
+    /// the stage's `limits` table, e.g. `state_mb`.
+    pub field: &'static str,
+    /// The limit's value, in the field's unit.
+    pub value: u64,
+    /// The unit as written after the value (` MiB`, ` KiB`, or empty).
+    pub unit: &'static str,
+    /// What the plugin did, e.g. "a state write of 1048600 bytes would
+    /// make the state 67109000 bytes".
+    pub what: String,
+}
+
+impl QuotaExceeded {
+    /// The limit `field` of `value` (in `unit`), passed by `what`.
+    pub fn new(field: &'static str, value: u64, unit: &'static str, what: String) -> Self {
+        QuotaExceeded {
+            field,
+            value,
+            unit,
+            what,
+        }
+    }
+}
+
 /// An error loading, instantiating or calling a plugin.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -133,7 +164,9 @@ pub enum PluginError {
         /// What went wrong.
         message: String,
     },
-    /// The plugin's `init` returned an error.
+    /// The plugin's `init` returned an error. A trap in `init` (a
+    /// deadline, a panic) is a [`PluginError::Trap`] whose message says
+    /// it happened in `init`.
     #[error("plugin `{name}` rejected its settings in init: {message}")]
     Init {
         /// The plugin name.
@@ -150,6 +183,16 @@ pub enum PluginError {
         kind: TrapKind,
         /// The trap message.
         message: String,
+    },
+    /// The call went past one of the stage's limits; the instance is
+    /// discarded (its state writes of the call are rolled back) and the
+    /// error policy handles the batch as for any failed call.
+    #[error("plugin `{name}` went past a limit: {quota}")]
+    Quota {
+        /// The plugin name.
+        name: String,
+        /// Which limit, and by how much.
+        quota: QuotaExceeded,
     },
     /// The plugin broke the contract (e.g. returned an index out of range).
     #[error("plugin `{name}` returned an invalid result: {message}")]

@@ -7,10 +7,17 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{config, log, metrics, state};
+use super::budget::{LogBudget, cut};
 use super::limiter::Limiter;
 use super::stdio::GuestOutput;
+use super::{Limits, QuotaExceeded};
 use crate::metrics::{Buckets, Metrics, names};
-use crate::state::{StateHandle, StateStore};
+use crate::state::{StateHandle, StateStore, WriteRefused};
+
+/// What each state write counts against `limits.state_write_mb` beyond its
+/// key and value: the host's bookkeeping of an uncommitted write, so that
+/// millions of tiny writes are bounded as well as a few large ones.
+pub(crate) const WRITE_OVERHEAD: usize = 64;
 
 /// What a store holds for one plugin instance.
 pub(crate) struct HostState {
@@ -19,6 +26,12 @@ pub(crate) struct HostState {
     pub(crate) state: StateHandle,
     pub(crate) metrics: Option<Metrics>,
     pub(crate) limits: Limiter,
+    /// The stage's limits on what the plugin may make the host spend.
+    pub(crate) quotas: Limits,
+    /// The call's log budget, shared with stdout and stderr.
+    log_budget: LogBudget,
+    /// Bytes written to state in the current call.
+    state_written: usize,
     /// The last error-level line the plugin logged during the current call
     /// (the SDK logs panic messages there before trapping).
     pub(crate) last_error_log: Option<String>,
@@ -39,12 +52,14 @@ impl HostState {
         settings: Arc<BTreeMap<String, String>>,
         state: Option<StateHandle>,
         metrics: Option<Metrics>,
-        memory_bytes: usize,
+        quotas: Limits,
     ) -> Self {
         let state = state.unwrap_or_else(|| StateStore::in_memory().namespace(&plugin));
+        let log_budget = LogBudget::new(plugin.clone(), &quotas);
+        let line = quotas.message_bytes();
         let stdio = [
-            GuestOutput::new(plugin.clone(), "stdout"),
-            GuestOutput::new(plugin.clone(), "stderr"),
+            GuestOutput::new("stdout", line, log_budget.clone()),
+            GuestOutput::new("stderr", line, log_budget.clone()),
         ];
         // No preopens, no environment, no arguments, no sockets; stdout and
         // stderr become log lines of the plugin. Only linked at all when the
@@ -58,7 +73,10 @@ impl HostState {
             settings,
             state,
             metrics,
-            limits: Limiter::new(memory_bytes),
+            limits: Limiter::new(quotas.memory_bytes()),
+            quotas,
+            log_budget,
+            state_written: 0,
             last_error_log: None,
             write_tag: 0,
             stdio,
@@ -83,16 +101,21 @@ impl log::Host for HostState {
         if self.quiet {
             return;
         }
+        let message = cut(message, self.quotas.message_bytes());
+        if level == log::Level::Error {
+            // Kept for the trap report even when the line is not logged.
+            self.last_error_log = Some(message.clone());
+        }
+        if !self.log_budget.admit(message.len()) {
+            return;
+        }
         let plugin = &*self.plugin;
         match level {
             log::Level::Trace => tracing::trace!(plugin, "{message}"),
             log::Level::Debug => tracing::debug!(plugin, "{message}"),
             log::Level::Info => tracing::info!(plugin, "{message}"),
             log::Level::Warn => tracing::warn!(plugin, "{message}"),
-            log::Level::Error => {
-                tracing::error!(plugin, "{message}");
-                self.last_error_log = Some(message);
-            }
+            log::Level::Error => tracing::error!(plugin, "{message}"),
         }
     }
 }
@@ -114,33 +137,46 @@ fn plugin_metric(name: &str) -> String {
 /// The help text of plugin metrics.
 const PLUGIN_HELP: &str = "Reported by a plugin.";
 
+impl HostState {
+    /// The plugin's metric `name`, if it may update it (see
+    /// `limits.metric_series`); a refused update is counted.
+    fn metric(&self, name: &str) -> Option<(&Metrics, String)> {
+        let m = self.metrics.as_ref()?;
+        let full = plugin_metric(name);
+        if name.len() <= names::MAX_PLUGIN_METRIC_NAME
+            && m.admit_plugin_series(&self.plugin, &full, self.quotas.metric_series())
+        {
+            return Some((m, full));
+        }
+        m.counter(
+            names::PLUGIN_SERIES_DROPPED,
+            "Plugin metric updates dropped: a new name past the plugin's `limits.metric_series`, or a name that is too long.",
+            &[("plugin", &self.plugin)],
+        )
+        .inc();
+        None
+    }
+}
+
 impl metrics::Host for HostState {
     fn counter_add(&mut self, name: String, delta: u64) {
-        if let Some(m) = &self.metrics {
-            m.counter(
-                &plugin_metric(&name),
-                PLUGIN_HELP,
-                &[("plugin", &self.plugin)],
-            )
-            .inc_by(delta);
+        if let Some((m, name)) = self.metric(&name) {
+            m.counter(&name, PLUGIN_HELP, &[("plugin", &self.plugin)])
+                .inc_by(delta);
         }
     }
 
     fn gauge_set(&mut self, name: String, value: f64) {
-        if let Some(m) = &self.metrics {
-            m.gauge(
-                &plugin_metric(&name),
-                PLUGIN_HELP,
-                &[("plugin", &self.plugin)],
-            )
-            .set(value);
+        if let Some((m, name)) = self.metric(&name) {
+            m.gauge(&name, PLUGIN_HELP, &[("plugin", &self.plugin)])
+                .set(value);
         }
     }
 
     fn histogram_observe(&mut self, name: String, value: f64) {
-        if let Some(m) = &self.metrics {
+        if let Some((m, name)) = self.metric(&name) {
             m.histogram(
-                &plugin_metric(&name),
+                &name,
                 PLUGIN_HELP,
                 Buckets::Default,
                 &[("plugin", &self.plugin)],
@@ -160,12 +196,12 @@ impl state::Host for HostState {
             .map_err(|e| wasmtime::format_err!("state read of key `{key}` failed: {e}"))
     }
 
-    fn set(&mut self, key: String, value: Vec<u8>) {
-        self.state.write(self.write_tag, &key, Some(value));
+    fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<()> {
+        self.write(key, Some(value))
     }
 
-    fn delete(&mut self, key: String) {
-        self.state.write(self.write_tag, &key, None);
+    fn delete(&mut self, key: String) -> wasmtime::Result<()> {
+        self.write(key, None)
     }
 }
 
@@ -178,6 +214,39 @@ impl config::Host for HostState {
 impl super::bindings::types::Host for HostState {}
 
 impl HostState {
+    /// A state write, within `limits.state_write_mb` for the call and the
+    /// state's own limits; past one, the call traps with the
+    /// [`QuotaExceeded`] that names it.
+    fn write(&mut self, key: String, value: Option<Vec<u8>>) -> wasmtime::Result<()> {
+        let size = key.len() + value.as_ref().map_or(0, Vec::len) + WRITE_OVERHEAD;
+        let written = self.state_written.saturating_add(size);
+        if written > self.quotas.state_write_bytes() {
+            return Err(wasmtime::Error::new(QuotaExceeded::new(
+                "state_write_mb",
+                self.quotas.state_write_mb,
+                " MiB",
+                format!("the call wrote {written} bytes to state"),
+            )));
+        }
+        self.state
+            .write_within(self.write_tag, &key, value, &self.quotas)
+            .map_err(|refused| match refused {
+                WriteRefused::Quota(q) => wasmtime::Error::new(q),
+                WriteRefused::Store(e) => {
+                    wasmtime::format_err!("state write of key `{key}` failed: {e}")
+                }
+            })?;
+        self.state_written = written;
+        Ok(())
+    }
+
+    /// Starts a call: the per-call budgets are reset.
+    pub(crate) fn begin_call(&mut self, write_tag: u64) {
+        self.write_tag = write_tag;
+        self.last_error_log = None;
+        self.state_written = 0;
+    }
+
     /// While `quiet`, the plugin's log lines and stdio are dropped.
     pub(crate) fn set_quiet(&mut self, quiet: bool) {
         self.quiet = quiet;
@@ -186,10 +255,12 @@ impl HostState {
         }
     }
 
-    /// Ends a call: what is left of the guest's stdout and stderr is logged.
+    /// Ends a call: what is left of the guest's stdout and stderr is
+    /// logged, and the lines dropped in the call are reported.
     pub(crate) fn end_call(&self) {
         for out in &self.stdio {
             out.end_call();
         }
+        self.log_budget.end_call();
     }
 }

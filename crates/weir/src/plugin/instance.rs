@@ -9,14 +9,15 @@ use wasmtime::component::{Component, HasSelf, InstancePre, Linker, types::Compon
 use wasmtime::{Store, Trap};
 
 use super::bindings::PluginHost;
+use super::budget::cut;
 use super::cache::Compiled;
 use super::host::HostState;
 use super::marshal::BatchBuffers;
 use super::options::{Grants, InstanceOptions};
 use super::outcome::Outcome;
 use super::stdio::off_async;
-use super::worlds::{self, Exports, Guest};
-use super::{Engine, PluginError, PluginKind, TrapKind, engine::TICK, kind::detect};
+use super::worlds::{self, Exports, Guest, Refused};
+use super::{Engine, PluginError, PluginKind, QuotaExceeded, TrapKind, engine::TICK, kind::detect};
 use crate::record::Batch;
 
 /// What `weir plugin inspect` shows about a plugin.
@@ -334,8 +335,16 @@ impl PluginInstance {
     }
 
     pub(crate) fn trap(&mut self, err: &wasmtime::Error) -> PluginError {
+        if let Some(quota) = err.downcast_ref::<QuotaExceeded>() {
+            // A trapped instance cannot be entered again.
+            self.live = None;
+            return PluginError::Quota {
+                name: self.plugin.name().to_string(),
+                quota: quota.clone(),
+            };
+        }
         let kind = classify(err);
-        let mut message = match kind {
+        let message = match kind {
             TrapKind::Deadline => format!(
                 "the call ran longer than its {} ms deadline",
                 self.options.limits.deadline_ms
@@ -347,9 +356,22 @@ impl PluginInstance {
             // The trap itself, without the wasm backtrace context.
             _ => match err.downcast_ref::<Trap>() {
                 Some(trap) => trap.to_string(),
-                None => err.root_cause().to_string(),
+                None => {
+                    let cause = err.root_cause().to_string();
+                    if cause.contains("out of bounds of memory") || cause.contains("too large") {
+                        // Reading the plugin's answer out of its memory failed.
+                        format!(
+                            "its answer could not be copied out of its memory ({cause}): an answer \
+                             must lie within the instance's memory, at most `limits.memory_mb` = {} MiB",
+                            self.options.limits.memory_mb
+                        )
+                    } else {
+                        cause
+                    }
+                }
             },
         };
+        let mut message = cut(message, self.options.limits.message_bytes());
         if let Some(live) = &mut self.live
             && let Some(last) = live.store.data_mut().last_error_log.take()
         {
@@ -366,8 +388,6 @@ impl PluginInstance {
 
     fn new_store(&self) -> Store<HostState> {
         let engine = &self.plugin.inner.engine.inner.engine;
-        let memory = usize::try_from(self.options.limits.memory_mb.saturating_mul(1 << 20))
-            .unwrap_or(usize::MAX);
         let mut store = Store::new(
             engine,
             HostState::new(
@@ -375,7 +395,7 @@ impl PluginInstance {
                 self.settings.clone(),
                 self.options.state.clone(),
                 self.options.metrics.clone(),
-                memory,
+                self.options.limits,
             ),
         );
         store.limiter(|s| &mut s.limits);
@@ -423,13 +443,21 @@ impl PluginInstance {
                 Ok(Ok(())) => {}
                 Ok(Err(message)) => {
                     self.live = None;
+                    let message = cut(message, self.options.limits.message_bytes());
                     return Err(PluginError::Init { name, message });
                 }
                 Err(e) => {
-                    let err = self.trap(&e);
-                    return Err(PluginError::Init {
-                        name,
-                        message: err.to_string(),
+                    return Err(match self.trap(&e) {
+                        PluginError::Trap {
+                            name,
+                            kind,
+                            message,
+                        } => PluginError::Trap {
+                            name,
+                            kind,
+                            message: format!("in `init`: {message}"),
+                        },
+                        other => other,
                     });
                 }
             }
@@ -442,9 +470,7 @@ impl PluginInstance {
                 if deadlines {
                     live.store.set_epoch_deadline(ticks);
                 }
-                let host = live.store.data_mut();
-                host.last_error_log = None;
-                host.write_tag = tag;
+                live.store.data_mut().begin_call(tag);
                 Ok(live)
             }
             None => Err(PluginError::Instantiate {
@@ -500,11 +526,22 @@ impl PluginInstance {
         self.write_tag = tag;
     }
 
+    /// The error for an answer that was refused.
+    pub(crate) fn refused(&self, refused: Refused) -> PluginError {
+        match refused {
+            Refused::Contract(message) => self.contract(message),
+            Refused::Quota(quota) => PluginError::Quota {
+                name: self.plugin_name().to_string(),
+                quota,
+            },
+        }
+    }
+
     /// A [`PluginError::Contract`] naming this plugin.
     pub(crate) fn contract(&self, message: String) -> PluginError {
         PluginError::Contract {
             name: self.plugin_name().to_string(),
-            message,
+            message: cut(message, self.options.limits.message_bytes()),
         }
     }
 
@@ -526,12 +563,12 @@ impl PluginInstance {
         let decided = self.call_guest(|store, guest, buffers| {
             guest
                 .process(store, buffers, &batch)
-                .unwrap_or_else(|| Ok(Err("the plugin has no `process` call".into())))
+                .unwrap_or_else(|| Ok(Err("the plugin has no `process` call".to_string().into())))
         });
         match decided {
             Ok(Ok(decision)) => Ok(decision.apply(batch)),
-            Ok(Err(contract)) => Err(Box::new(CallFailure {
-                error: self.contract(contract),
+            Ok(Err(refused)) => Err(Box::new(CallFailure {
+                error: self.refused(refused),
                 batch,
             })),
             Err(error) => Err(Box::new(CallFailure { error, batch })),
@@ -540,5 +577,10 @@ impl PluginInstance {
 
     pub(crate) fn plugin_name(&self) -> &str {
         self.plugin.name()
+    }
+
+    /// The limits this instance runs under.
+    pub(crate) fn limits(&self) -> &super::options::Limits {
+        &self.options.limits
     }
 }

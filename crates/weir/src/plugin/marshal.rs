@@ -1,6 +1,8 @@
 //! Packing records into the columnar WIT form, and reading columns back.
 
 use super::bindings::types::{Batch as WitBatch, Columns, RecordError};
+use super::budget::cut;
+use super::{Limits, QuotaExceeded};
 use crate::record::{Bytes, Header, Position, Record};
 
 /// Appends one record's key, value and headers to `c`.
@@ -181,24 +183,76 @@ impl ColumnsReader {
     }
 }
 
-/// Validates per-record errors against the batch size.
+/// [`record_errors_within`] the default limits.
 pub(crate) fn record_errors(
     errors: Vec<RecordError>,
     len: usize,
 ) -> Result<Vec<(usize, String)>, String> {
+    record_errors_within(errors, len, &Limits::default())
+}
+
+/// Validates per-record errors against the batch size: every index in
+/// range and given once. Messages are cut to `limits.message_bytes`.
+pub(crate) fn record_errors_within(
+    errors: Vec<RecordError>,
+    len: usize,
+    limits: &Limits,
+) -> Result<Vec<(usize, String)>, String> {
+    if errors.len() > len {
+        return Err(format!(
+            "returned {} record errors for a batch of {len} records",
+            errors.len()
+        ));
+    }
+    let mut seen = vec![false; len];
+    let max = limits.message_bytes();
     errors
         .into_iter()
         .map(|e| {
             let i = e.index as usize;
-            if i < len {
-                Ok((i, e.message))
-            } else {
-                Err(format!(
+            match seen.get_mut(i) {
+                None => Err(format!(
                     "error for record {i}, but the batch has {len} records"
-                ))
+                )),
+                Some(true) => Err(format!("two errors for record {i}")),
+                Some(seen) => {
+                    *seen = true;
+                    Ok((i, cut(e.message, max)))
+                }
             }
         })
         .collect()
+}
+
+/// The total bytes of columns' byte lists, and the number of records.
+pub(crate) fn columns_size(c: &Columns) -> (usize, usize) {
+    (
+        c.values.len() + c.keys.len() + c.header_data.len(),
+        c.value_ends.len(),
+    )
+}
+
+/// Refuses emitted columns past `limits.output_records` or
+/// `limits.output_mb`, before any record is built from them.
+pub(crate) fn check_output(c: &Columns, limits: &Limits) -> Result<(), QuotaExceeded> {
+    let (bytes, records) = columns_size(c);
+    if records > limits.output_records() {
+        return Err(QuotaExceeded::new(
+            "output_records",
+            limits.output_records,
+            "",
+            format!("the call emitted {records} records"),
+        ));
+    }
+    if bytes > limits.output_bytes() {
+        return Err(QuotaExceeded::new(
+            "output_mb",
+            limits.output_mb,
+            " MiB",
+            format!("the call emitted {bytes} bytes of keys, values and headers"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

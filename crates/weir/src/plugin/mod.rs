@@ -22,6 +22,7 @@
 //! ```
 
 mod bindings;
+mod budget;
 mod cache;
 mod engine;
 mod error;
@@ -40,14 +41,13 @@ mod worlds;
 
 pub use cache::CacheConfig;
 pub use engine::{Engine, EngineConfig};
-pub use error::{PluginError, TrapKind};
+pub use error::{PluginError, QuotaExceeded, TrapKind};
 pub use instance::{CallFailure, Plugin, PluginInfo, PluginInstance, digest_of};
 pub use kind::PluginKind;
 pub use options::{Grants, InstanceOptions, Limits};
 pub use outcome::{FailedRecord, Outcome};
-pub use stdio::{MAX_LINE_BYTES, MAX_LINES_PER_CALL};
 pub use tumbling::TumblingWindows;
-pub use window::{Accumulated, ClosedWindow, WindowGroup, WindowOutput};
+pub use window::{Accumulated, ClosedWindow, Emitted, WindowGroup, WindowOutput};
 
 /// The WIT package plugins are built against.
 pub const WIT_PACKAGE: &str = "weir:plugin";

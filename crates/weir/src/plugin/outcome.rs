@@ -98,10 +98,19 @@ impl Decision {
                 out
             }
             Decision::Emit { records, errors } => {
-                let failed_idx: Vec<usize> = errors.iter().map(|(i, _)| *i).collect();
-                let mut out = Outcome::default();
+                // Linear in the batch and the output: one flag per input.
+                let mut failed = vec![false; slots.len()];
+                for (i, _) in &errors {
+                    if let Some(f) = failed.get_mut(*i) {
+                        *f = true;
+                    }
+                }
+                let mut out = Outcome {
+                    records: Vec::with_capacity(records.len()),
+                    ..Outcome::default()
+                };
                 for e in records {
-                    if failed_idx.contains(&e.input) {
+                    if failed.get(e.input).copied().unwrap_or(true) {
                         continue;
                     }
                     if let Some(Some(input)) = slots.get(e.input) {
@@ -150,10 +159,37 @@ impl Decision {
     }
 }
 
-pub(crate) fn from_scores(scores: Vec<f64>, errors: Vec<(usize, String)>) -> Decision {
-    Decision::Score {
-        scores,
-        labels: Vec::new(),
-        errors,
+impl Decision {
+    /// A scorer's decision. A score that is not a finite number (NaN, ±∞)
+    /// fails its record: it breaks the contract, and it would compare
+    /// unpredictably in routes.
+    pub(crate) fn scored(
+        scores: Vec<f64>,
+        labels: Vec<(usize, String)>,
+        mut errors: Vec<(usize, String)>,
+    ) -> Decision {
+        if scores.iter().any(|s| !s.is_finite()) {
+            let mut failed = vec![false; scores.len()];
+            for (i, _) in &errors {
+                if let Some(f) = failed.get_mut(*i) {
+                    *f = true;
+                }
+            }
+            for (i, score) in scores.iter().enumerate() {
+                if !score.is_finite() && !failed[i] {
+                    errors.push((
+                        i,
+                        format!(
+                            "the plugin returned a score that is not a finite number ({score})"
+                        ),
+                    ));
+                }
+            }
+        }
+        Decision::Score {
+            scores,
+            labels,
+            errors,
+        }
     }
 }

@@ -3,10 +3,12 @@
 //!
 //! Each complete line the guest writes becomes one log event with the
 //! plugin's name and the stream (`stdout` at info level, `stderr` at warn).
-//! A line longer than [`MAX_LINE_BYTES`] is cut there with a marker, and
-//! after [`MAX_LINES_PER_CALL`] lines in one call the rest are counted and
-//! reported as one "N lines dropped" line when the call ends. Nothing here
-//! needs an async runtime, so a plugin may print from any thread.
+//! A line longer than `limits.message_bytes` is cut there with a marker,
+//! and lines count against the call's log budget (`limits.log_lines`,
+//! `limits.log_kb`, shared with the `log` import): past it the rest are
+//! counted and reported as one "N lines dropped" line when the call ends.
+//! Nothing here needs an async runtime, so a plugin may print from any
+//! thread.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,37 +18,28 @@ use bytes::Bytes;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
-/// Most lines of one stream logged per plugin call.
-pub const MAX_LINES_PER_CALL: usize = 100;
-/// Longest line logged; longer ones are cut with a marker.
-pub const MAX_LINE_BYTES: usize = 4096;
+use super::budget::LogBudget;
 
 #[derive(Debug)]
 struct Lines {
-    plugin: Arc<str>,
     stream: &'static str,
     partial: Vec<u8>,
-    /// Bytes of the current line past [`MAX_LINE_BYTES`], not kept.
+    /// Bytes of the current line past `max_line`, not kept.
     cut: usize,
-    logged: usize,
-    dropped: usize,
+    max_line: usize,
+    budget: LogBudget,
     /// Nothing is logged (a warm-up call).
     quiet: bool,
 }
 
 impl Lines {
     fn emit(&mut self) {
-        if self.quiet {
-            // Dropped unseen.
-        } else if self.logged >= MAX_LINES_PER_CALL {
-            self.dropped += 1;
-        } else {
-            self.logged += 1;
+        if !self.quiet && self.budget.admit(self.partial.len()) {
             let mut text = String::from_utf8_lossy(&self.partial).into_owned();
             if self.cut > 0 {
                 text.push_str(&format!(" …[{} more bytes cut]", self.cut));
             }
-            let plugin = &*self.plugin;
+            let plugin = &*self.budget_plugin();
             match self.stream {
                 "stderr" => tracing::warn!(plugin, stream = self.stream, "{text}"),
                 _ => tracing::info!(plugin, stream = self.stream, "{text}"),
@@ -56,13 +49,17 @@ impl Lines {
         self.cut = 0;
     }
 
+    fn budget_plugin(&self) -> Arc<str> {
+        self.budget.plugin()
+    }
+
     fn push(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() {
             let (line, rest, complete) = match bytes.iter().position(|&b| b == b'\n') {
                 Some(i) => (&bytes[..i], &bytes[i + 1..], true),
                 None => (bytes, &[][..], false),
             };
-            let room = MAX_LINE_BYTES.saturating_sub(self.partial.len());
+            let room = self.max_line.saturating_sub(self.partial.len());
             let keep = line.len().min(room);
             self.partial.extend_from_slice(&line[..keep]);
             self.cut += line.len() - keep;
@@ -77,21 +74,11 @@ impl Lines {
         }
     }
 
+    /// Logs a line left unfinished at the end of a call.
     fn end_call(&mut self) {
         if !self.partial.is_empty() || self.cut > 0 {
             self.emit();
         }
-        if self.dropped > 0 && !self.quiet {
-            let plugin = &*self.plugin;
-            tracing::warn!(
-                plugin,
-                stream = self.stream,
-                "{} lines dropped (more than {MAX_LINES_PER_CALL} in one call)",
-                self.dropped
-            );
-        }
-        self.logged = 0;
-        self.dropped = 0;
     }
 }
 
@@ -102,15 +89,14 @@ pub(crate) struct GuestOutput {
 }
 
 impl GuestOutput {
-    pub(crate) fn new(plugin: Arc<str>, stream: &'static str) -> Self {
+    pub(crate) fn new(stream: &'static str, max_line: usize, budget: LogBudget) -> Self {
         GuestOutput {
             lines: Arc::new(Mutex::new(Lines {
-                plugin,
                 stream,
                 partial: Vec::new(),
                 cut: 0,
-                logged: 0,
-                dropped: 0,
+                max_line,
+                budget,
                 quiet: false,
             })),
         }
@@ -125,7 +111,8 @@ impl GuestOutput {
         self.lock().quiet = quiet;
     }
 
-    /// Logs what is left of the call's output and resets the per-call bound.
+    /// Logs what is left of the call's output (the budget is reset by its
+    /// owner).
     pub(crate) fn end_call(&self) {
         self.lock().end_call();
     }
@@ -208,39 +195,43 @@ pub(crate) fn off_async<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugin::Limits;
 
-    fn lines() -> Lines {
-        Lines {
-            plugin: Arc::from("p"),
+    fn lines(limits: &Limits) -> (Lines, LogBudget) {
+        let budget = LogBudget::new(Arc::from("p"), limits);
+        let lines = Lines {
             stream: "stdout",
             partial: Vec::new(),
             cut: 0,
-            logged: 0,
-            dropped: 0,
+            max_line: limits.message_bytes(),
+            budget: budget.clone(),
             quiet: false,
-        }
+        };
+        (lines, budget)
     }
 
     #[test]
     fn lines_are_bounded_per_call_and_reset() {
-        let mut l = lines();
+        let limits = Limits::default();
+        let (mut l, budget) = lines(&limits);
         l.push(b"one\r\ntw");
-        assert_eq!((l.logged, l.partial.as_slice()), (1, &b"tw"[..]));
+        assert_eq!(l.partial.as_slice(), &b"tw"[..]);
         l.push(b"o\n");
-        assert_eq!(l.logged, 2);
-        for _ in 0..MAX_LINES_PER_CALL {
+        for _ in 0..limits.log_lines() {
             l.push(b"x\n");
         }
-        assert_eq!((l.logged, l.dropped), (MAX_LINES_PER_CALL, 2));
+        assert_eq!(budget.dropped(), 2);
         l.end_call();
-        assert_eq!((l.logged, l.dropped), (0, 0));
+        budget.end_call();
+        assert_eq!(budget.dropped(), 0);
     }
 
     #[test]
     fn long_lines_are_cut() {
-        let mut l = lines();
-        l.push(&vec![b'a'; MAX_LINE_BYTES + 10]);
-        assert_eq!((l.partial.len(), l.cut), (MAX_LINE_BYTES, 10));
+        let limits = Limits::default();
+        let (mut l, _) = lines(&limits);
+        l.push(&vec![b'a'; limits.message_bytes() + 10]);
+        assert_eq!((l.partial.len(), l.cut), (limits.message_bytes(), 10));
         l.end_call();
         assert!(l.partial.is_empty());
     }

@@ -23,6 +23,7 @@ use redb::{ReadableDatabase as _, ReadableTable as _, TableDefinition};
 const STATE: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("plugin_state");
 const CHECKPOINTS: TableDefinition<'_, &str, &str> = TableDefinition::new("checkpoints");
 
+use crate::plugin::{Limits, QuotaExceeded};
 use crate::record::Position;
 
 fn encode_position(p: &Position) -> String {
@@ -118,16 +119,114 @@ impl StateStore {
 /// One uncommitted write: its tag and the value (`None`: deleted).
 type Write = (u64, Option<Vec<u8>>);
 
+/// The uncommitted writes of one key.
+#[derive(Debug, Default)]
+struct Pending {
+    /// In the order they were made, each with the tag of the call.
+    writes: Vec<Write>,
+    /// Whether the key was not known to exist when it entered the journal
+    /// (it counts as a new key until committed).
+    new_key: bool,
+}
+
+/// What the committed state of a namespace holds.
+#[derive(Debug, Default, Clone, Copy)]
+struct Usage {
+    /// Bytes of keys plus values.
+    bytes: u64,
+    keys: u64,
+}
+
+/// Most keys the read cache of a store file keeps; past it, it starts
+/// afresh (it is only a cache: the file has every value).
+const CACHE_MAX_KEYS: usize = 65_536;
+
 #[derive(Debug, Default)]
 struct Cache {
     /// Values as the database holds them, for keys read or committed so
-    /// far; `None` means absent.
+    /// far; `None` means absent. For a store in memory, this is the store.
     committed: HashMap<String, Option<Vec<u8>>>,
-    /// Writes not yet committed, per key in the order they were made, each
-    /// with the tag of the call that made it.
-    journal: HashMap<String, Vec<Write>>,
+    /// Writes not yet committed, per key.
+    journal: HashMap<String, Pending>,
     /// The keys each tag wrote.
     by_tag: HashMap<u64, Vec<String>>,
+    /// What the committed state holds; counted on the first write.
+    usage: Option<Usage>,
+    /// Bytes (key plus value) of the journal's writes.
+    pending_bytes: u64,
+    /// Keys in the journal counted as new.
+    pending_new_keys: u64,
+}
+
+/// What an entry of a key and a value of these lengths takes in the store,
+/// as the state quota counts it: the bytes plus 16 for the entry, and an
+/// entry larger than a page (4 KiB) as the next power of two, which is how
+/// the store file allocates large values.
+pub(crate) fn stored_size(key_len: usize, value_len: usize) -> u64 {
+    let n = (key_len + value_len + 16) as u64;
+    if n > 4096 { n.next_power_of_two() } else { n }
+}
+
+/// The bytes of entries `limits.state_mb` allows: half of it, so that the
+/// store file, which grows by doubling and copies the pages a commit
+/// changes, stays within the limit on disk.
+fn entry_budget(limits: &Limits) -> u64 {
+    limits.state_bytes() as u64 / 2
+}
+
+fn write_size(key: &str, value: Option<&Vec<u8>>) -> u64 {
+    stored_size(key.len(), value.map_or(0, Vec::len))
+}
+
+impl Cache {
+    /// Remembers `key`'s committed value, starting the cache afresh when a
+    /// file-backed store's cache is full.
+    fn remember(&mut self, key: String, value: Option<Vec<u8>>, file_backed: bool) {
+        if file_backed && self.committed.len() >= CACHE_MAX_KEYS {
+            self.committed.clear();
+        }
+        self.committed.insert(key, value);
+    }
+
+    /// Removes the writes of `key` for which `gone` says so, keeping the
+    /// pending counts; returns the last value removed, if any.
+    fn take_writes(
+        &mut self,
+        key: &str,
+        mut gone: impl FnMut(u64) -> bool,
+    ) -> Option<Option<Vec<u8>>> {
+        let pending = self.journal.get_mut(key)?;
+        let mut last = None;
+        let mut freed = 0;
+        pending.writes.retain_mut(|(t, v)| {
+            if gone(*t) {
+                freed += write_size(key, v.as_ref());
+                last = Some(v.take());
+                false
+            } else {
+                true
+            }
+        });
+        self.pending_bytes = self.pending_bytes.saturating_sub(freed);
+        if pending.writes.is_empty() {
+            if pending.new_key {
+                self.pending_new_keys = self.pending_new_keys.saturating_sub(1);
+            }
+            self.journal.remove(key);
+        }
+        last
+    }
+}
+
+/// Why a plugin's state write was refused.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum WriteRefused {
+    /// Past `limits.state_mb` or `limits.state_keys`.
+    #[error(transparent)]
+    Quota(#[from] QuotaExceeded),
+    /// The store could not count what it holds.
+    #[error(transparent)]
+    Store(#[from] StateError),
 }
 
 #[derive(Debug)]
@@ -200,26 +299,127 @@ impl StateHandle {
     /// The value of `key`: the latest write, committed or not.
     pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
         let mut cache = self.lock();
-        if let Some((_, v)) = cache.journal.get(key).and_then(|w| w.last()) {
+        if let Some((_, v)) = cache.journal.get(key).and_then(|p| p.writes.last()) {
             return Ok(v.clone());
         }
         if let Some(v) = cache.committed.get(key) {
             return Ok(v.clone());
         }
         let value = self.read_db(key)?;
-        cache.committed.insert(key.to_string(), value.clone());
+        if self.file_backed() {
+            cache.remember(key.to_string(), value.clone(), true);
+        }
         Ok(value)
+    }
+
+    fn file_backed(&self) -> bool {
+        self.inner.store.db.is_some()
+    }
+
+    /// Counts what the committed state holds: the namespace's keys in the
+    /// file, or the store in memory.
+    fn count_usage(&self, cache: &Cache) -> Result<Usage, StateError> {
+        let mut usage = Usage::default();
+        let Some(db) = &self.inner.store.db else {
+            for (k, v) in &cache.committed {
+                if let Some(v) = v {
+                    usage.bytes += stored_size(k.len(), v.len());
+                    usage.keys += 1;
+                }
+            }
+            return Ok(usage);
+        };
+        let txn = db.begin_read().map_err(|e| self.err(e))?;
+        let table = match txn.open_table(STATE) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(usage),
+            Err(e) => return Err(self.err(e)),
+        };
+        let prefix = self.inner.prefix.as_str();
+        for entry in table.range(prefix..).map_err(|e| self.err(e))? {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            let Some(key) = k.value().strip_prefix(prefix) else {
+                break;
+            };
+            usage.bytes += stored_size(key.len(), v.value().len());
+            usage.keys += 1;
+        }
+        Ok(usage)
     }
 
     /// Records a write made by the call tagged `tag` (`None`: a delete).
     pub(crate) fn write(&self, tag: u64, key: &str, value: Option<Vec<u8>>) {
         let mut cache = self.lock();
-        cache
-            .journal
-            .entry(key.to_string())
-            .or_default()
-            .push((tag, value));
+        Self::journal(&mut cache, tag, key, value);
+    }
+
+    fn journal(cache: &mut Cache, tag: u64, key: &str, value: Option<Vec<u8>>) {
+        let size = write_size(key, value.as_ref());
+        let known = matches!(cache.committed.get(key), Some(Some(_)));
+        let pending = cache.journal.entry(key.to_string()).or_default();
+        let first = pending.writes.is_empty();
+        pending.writes.push((tag, value));
+        if first && !known {
+            pending.new_key = true;
+            cache.pending_new_keys += 1;
+        }
+        cache.pending_bytes += size;
         cache.by_tag.entry(tag).or_default().push(key.to_string());
+    }
+
+    /// As [`write`](Self::write), refused past the state limits of
+    /// `limits` (`state_mb`, `state_keys`). Uncommitted writes count in
+    /// full (an overwrite as if it added its bytes) until committed; a
+    /// delete is never refused.
+    pub(crate) fn write_within(
+        &self,
+        tag: u64,
+        key: &str,
+        value: Option<Vec<u8>>,
+        limits: &Limits,
+    ) -> Result<(), WriteRefused> {
+        let mut cache = self.lock();
+        if value.is_some() {
+            let usage = match cache.usage {
+                Some(u) => u,
+                None => {
+                    let u = self.count_usage(&cache)?;
+                    cache.usage = Some(u);
+                    u
+                }
+            };
+            let size = write_size(key, value.as_ref());
+            let bytes = usage.bytes + cache.pending_bytes + size;
+            if bytes > entry_budget(limits) {
+                return Err(QuotaExceeded::new(
+                    "state_mb",
+                    limits.state_mb,
+                    " MiB",
+                    format!(
+                        "a state write of {size} bytes would make the plugin's state {bytes} bytes \
+                         (its entries may fill half of the limit: the store file grows by doubling)"
+                    ),
+                )
+                .into());
+            }
+            let known = cache.journal.contains_key(key)
+                || matches!(cache.committed.get(key), Some(Some(_)));
+            let keys = usage.keys + cache.pending_new_keys + u64::from(!known);
+            if keys > limits.state_keys {
+                return Err(QuotaExceeded::new(
+                    "state_keys",
+                    limits.state_keys,
+                    "",
+                    format!(
+                        "writing key `{}` would make the plugin's state {keys} keys",
+                        key.chars().take(64).collect::<String>()
+                    ),
+                )
+                .into());
+            }
+        }
+        Self::journal(&mut cache, tag, key, value);
+        Ok(())
     }
 
     /// Sets `key`: visible at once, durable after [`flush`](Self::flush).
@@ -239,18 +439,14 @@ impl StateHandle {
             return;
         };
         for key in keys {
-            if let Some(writes) = cache.journal.get_mut(&key) {
-                writes.retain(|(t, _)| *t != tag);
-                if writes.is_empty() {
-                    cache.journal.remove(&key);
-                }
-            }
+            cache.take_writes(&key, |t| t == tag);
         }
     }
 
     /// Takes the writes tagged with any of `tags`: per key, the value of the
-    /// last of them, as `(full key, value or None)`.
-    fn drain(&self, tags: &[u64]) -> Vec<(String, Option<Vec<u8>>)> {
+    /// last of them, as `(full key, value or None, the committed size
+    /// before if known)`.
+    fn drain(&self, tags: &[u64]) -> Vec<Change> {
         let mut cache = self.lock();
         let mut keys: Vec<String> = tags
             .iter()
@@ -259,29 +455,39 @@ impl StateHandle {
             .collect();
         keys.sort_unstable();
         keys.dedup();
+        let file_backed = self.file_backed();
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
-            let Some(writes) = cache.journal.get_mut(&key) else {
+            let Some(value) = cache.take_writes(&key, |t| tags.contains(&t)) else {
                 continue;
             };
-            let mut value = None;
-            writes.retain_mut(|(t, v)| {
-                if tags.contains(t) {
-                    value = Some(v.take());
-                    false
-                } else {
-                    true
-                }
+            let before = cache
+                .committed
+                .get(&key)
+                .map(|v| v.as_ref().map(|v| stored_size(key.len(), v.len())));
+            cache.remember(key.clone(), value.clone(), file_backed);
+            out.push(Change {
+                key: format!("{}{key}", self.inner.prefix),
+                after: value.as_ref().map(|v| stored_size(key.len(), v.len())),
+                value,
+                before,
             });
-            if writes.is_empty() {
-                cache.journal.remove(&key);
-            }
-            if let Some(value) = value {
-                cache.committed.insert(key.clone(), value.clone());
-                out.push((format!("{}{key}", self.inner.prefix), value));
-            }
         }
         out
+    }
+
+    /// Counts committed changes in the usage, if it was counted.
+    fn settle(&self, delta_bytes: i64, delta_keys: i64) {
+        let mut cache = self.lock();
+        if let Some(u) = &mut cache.usage {
+            u.bytes = u.bytes.saturating_add_signed(delta_bytes);
+            u.keys = u.keys.saturating_add_signed(delta_keys);
+        }
+    }
+
+    /// Forgets the counted usage (it is counted again on the next write).
+    fn recount(&self) {
+        self.lock().usage = None;
     }
 
     /// Persists this handle's writes made with [`set`](Self::set) and
@@ -292,6 +498,22 @@ impl StateHandle {
             .store
             .commit(std::slice::from_ref(self), &[UNTAGGED], &[])
     }
+}
+
+/// One key's committed change: the full key, its new value, and its size
+/// (key plus value) before, when the cache knew it, and after.
+struct Change {
+    key: String,
+    value: Option<Vec<u8>>,
+    before: Option<Option<u64>>,
+    after: Option<u64>,
+}
+
+/// The change in bytes and keys from a key of size `before` to `after`.
+fn delta(before: Option<u64>, after: Option<u64>) -> (i64, i64) {
+    let size = |s: Option<u64>| s.map_or(0, |s| s as i64);
+    let count = |s: Option<u64>| i64::from(s.is_some());
+    (size(after) - size(before), count(after) - count(before))
 }
 
 impl StateStore {
@@ -311,32 +533,64 @@ impl StateStore {
         tags: &[u64],
         checkpoints: &[Checkpoint],
     ) -> Result<(), StateError> {
-        let changes: Vec<(String, Option<Vec<u8>>)> =
-            handles.iter().flat_map(|h| h.drain(tags)).collect();
+        let changes: Vec<Vec<Change>> = handles.iter().map(|h| h.drain(tags)).collect();
         let Some(db) = &self.db else {
+            // In memory, the cache is the store: it knew every size.
+            for (h, changes) in handles.iter().zip(&changes) {
+                let (mut bytes, mut keys) = (0, 0);
+                for c in changes {
+                    let (b, k) = delta(c.before.flatten(), c.after);
+                    bytes += b;
+                    keys += k;
+                }
+                h.settle(bytes, keys);
+            }
             return Ok(());
         };
-        if changes.is_empty() && checkpoints.is_empty() {
+        if changes.iter().all(Vec::is_empty) && checkpoints.is_empty() {
             return Ok(());
         }
-        let txn = db.begin_write().map_err(|e| self.err(e))?;
-        {
-            let mut table = txn.open_table(STATE).map_err(|e| self.err(e))?;
-            for (key, value) in &changes {
-                match value {
-                    Some(v) => table.insert(key.as_str(), v.as_slice()).map(drop),
-                    None => table.remove(key.as_str()).map(drop),
+        let mut deltas = vec![(0i64, 0i64); handles.len()];
+        let result = (|| {
+            let txn = db.begin_write().map_err(|e| self.err(e))?;
+            {
+                let mut table = txn.open_table(STATE).map_err(|e| self.err(e))?;
+                for (i, changes) in changes.iter().enumerate() {
+                    for c in changes {
+                        let key = c.key.as_str();
+                        let old = match &c.value {
+                            Some(v) => table.insert(key, v.as_slice()),
+                            None => table.remove(key),
+                        }
+                        .map_err(|e| self.err(e))?
+                        .map(|old| {
+                            // Sizes count the key without the namespace prefix.
+                            let prefix = handles[i].inner.prefix.len();
+                            stored_size(key.len() - prefix, old.value().len())
+                        });
+                        let (b, k) = delta(old, c.after);
+                        deltas[i].0 += b;
+                        deltas[i].1 += k;
+                    }
                 }
-                .map_err(|e| self.err(e))?;
+                let mut cps = txn.open_table(CHECKPOINTS).map_err(|e| self.err(e))?;
+                for c in checkpoints {
+                    let key = format!("{}\u{0}{}", c.source, c.partition);
+                    cps.insert(key.as_str(), encode_position(&c.position).as_str())
+                        .map_err(|e| self.err(e))?;
+                }
             }
-            let mut cps = txn.open_table(CHECKPOINTS).map_err(|e| self.err(e))?;
-            for c in checkpoints {
-                let key = format!("{}\u{0}{}", c.source, c.partition);
-                cps.insert(key.as_str(), encode_position(&c.position).as_str())
-                    .map_err(|e| self.err(e))?;
+            txn.commit().map_err(|e| self.err(e))
+        })();
+        match &result {
+            Ok(()) => {
+                for (h, (b, k)) in handles.iter().zip(deltas) {
+                    h.settle(b, k);
+                }
             }
+            Err(_) => handles.iter().for_each(StateHandle::recount),
         }
-        txn.commit().map_err(|e| self.err(e))
+        result
     }
 
     /// The committed checkpoints of `source`.

@@ -1,8 +1,9 @@
 //! The `filter` world: keep or drop each record.
 
-use super::{Guest, columnar_process, init_call, world_exports};
+use super::{Guest, Refused, columnar_process, init_call, world_exports};
+use crate::plugin::Limits;
 use crate::plugin::bindings::filter_plugin;
-use crate::plugin::marshal::record_errors;
+use crate::plugin::marshal::record_errors_within;
 use crate::plugin::outcome::Decision;
 
 world_exports!(FilterExports, FilterGuest, filter_plugin);
@@ -13,7 +14,7 @@ impl Guest for FilterGuest {
     columnar_process!();
 }
 
-fn decide(v: filter_plugin::Verdicts, n: usize) -> Result<Decision, String> {
+fn decide(v: filter_plugin::Verdicts, n: usize, limits: &Limits) -> Result<Decision, Refused> {
     let mut keep = vec![false; n];
     for i in v.keep {
         let i = i as usize;
@@ -23,6 +24,6 @@ fn decide(v: filter_plugin::Verdicts, n: usize) -> Result<Decision, String> {
     }
     Ok(Decision::Keep {
         keep,
-        errors: record_errors(v.errors, n)?,
+        errors: record_errors_within(v.errors, n, limits)?,
     })
 }

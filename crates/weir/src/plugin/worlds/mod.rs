@@ -15,17 +15,38 @@ mod scorer;
 use wasmtime::Store;
 use wasmtime::component::{Instance, InstancePre};
 
-use super::PluginKind;
 use super::bindings::aggregator_plugin;
 use super::host::HostState;
 use super::marshal::BatchBuffers;
 use super::outcome::Decision;
+use super::{PluginKind, QuotaExceeded};
 use crate::record::Batch;
 
 /// What a guest call gives back: a trap (the outer error, which discards
-/// the instance), or the plugin's answer — a decision, or a message saying
-/// how the answer breaks the contract.
-pub(crate) type CallResult<T> = wasmtime::Result<Result<T, String>>;
+/// the instance), or the plugin's answer — a decision, or why the answer
+/// was refused.
+pub(crate) type CallResult<T> = wasmtime::Result<Result<T, Refused>>;
+
+/// Why a plugin's answer was refused before any of it was applied.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// It breaks the contract (an index out of range, given twice, …).
+    Contract(String),
+    /// It is larger than the stage's limits allow.
+    Quota(QuotaExceeded),
+}
+
+impl From<String> for Refused {
+    fn from(message: String) -> Self {
+        Refused::Contract(message)
+    }
+}
+
+impl From<QuotaExceeded> for Refused {
+    fn from(quota: QuotaExceeded) -> Self {
+        Refused::Quota(quota)
+    }
+}
 
 /// A live instance of one world.
 pub(crate) trait Guest: Send + Sync {
@@ -122,8 +143,8 @@ macro_rules! init_call {
 pub(crate) use init_call;
 
 /// The `process` call of a world that takes the columnar batch and answers
-/// with one value, which the world's `decide(answer, batch size)` turns
-/// into a [`Decision`].
+/// with one value, which the world's `decide(answer, batch size, limits)`
+/// validates and turns into a [`Decision`].
 macro_rules! columnar_process {
     () => {
         fn process(
@@ -132,11 +153,12 @@ macro_rules! columnar_process {
             buffers: &mut $crate::plugin::marshal::BatchBuffers,
             batch: &$crate::record::Batch,
         ) -> Option<$crate::plugin::worlds::CallResult<$crate::plugin::outcome::Decision>> {
+            let limits = store.data().quotas;
             let wit = buffers.pack(&batch.origin, &batch.partition, &batch.records);
             Some(
                 self.0
                     .call_process(store, wit)
-                    .map(|answer| decide(answer, batch.records.len())),
+                    .map(|answer| decide(answer, batch.records.len(), &limits)),
             )
         }
     };

@@ -10,8 +10,8 @@ use wasmtime::Store;
 use super::{CallResult, Guest, init_call, world_exports};
 use crate::plugin::bindings::reward_plugin::{self, Step, Track};
 use crate::plugin::host::HostState;
-use crate::plugin::marshal::{BatchBuffers, record_errors};
-use crate::plugin::outcome::{Decision, from_scores};
+use crate::plugin::marshal::{BatchBuffers, record_errors_within};
+use crate::plugin::outcome::Decision;
 use crate::record::Batch;
 
 #[derive(Deserialize)]
@@ -106,6 +106,7 @@ impl Guest for RewardGuest {
 
 impl RewardGuest {
     fn rewards(&self, store: &mut Store<HostState>, batch: &Batch) -> CallResult<Decision> {
+        let limits = store.data().quotas;
         let n = batch.records.len();
         let mut scores = vec![0.0f64; n];
         let mut errors: Vec<(usize, String)> = Vec::new();
@@ -127,18 +128,19 @@ impl RewardGuest {
                     "returned {} rewards for {} steps",
                     rewards.rewards.len(),
                     steps.len()
-                )));
+                )
+                .into()));
             }
             for (j, r) in rewards.rewards.into_iter().enumerate() {
                 scores[indices[j]] = r;
             }
-            let errs = match record_errors(rewards.errors, steps.len()) {
+            let errs = match record_errors_within(rewards.errors, steps.len(), &limits) {
                 Ok(e) => e,
-                Err(contract) => return Ok(Err(contract)),
+                Err(contract) => return Ok(Err(contract.into())),
             };
             errors.extend(errs.into_iter().map(|(j, m)| (indices[j], m)));
         }
-        Ok(Ok(from_scores(scores, errors)))
+        Ok(Ok(Decision::scored(scores, Vec::new(), errors)))
     }
 }
 

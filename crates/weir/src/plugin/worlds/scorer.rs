@@ -1,9 +1,11 @@
 //! The `scorer` world: a score and labels per record.
 
-use super::{Guest, columnar_process, init_call, world_exports};
+use super::{Guest, Refused, columnar_process, init_call, world_exports};
 use crate::plugin::bindings::scorer_plugin;
-use crate::plugin::marshal::record_errors;
+use crate::plugin::budget::cut;
+use crate::plugin::marshal::record_errors_within;
 use crate::plugin::outcome::Decision;
+use crate::plugin::{Limits, QuotaExceeded};
 
 world_exports!(ScorerExports, ScorerGuest, scorer_plugin);
 
@@ -13,28 +15,32 @@ impl Guest for ScorerGuest {
     columnar_process!();
 }
 
-fn decide(s: scorer_plugin::Scores, n: usize) -> Result<Decision, String> {
+fn decide(s: scorer_plugin::Scores, n: usize, limits: &Limits) -> Result<Decision, Refused> {
     if s.scores.len() != n {
-        return Err(format!(
-            "returned {} scores for {n} records",
-            s.scores.len()
-        ));
+        return Err(format!("returned {} scores for {n} records", s.scores.len()).into());
     }
+    if s.labels.len() > limits.output_records() {
+        return Err(QuotaExceeded::new(
+            "output_records",
+            limits.output_records,
+            "",
+            format!("the call returned {} labels", s.labels.len()),
+        )
+        .into());
+    }
+    let max = limits.message_bytes();
     let labels = s
         .labels
         .into_iter()
         .map(|l| {
             let i = l.index as usize;
             if i < n {
-                Ok((i, l.text))
+                Ok((i, cut(l.text, max)))
             } else {
                 Err(format!("label for record {i} of {n}"))
             }
         })
         .collect::<Result<_, String>>()?;
-    Ok(Decision::Score {
-        scores: s.scores,
-        labels,
-        errors: record_errors(s.errors, n)?,
-    })
+    let errors = record_errors_within(s.errors, n, limits)?;
+    Ok(Decision::scored(s.scores, labels, errors))
 }
