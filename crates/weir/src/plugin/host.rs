@@ -264,3 +264,46 @@ impl HostState {
         self.log_budget.end_call();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::metrics::{Metrics, names};
+    use crate::plugin::{Engine, Grants, InstanceOptions, Limits};
+    use crate::record::{Batch, Position, Record};
+
+    #[test]
+    fn a_plugin_gets_at_most_its_metric_series() -> Result<(), Box<dyn std::error::Error>> {
+        let engine = Engine::new()?;
+        let plugin = engine.load_file(
+            &weir_test_support::plugin("hostile_filter"),
+            Grants::default(),
+        )?;
+        let metrics = Metrics::new();
+        let options = InstanceOptions::with_settings([("attack", "metric_flood")])
+            .with_limits(Limits {
+                metric_series: 7,
+                ..Limits::default()
+            })
+            .with_metrics(metrics.clone());
+        let mut instance = plugin.instantiate(options)?;
+        let record = Record::new(
+            br#"{"txn_id":"t-00000007"}"#.to_vec(),
+            Position::Offset(0),
+            0,
+        );
+        let out = instance.process(Batch::new("t", "0", vec![record]));
+        assert_eq!(out.map(|o| o.records.len()).ok(), Some(1));
+        let text = metrics.render();
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("weir_plugin_hostile_"))
+            .count();
+        assert_eq!(series, 7, "{text}");
+        let dropped = metrics.counter_value(
+            names::PLUGIN_SERIES_DROPPED,
+            &[("plugin", "hostile_filter")],
+        );
+        assert_eq!(dropped, 1_000_000 - 7);
+        Ok(())
+    }
+}

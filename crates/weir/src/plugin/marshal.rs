@@ -297,6 +297,32 @@ mod tests {
     }
 
     #[test]
+    fn record_errors_are_checked_and_cut() {
+        let error = |index: u32, message: &str| RecordError {
+            index,
+            message: message.to_string(),
+        };
+        let limits = Limits {
+            message_bytes: 4,
+            ..Limits::default()
+        };
+        let ok = record_errors_within(vec![error(1, "too long"), error(0, "")], 3, &limits);
+        assert_eq!(
+            ok,
+            Ok(vec![
+                (1, "too  …[4 more bytes cut]".to_string()),
+                (0, String::new())
+            ])
+        );
+        let twice = record_errors_within(vec![error(1, ""), error(1, "")], 3, &limits);
+        assert_eq!(twice, Err("two errors for record 1".to_string()));
+        let many = record_errors_within(vec![error(0, ""); 4], 3, &limits);
+        assert!(many.is_err_and(|e| e.contains("4 record errors")));
+        let past = record_errors_within(vec![error(3, "")], 3, &limits);
+        assert!(past.is_err());
+    }
+
+    #[test]
     fn rejects_bad_offsets() {
         let mut c = empty_columns();
         c.values = b"abc".to_vec();

@@ -706,3 +706,87 @@ mod tests {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod quota_tests {
+    use super::*;
+
+    fn limits(state_mb: u64, state_keys: u64) -> Limits {
+        Limits::default().with_state_quota(state_mb, state_keys)
+    }
+
+    #[test]
+    fn writes_past_the_quota_are_refused_and_deletes_are_not()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = StateStore::open(dir.path())?;
+        let a = store.namespace("a");
+        // 2 MiB of entries allowed (half of 4 MiB); a 1 MiB value takes 2 MiB.
+        let l = limits(4, 1_000);
+        let tag = next_tag();
+        a.write_within(tag, "one", Some(vec![0; 1 << 20]), &l)?;
+        let refused = a.write_within(tag, "two", Some(vec![0; 1 << 20]), &l);
+        let Err(WriteRefused::Quota(q)) = refused else {
+            panic!("expected a quota error, got {refused:?}");
+        };
+        assert_eq!(q.field, "state_mb");
+        assert!(q.to_string().contains("limits.state_mb"), "{q}");
+        store.commit(std::slice::from_ref(&a), &[tag], &[])?;
+        // Still full once committed; a delete frees it.
+        assert!(
+            a.write_within(tag, "two", Some(vec![0; 1 << 20]), &l)
+                .is_err()
+        );
+        let tag = next_tag();
+        a.write_within(tag, "one", None, &l)?;
+        store.commit(std::slice::from_ref(&a), &[tag], &[])?;
+        a.write_within(next_tag(), "two", Some(vec![0; 1 << 20]), &l)?;
+        Ok(())
+    }
+
+    #[test]
+    fn usage_is_counted_again_after_a_reopen() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let l = limits(64, 3);
+        {
+            let store = StateStore::open(dir.path())?;
+            let a = store.namespace("a");
+            let tag = next_tag();
+            for k in ["k1", "k2", "k3"] {
+                a.write_within(tag, k, Some(b"v".to_vec()), &l)?;
+            }
+            assert!(a.write_within(tag, "k4", Some(b"v".to_vec()), &l).is_err());
+            // An existing key may be overwritten.
+            a.write_within(tag, "k1", Some(b"w".to_vec()), &l)?;
+            store.commit(std::slice::from_ref(&a), &[tag], &[])?;
+            // Another namespace has its own keys.
+            store
+                .namespace("b")
+                .write_within(next_tag(), "k4", Some(b"v".to_vec()), &l)?;
+        }
+        let store = StateStore::open(dir.path())?;
+        let a = store.namespace("a");
+        let refused = a.write_within(next_tag(), "k4", Some(b"v".to_vec()), &l);
+        assert!(
+            matches!(&refused, Err(WriteRefused::Quota(q)) if q.field == "state_keys"),
+            "{refused:?}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn rolled_back_writes_free_their_share() -> Result<(), Box<dyn std::error::Error>> {
+        let store = StateStore::in_memory();
+        let a = store.namespace("a");
+        let l = limits(4, 1_000);
+        let tag = next_tag();
+        a.write_within(tag, "big", Some(vec![0; 1 << 20]), &l)?;
+        assert!(
+            a.write_within(next_tag(), "more", Some(vec![0; 1 << 20]), &l)
+                .is_err()
+        );
+        a.rollback(tag);
+        a.write_within(next_tag(), "more", Some(vec![0; 1 << 20]), &l)?;
+        Ok(())
+    }
+}
