@@ -5,6 +5,17 @@
 //! [`PluginInstance::accumulate`] and [`PluginInstance::emit`] (see
 //! [`WindowGroup`]).
 //!
+//! A plugin is treated as an adversary. The wasm side is sandboxed by
+//! wasmtime (a call deadline, a memory cap, no imports beyond weir's host
+//! services unless WASI is granted); what a plugin can make the *host*
+//! spend is bounded by [`Limits`]: state on disk and per call, records and
+//! bytes emitted per call, log lines, message lengths, metric series. Each
+//! is checked before the host allocates for it, and a call past one fails
+//! with [`PluginError::Quota`], which names the limit. A plugin's answer is
+//! validated before any of it is applied (indices in range and given once,
+//! offsets within their buffers, finite scores), and the host's work on it
+//! is linear in the batch and the answer.
+//!
 //! ```no_run
 //! use weir::plugin::{Engine, Grants, InstanceOptions};
 //! use weir::{Batch, Position, Record};
