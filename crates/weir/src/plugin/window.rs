@@ -5,13 +5,19 @@
 //! records to windows, keeps every open window's accumulator and decides
 //! when a window closes. The plugin only folds records into accumulators
 //! ([`PluginInstance::accumulate`]) and reads closed ones out
-//! ([`PluginInstance::emit`]).
+//! ([`PluginInstance::emit`], or [`PluginInstance::emit_isolated`] so that
+//! a window the plugin cannot emit fails alone).
+//!
+//! Every accumulator the plugin returns is checked against the stage's
+//! [`Limits::accumulator_kb`](super::Limits::accumulator_kb) before the
+//! host keeps it: a larger one fails the call with
+//! [`PluginError::Quota`].
 
 use super::bindings::aggregator_plugin::{self as wit, Closed, Group};
 use super::instance::PluginInstance;
 use super::marshal::{ColumnsReader, record_errors};
 use super::worlds::Guest;
-use super::{PluginError, PluginKind};
+use super::{Limits, PluginError, PluginKind, QuotaExceeded};
 use crate::record::{Batch, Bytes, Header};
 
 /// The records of one batch that fall into one window, with the window's
@@ -46,6 +52,14 @@ pub struct ClosedWindow {
     pub accumulator: Vec<u8>,
 }
 
+impl ClosedWindow {
+    /// `window [start, end) of key `key`` (or `of the partition`), as
+    /// errors and logs name it.
+    pub(crate) fn describe(&self) -> String {
+        describe(&self.key, self.start, self.end)
+    }
+}
+
 /// A record an aggregator made from a closed window.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WindowOutput {
@@ -68,6 +82,30 @@ pub struct Accumulated {
     /// Records that failed, as `(index in the batch, message)`; they were
     /// not folded in and go to the failure destination.
     pub errors: Vec<(usize, String)>,
+}
+
+/// What [`PluginInstance::emit_isolated`] made of a set of closed windows.
+#[derive(Debug, Default)]
+pub struct Emitted {
+    /// The records of the windows that were emitted, in the order of the
+    /// windows; [`WindowOutput::window`] indexes the windows passed in.
+    pub records: Vec<WindowOutput>,
+    /// The windows whose `emit` failed even alone, as `(index in the
+    /// windows passed in, error)`, ascending; they made no records.
+    pub failed: Vec<(usize, PluginError)>,
+}
+
+/// `window [start, end) of key `key``, or `of the partition` for the
+/// per-partition window (empty key): how errors and logs name a window.
+pub(crate) fn describe(key: &[u8], start: i64, end: i64) -> String {
+    if key.is_empty() {
+        format!("window [{start}, {end}) of the partition")
+    } else {
+        format!(
+            "window [{start}, {end}) of key `{}`",
+            String::from_utf8_lossy(key)
+        )
+    }
 }
 
 /// The error for `call` on a plugin whose kind does not have it.
@@ -101,8 +139,10 @@ impl PluginInstance {
     /// Per-record errors fail only their records ([`Accumulated::errors`]);
     /// every group still gets its new accumulator. A trap fails the call
     /// (the caller keeps the previous accumulators) and the instance is
-    /// recreated on the next call. Plugins of other kinds fail with
-    /// [`PluginError::UnsupportedCall`].
+    /// recreated on the next call. An accumulator larger than the
+    /// instance's [`Limits::accumulator_kb`](super::Limits::accumulator_kb)
+    /// fails the call with [`PluginError::Quota`]. Plugins of other kinds
+    /// fail with [`PluginError::UnsupportedCall`].
     pub fn accumulate(
         &mut self,
         batch: &Batch,
@@ -125,6 +165,12 @@ impl PluginInstance {
         let raw = self.call_guest(|store, guest, buffers| {
             let wit = buffers.pack(&batch.origin, &batch.partition, &batch.records);
             aggregator(guest)?.call_accumulate(store, wit, &groups_wit)
+        })?;
+        check_accumulator_sizes(&raw.accumulators, groups, self.limits()).map_err(|quota| {
+            PluginError::Quota {
+                name: self.plugin_name().to_string(),
+                quota,
+            }
         })?;
         check_accumulated(raw, groups.len(), batch.records.len()).map_err(|m| self.contract(m))
     }
@@ -151,6 +197,76 @@ impl PluginInstance {
         let raw =
             self.call_guest(|store, guest, _| aggregator(guest)?.call_emit(store, &closed))?;
         read_results(raw, windows.len()).map_err(|m| self.contract(m))
+    }
+
+    /// Turns closed windows into output records, like [`emit`](Self::emit),
+    /// but a failure fails only the windows it comes from.
+    ///
+    /// All windows are emitted in one call first. When that call fails
+    /// (a trap, a deadline, a limit, an invalid result), the windows are
+    /// split in two halves, each emitted on its own, recursively, until
+    /// every failing window is alone: its error is in
+    /// [`Emitted::failed`], and every other window's records are in
+    /// [`Emitted::records`]. One failing window among `n` costs about
+    /// `2·log2(n)` extra calls. Plugins of other kinds fail with
+    /// [`PluginError::UnsupportedCall`].
+    pub fn emit_isolated(&mut self, windows: &[ClosedWindow]) -> Result<Emitted, PluginError> {
+        self.require_aggregator("emit")?;
+        let mut out = Emitted::default();
+        self.emit_range(windows, 0, &mut out);
+        Ok(out)
+    }
+
+    /// Emits `windows`, the ones from `offset` on of the caller's, into
+    /// `out`, splitting on failure.
+    fn emit_range(&mut self, windows: &[ClosedWindow], offset: usize, out: &mut Emitted) {
+        if windows.is_empty() {
+            return;
+        }
+        match self.emit(windows) {
+            Ok(records) => out.records.extend(records.into_iter().map(|mut r| {
+                r.window += offset;
+                r
+            })),
+            Err(error) if windows.len() == 1 => out.failed.push((offset, error)),
+            Err(error) => {
+                tracing::debug!(
+                    plugin = %self.plugin_name(),
+                    windows = windows.len(),
+                    "emit failed, splitting the windows: {error}"
+                );
+                let (left, right) = windows.split_at(windows.len() / 2);
+                self.emit_range(left, offset, out);
+                self.emit_range(right, offset + left.len(), out);
+            }
+        }
+    }
+}
+
+/// Checks that no accumulator is larger than `limits` allow; the error
+/// names the first window whose accumulator is.
+fn check_accumulator_sizes(
+    accumulators: &[Vec<u8>],
+    groups: &[WindowGroup],
+    limits: &Limits,
+) -> Result<(), QuotaExceeded> {
+    let limit = limits.accumulator_bytes();
+    let too_large = accumulators
+        .iter()
+        .zip(groups)
+        .find(|(acc, _)| acc.len() > limit);
+    match too_large {
+        None => Ok(()),
+        Some((acc, g)) => Err(QuotaExceeded::new(
+            "accumulator_kb",
+            limits.accumulator_kb,
+            " KiB",
+            format!(
+                "the accumulator of {} is {} bytes",
+                describe(&g.key, g.start, g.end),
+                acc.len()
+            ),
+        )),
     }
 }
 
@@ -246,6 +362,43 @@ mod tests {
         );
         let err = check_accumulated(accumulated(2, Some(4)), 2, 4).err();
         assert!(err.unwrap_or_default().contains("record 4"));
+    }
+
+    #[test]
+    fn an_accumulator_past_the_limit_names_limits_accumulator_kb() {
+        let groups = [
+            WindowGroup {
+                key: b"v-1".to_vec(),
+                start: 0,
+                end: 60_000,
+                ..WindowGroup::default()
+            },
+            WindowGroup {
+                key: b"v-2".to_vec(),
+                start: 60_000,
+                end: 120_000,
+                ..WindowGroup::default()
+            },
+        ];
+        let limits = Limits {
+            accumulator_kb: 1,
+            ..Limits::default()
+        };
+        let fits = vec![0; 1024];
+        assert_eq!(
+            check_accumulator_sizes(&[fits.clone(), fits.clone()], &groups, &limits),
+            Ok(())
+        );
+        let err = check_accumulator_sizes(&[fits, vec![0; 1025]], &groups, &limits)
+            .err()
+            .map(|q| q.to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            err,
+            "the accumulator of window [60000, 120000) of key `v-2` is 1025 bytes, past the limit \
+             `accumulator_kb` = 1 KiB (raise `limits.accumulator_kb` in the stage's config)"
+        );
+        assert_eq!(describe(b"", 0, 1), "window [0, 1) of the partition");
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The aggregator calls, with the vehicle-window example plugin.
 
-use weir::plugin::{ClosedWindow, PluginError, WindowGroup};
+use weir::plugin::{ClosedWindow, InstanceOptions, PluginError, WindowGroup};
 use weir::{Batch, Position, Record};
 
-use super::super::{TestResult, batch, instance};
+use super::super::{TestResult, batch, engine, instance, load};
 
 fn reading(vehicle: &str, ts: i64, speed: f64, accel: f64) -> Record {
     let value = format!(
@@ -171,4 +171,95 @@ fn window_calls_on_another_kind_are_clear_errors() {
     );
     let msg = f.emit(&[]).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(msg.contains("no `emit` call"), "{msg}");
+}
+
+fn closed(key: &str, count: u64) -> ClosedWindow {
+    ClosedWindow {
+        key: key.as_bytes().to_vec(),
+        start: 0,
+        end: 60_000,
+        accumulator: count.to_le_bytes().to_vec(),
+    }
+}
+
+#[test]
+fn a_window_that_fails_to_emit_fails_alone() -> TestResult {
+    let mut w = instance("test_window_chaos", &[]);
+    let windows = [
+        closed("a", 1),
+        closed("b", 2),
+        closed("bad-1", 3),
+        closed("c", 4),
+    ];
+    let err = w
+        .emit(&windows)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("window-chaos: emit fails for the window of key `bad-1`"),
+        "{err}"
+    );
+    let emitted = w.emit_isolated(&windows)?;
+    let got: Vec<(usize, serde_json::Value)> = emitted
+        .records
+        .iter()
+        .map(|r| {
+            (
+                r.window,
+                serde_json::from_slice(&r.value).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let want = |i: usize, key: &str, count: u64| {
+        (
+            i,
+            serde_json::json!({"key": key, "start": 0, "end": 60_000, "count": count}),
+        )
+    };
+    assert_eq!(got, [want(0, "a", 1), want(1, "b", 2), want(3, "c", 4)]);
+    assert_eq!(emitted.failed.len(), 1);
+    assert_eq!(emitted.failed[0].0, 2);
+    assert!(
+        matches!(emitted.failed[0].1, PluginError::Trap { .. }),
+        "{:?}",
+        emitted.failed[0].1
+    );
+    Ok(())
+}
+
+#[test]
+fn an_accumulator_past_accumulator_kb_fails_the_call() -> TestResult {
+    let b = Batch::new(
+        "t",
+        "0",
+        vec![Record::new(b"{}".to_vec(), Position::Offset(0), 1)],
+    );
+    let groups = [group("v-1", 0, None, &[0])];
+    let plugin = load(&engine(), "test_window_chaos");
+    let over = (1024 * 1024 + 1).to_string();
+    let settings = [("accumulator_bytes", over.as_str())];
+
+    let mut w = plugin.instantiate(InstanceOptions::with_settings(settings))?;
+    let err = w.accumulate(&b, &groups).err();
+    let Some(PluginError::Quota { name, quota }) = &err else {
+        panic!("expected a quota error, got {err:?}");
+    };
+    assert_eq!(
+        (name.as_str(), quota.field, quota.value),
+        ("test_window_chaos", "accumulator_kb", 1024)
+    );
+    assert_eq!(
+        err.map(|e| e.to_string()).unwrap_or_default(),
+        "plugin `test_window_chaos` went past a limit: the accumulator of window [0, 60000) of key \
+         `v-1` is 1048577 bytes, past the limit `accumulator_kb` = 1024 KiB (raise \
+         `limits.accumulator_kb` in the stage's config)"
+    );
+
+    // Raised, the same accumulator is kept.
+    let mut options = InstanceOptions::with_settings(settings);
+    options.limits.accumulator_kb = 2048;
+    let acc = plugin.instantiate(options)?.accumulate(&b, &groups)?;
+    assert_eq!(acc.accumulators[0].len(), 1024 * 1024 + 1);
+    Ok(())
 }
