@@ -52,6 +52,17 @@ impl Default for ErrorsConfig {
 }
 
 /// Event-time tumbling windows of an aggregator stage.
+///
+/// Open windows are kept in the pipeline's state store, committed with the
+/// source checkpoint; a batch writes only the windows it changed. A window
+/// whose `emit` fails (a trap, a deadline, a limit) fails alone: it is
+/// emitted again on its own per [`ErrorsConfig`] (`max_retries`,
+/// `retry_backoff`), then goes to `on_failure` as one dead letter — keyed
+/// by the window's key, its value the window's accumulator, with headers
+/// `weir.window.start` and `weir.window.end` and an error naming the
+/// window — and is removed; every other window and record of the
+/// partition carries on. An accumulator larger than the stage's
+/// `limits.accumulator_kb` fails the call that returned it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]

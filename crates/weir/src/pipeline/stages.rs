@@ -95,11 +95,13 @@ impl StageRuntime {
     }
 
     /// One call on `batch`, with an idle instance of the serving version,
-    /// which it returns too; its state writes are tagged `tag`.
+    /// which it returns too; its state writes are tagged `tag`. Windows
+    /// that fail to emit are retried per `policy`.
     fn call(
         &self,
         batch: Batch,
         tag: u64,
+        policy: &RetryPolicy,
     ) -> (Arc<StageVersion>, Result<Outcome, Box<CallFailure>>) {
         let version = self.current();
         let shadow = self
@@ -115,7 +117,7 @@ impl StageRuntime {
         };
         instance.set_write_tag(tag);
         let result = match &self.windows {
-            Some(w) => w.process(&mut instance, batch, tag),
+            Some(w) => w.process(&mut instance, batch, tag, policy),
             None => instance.process(batch),
         };
         version.give_back(instance);
@@ -220,7 +222,7 @@ impl StageChain {
             let tag = next_tag();
             let from = (batch.origin.clone(), batch.partition.clone());
             let started = Instant::now();
-            let (version, result) = stage.call(batch, tag);
+            let (version, result) = stage.call(batch, tag, &self.policy);
             counters
                 .call_seconds
                 .observe(started.elapsed().as_secs_f64());

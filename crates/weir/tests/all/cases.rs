@@ -382,4 +382,5 @@ cases! {
     sink_failure => "sink-failure",
     window_restart => "window-restart",
     window_late => "window-late",
+    window_emit_failure => "window-emit-failure",
 }
