@@ -1,0 +1,126 @@
+//! Fuzz targets for weir's host boundaries, and a fuzz driver that runs on
+//! stable Rust (no cargo-fuzz, no nightly, no sanitizer coverage).
+//!
+//! Each target is a module with `pub fn run(data: &[u8])` that must never
+//! panic, loop or take long, whatever `data` is; a panic, or an input that
+//! takes longer than [`driver::SLOW`], is a finding. The targets:
+//!
+//! - [`targets::columnar`]: a plugin's answer to a batch, as the host reads
+//!   it back: the columnar records of enrichers and aggregators, input,
+//!   window and error indices, scores and labels, validated by the world's
+//!   decoder and applied to the batch. The answer reaches the host the way a
+//!   real one does, through a call into a WebAssembly component (written
+//!   here, a few instructions that hand back whatever the fuzzer put in its
+//!   memory), so the canonical-ABI lifting and the host's checks are fuzzed
+//!   together.
+//! - [`targets::pattern`]: the event-pattern parser, and the matcher on
+//!   every pattern that parses: a pattern alone, a set of patterns and
+//!   matching straight from JSON text must agree with each other.
+//! - [`targets::config`]: the pipeline config parser and what `weir
+//!   validate` checks without the filesystem or plugins: connector options
+//!   (built-in, Kafka, Kinesis, webhook), routes, patterns, error locations.
+//! - [`targets::kpl`]: Kinesis KPL de-aggregation, of raw records and of
+//!   protobuf bodies with a correct digest; what de-aggregates must
+//!   aggregate back to the same user records.
+//!
+//! [`driver`] runs each target for a bounded time on a seeded, corpus-based
+//! mutational loop; `fuzz/README.md` says how to run it.
+
+pub mod driver;
+pub mod input;
+pub mod mutate;
+pub mod targets;
+
+/// One fuzz target.
+#[derive(Clone, Copy)]
+pub struct Target {
+    /// Its name: the directory of its corpus, regressions and findings.
+    pub name: &'static str,
+    /// Runs one input; returns a signature of what the input made the code
+    /// do (which error, which outcome shape), so that inputs reaching new
+    /// behaviour join the corpus. Panics are findings.
+    pub exec: fn(&[u8]) -> u64,
+    /// Makes a well-formed input from scratch (structure-aware generation).
+    pub generate: fn(&mut mutate::Rng) -> Vec<u8>,
+    /// Tokens worth inserting into inputs.
+    pub dictionary: &'static [&'static [u8]],
+    /// Longest input the mutator makes.
+    pub max_len: usize,
+}
+
+/// Every target, in the order the driver runs them.
+pub const TARGETS: &[Target] = &[
+    Target {
+        name: "columnar",
+        exec: targets::columnar::exec,
+        generate: targets::columnar::generate,
+        dictionary: targets::columnar::DICTIONARY,
+        max_len: 4096,
+    },
+    Target {
+        name: "pattern",
+        exec: targets::pattern::exec,
+        generate: targets::pattern::generate,
+        dictionary: targets::pattern::DICTIONARY,
+        max_len: 4096,
+    },
+    Target {
+        name: "config",
+        exec: targets::config::exec,
+        generate: targets::config::generate,
+        dictionary: targets::config::DICTIONARY,
+        max_len: 4096,
+    },
+    Target {
+        name: "kpl",
+        exec: targets::kpl::exec,
+        generate: targets::kpl::generate,
+        dictionary: targets::kpl::DICTIONARY,
+        max_len: 4096,
+    },
+];
+
+/// The target named `name`.
+pub fn target(name: &str) -> Option<&'static Target> {
+    TARGETS.iter().find(|t| t.name == name)
+}
+
+/// The `fuzz/` directory of this checkout (corpus, regressions, findings).
+pub fn fuzz_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A stable 64-bit hash (FNV-1a), for signatures and finding names.
+pub fn hash(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Mixes `v` into the signature `h`.
+pub fn mix(h: u64, v: u64) -> u64 {
+    (h ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
+}
+
+/// A signature of an error message: its words without the numbers and
+/// quoted text in it, so that one kind of error is one signature.
+pub fn error_signature(message: &str) -> u64 {
+    let mut shape = Vec::with_capacity(message.len().min(200));
+    let mut quoted = false;
+    for b in message.bytes().take(200) {
+        match b {
+            b'`' => quoted = !quoted,
+            _ if quoted => {}
+            b'0'..=b'9' => {
+                if shape.last() != Some(&b'#') {
+                    shape.push(b'#');
+                }
+            }
+            _ => shape.push(b),
+        }
+    }
+    hash(&shape)
+}
