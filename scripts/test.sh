@@ -66,6 +66,14 @@ bash plugins/c/sdk/tests/run.sh
 step "Go SDK unit tests (native)"
 (cd plugins/go && go test ./sdk)
 
+# The fuzz targets (fuzz/README.md), FUZZ_SECONDS seconds each (default 10,
+# so well under a minute for the four): a panic, a slow or hanging input is
+# a finding, left in fuzz/findings/<target>/, and fails the suite. The
+# binary was built with the workspace tests above (its integration test
+# replays the corpus and the regression cases).
+step "fuzzing (${FUZZ_SECONDS:-10} s per target)"
+"${CARGO_TARGET_DIR:-$root/target}/release/weir-fuzz"
+
 step "starting a Kafka broker and the Kinesis and DynamoDB emulators on 127.0.0.1"
 trap 'bash scripts/kafka.sh stop; bash scripts/kinesis.sh stop' EXIT
 brokers_line="$(bash scripts/kafka.sh start)"
