@@ -42,6 +42,8 @@ pub enum Failure {
     Panic(String),
     /// It took this long.
     Slow(Duration),
+    /// It killed the process (a stack overflow, an abort), which ended so.
+    Died(String),
 }
 
 impl std::fmt::Display for Failure {
@@ -49,6 +51,7 @@ impl std::fmt::Display for Failure {
         match self {
             Failure::Panic(m) => write!(f, "panic: {m}"),
             Failure::Slow(d) => write!(f, "slow: {:.2} s for one input", d.as_secs_f64()),
+            Failure::Died(status) => write!(f, "the process died: {status}"),
         }
     }
 }
@@ -57,7 +60,7 @@ impl Failure {
     /// The prefix of its finding's file name.
     fn kind(&self) -> &'static str {
         match self {
-            Failure::Panic(_) => "crash",
+            Failure::Panic(_) | Failure::Died(_) => "crash",
             Failure::Slow(_) => "slow",
         }
     }
@@ -351,7 +354,7 @@ pub fn fuzz(target: &'static Target, settings: &Settings) -> Report {
             Err(failure) => {
                 let input = match failure {
                     Failure::Panic(_) => minimize(target, input, Duration::from_secs(5)),
-                    Failure::Slow(_) => input.to_vec(),
+                    Failure::Slow(_) | Failure::Died(_) => input.to_vec(),
                 };
                 let failure = match (&failure, run_one(target, &input)) {
                     (Failure::Panic(_), Err(f @ Failure::Panic(_))) => f,
@@ -427,4 +430,84 @@ pub fn print_finding(target: &str, f: &Finding) {
             .as_ref()
             .map_or("(could not write it)".into(), |p| p.display().to_string())
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buggy(data: &[u8]) -> u64 {
+        assert!(!data.windows(3).any(|w| w == b"BUG"), "found the bug");
+        data.len() as u64
+    }
+
+    fn sleepy(data: &[u8]) -> u64 {
+        if data.contains(&b'Z') {
+            std::thread::sleep(Duration::from_millis(1100));
+        }
+        0
+    }
+
+    fn nothing(_: &mut Rng) -> Vec<u8> {
+        b"a BU".to_vec()
+    }
+
+    static BUGGY: Target = Target {
+        name: "test-buggy",
+        exec: buggy,
+        generate: nothing,
+        dictionary: &[b"BUG"],
+        max_len: 64,
+    };
+
+    static SLEEPY: Target = Target {
+        name: "test-sleepy",
+        exec: sleepy,
+        generate: nothing,
+        dictionary: &[b"Z"],
+        max_len: 64,
+    };
+
+    fn settings(name: &str) -> Settings {
+        let dir =
+            std::env::temp_dir().join(format!("weir-fuzz-test-{}-{name}", std::process::id()));
+        Settings {
+            duration: Duration::from_secs(20),
+            seed: 1,
+            dir,
+            last_input: None,
+        }
+    }
+
+    #[test]
+    fn finds_minimizes_and_writes_a_panic() {
+        let s = settings("buggy");
+        let report = fuzz(&BUGGY, &s);
+        let f = report.findings.first().expect("no finding");
+        assert!(matches!(&f.failure, Failure::Panic(m) if m.contains("found the bug")));
+        assert_eq!(f.input, b"BUG", "not minimized");
+        let written = f.path.as_ref().map(fs::read).and_then(Result::ok);
+        assert_eq!(written.as_deref(), Some(&b"BUG"[..]));
+        let _ = fs::remove_dir_all(&s.dir);
+    }
+
+    #[test]
+    fn finds_a_slow_input() {
+        let s = settings("sleepy");
+        let report = fuzz(&SLEEPY, &s);
+        let f = report.findings.first().expect("no finding");
+        assert!(matches!(f.failure, Failure::Slow(d) if d > SLOW));
+        assert!(f.input.contains(&b'Z'));
+        let _ = fs::remove_dir_all(&s.dir);
+    }
+
+    #[test]
+    fn the_last_input_survives_for_the_supervisor() {
+        let path = settings("last").dir.with_extension("last");
+        let mut last = LastInput::open(Some(&path));
+        last.record(b"a longer first input");
+        last.record(b"short");
+        assert_eq!(read_last_input(&path).as_deref(), Some(&b"short"[..]));
+        let _ = fs::remove_file(&path);
+    }
 }

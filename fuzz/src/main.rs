@@ -215,7 +215,7 @@ fn died(dir: &Path, target: &str, last_input: &Path, status: &str) {
                 target,
                 &driver::Finding {
                     input,
-                    failure: Failure::Panic(format!("the process died ({status})")),
+                    failure: Failure::Died(status.to_string()),
                     path,
                 },
             );

@@ -8,13 +8,19 @@
 //! by the connectors `weir` registers (built-in, Kafka, Kinesis, webhook)
 //! as `weir validate` does, its filter patterns compiled, its routes
 //! built, its data directory resolved, errors located for every key it has,
-//! and is written back out as TOML.
+//! and it is written back out. Where `weir validate` loads each stage's
+//! plugin, instantiates it with the stage's settings and limits and runs
+//! its check, this target instantiates a replay filter (see
+//! [`super::columnar::guest`]) with them on an engine made from the
+//! config's `[engine]` settings, and runs one call.
 
 use std::cell::RefCell;
 use std::path::Path;
 
 use weir::connectors::Registry;
-use weir::pipeline::PipelineConfig;
+use weir::pipeline::{EngineSettings, PipelineConfig};
+use weir::plugin::{Engine, Grants, InstanceOptions, Plugin, PluginKind};
+use weir::{Batch, Position, Record};
 
 use crate::mutate::Rng;
 use crate::{error_signature, mix};
@@ -87,8 +93,40 @@ pub const DICTIONARY: &[&[u8]] = &[
     b"0x7fffffffffffffff",
 ];
 
+/// Stages instantiated per input, at most.
+const MAX_STAGES: usize = 4;
+
 thread_local! {
     static REGISTRY: RefCell<Option<Registry>> = const { RefCell::new(None) };
+    /// The replay filter on an engine of each `[engine]` setting seen.
+    static PLUGINS: RefCell<Vec<(EngineSettings, Plugin)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The replay filter loaded on an engine with `settings`.
+fn plugin(settings: EngineSettings) -> Plugin {
+    if let Some(p) = PLUGINS.with(|p| {
+        p.borrow()
+            .iter()
+            .find(|(s, _)| *s == settings)
+            .map(|(_, p)| p.clone())
+    }) {
+        return p;
+    }
+    let made = Engine::with_config(&settings.engine_config())
+        .map_err(|e| e.to_string())
+        .and_then(|engine| {
+            let bytes = super::columnar::guest::component(PluginKind::Filter)?;
+            engine
+                .load("replay-filter", &bytes, Grants::default())
+                .map_err(|e| e.to_string())
+        });
+    match made {
+        Ok(p) => {
+            PLUGINS.with(|ps| ps.borrow_mut().push((settings, p.clone())));
+            p
+        }
+        Err(e) => panic!("cannot set up the replay filter: {e}"),
+    }
 }
 
 /// The connectors of the `weir` binary.
@@ -153,6 +191,9 @@ fn validate(config: &PipelineConfig, registry: &Registry) -> u64 {
         Err(e) => sig = mix(sig, error_signature(&e.to_string())),
     }
     for (i, stage) in config.stages.iter().enumerate() {
+        if i < MAX_STAGES {
+            sig = mix(sig, instantiate(config, i));
+        }
         let _ = config.resolve(&stage.plugin);
         if let Some(check) = &stage.check {
             let _ = config.resolve(&check.input);
@@ -174,6 +215,28 @@ fn validate(config: &PipelineConfig, registry: &Registry) -> u64 {
     // Written back out (nothing in weir does it, but nothing may panic).
     let _ = serde_json::to_string(config);
     sig
+}
+
+/// Stage `i`'s settings and limits on a replay filter: instantiated (so
+/// `init`ed) and called once, on one record that it keeps.
+fn instantiate(config: &PipelineConfig, i: usize) -> u64 {
+    let stage = &config.stages[i];
+    let options = InstanceOptions::with_settings(stage.settings.clone()).with_limits(stage.limits);
+    let mut instance = match plugin(config.engine).instantiate(options) {
+        Ok(instance) => instance,
+        Err(e) => return error_signature(&e.to_string()),
+    };
+    // The answer: `verdicts` with empty `keep` and `errors` lists.
+    let answer = vec![0u8; 16];
+    let batch = Batch::new(
+        "fuzz",
+        "0",
+        vec![Record::new(answer, Position::Offset(0), 0)],
+    );
+    match instance.process(batch) {
+        Ok(outcome) => mix(7, outcome.dropped as u64),
+        Err(f) => error_signature(&f.error.to_string()),
+    }
 }
 
 const SOURCES: &[&str] = &[
