@@ -87,12 +87,20 @@ impl Condition {
         {
             Literal::Text(s.to_string())
         } else {
-            value_text
-                .parse::<f64>()
-                .map(Literal::Number)
-                .map_err(|_| {
-                    format!("`{value_text}` is neither a number nor a \"quoted string\"")
-                })?
+            match value_text.parse::<f64>() {
+                // Scores are finite; `nan` or `inf` would make a route
+                // that never (or always) matches.
+                Ok(n) if !n.is_finite() => {
+                    return Err(format!("`{value_text}` is not a finite number").into());
+                }
+                Ok(n) => Literal::Number(n),
+                Err(_) => {
+                    return Err(format!(
+                        "`{value_text}` is neither a number nor a \"quoted string\""
+                    )
+                    .into());
+                }
+            }
         };
         match (&field, &literal, op) {
             (Field::Score, Literal::Text(_), _) => {
@@ -249,6 +257,19 @@ mod tests {
         assert!(Condition::parse("score >= \"x\"").is_err());
         assert!(Condition::parse("speed > 3").is_err());
         assert!(Condition::parse("score").is_err());
+        for text in [
+            "score >= NaN",
+            "score != nan",
+            "score < inf",
+            "score > -infinity",
+        ] {
+            let err = Condition::parse(text).err().map(|e| e.to_string());
+            assert!(
+                err.as_deref()
+                    .is_some_and(|e| e.contains("not a finite number")),
+                "{text}: {err:?}"
+            );
+        }
         Ok(())
     }
 
