@@ -162,6 +162,8 @@
 pub mod admin;
 pub mod check;
 pub mod connectors;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod guide;
 pub mod metrics;
 pub mod pattern;

@@ -6,10 +6,15 @@
 //! alone on the parsed event, the set on the parsed event, and the set
 //! straight from the JSON text ([`PatternSet::matching_json`]). The three
 //! must agree, and the text matcher must refuse exactly the text that
-//! `serde_json` refuses; a disagreement is a finding like a panic.
+//! `serde_json` refuses. Then the patterns, as they are and put below
+//! `value` or `data`, are a pipeline's `[filter]`, and each line the value
+//! of a record: the filter (which parses a value only as far as its
+//! patterns read) must keep exactly the records whose whole view the
+//! patterns match. A disagreement is a finding like a panic.
 
 use serde_json::{Map, Value, json};
 use weir::pattern::{Pattern, PatternSet};
+use weir::{Position, Record};
 
 use crate::mutate::Rng;
 use crate::{error_signature, mix};
@@ -80,6 +85,7 @@ pub fn exec(data: &[u8]) -> u64 {
     let lines: Vec<&[u8]> = data.split(|&b| b == b'\n').take(MAX_EVENTS).collect();
     let mut sig = 0;
     let mut patterns = Vec::new();
+    let mut values = Vec::new();
     for line in &lines {
         let Ok(text) = std::str::from_utf8(line) else {
             sig = mix(sig, 1);
@@ -90,6 +96,9 @@ pub fn exec(data: &[u8]) -> u64 {
                 sig = mix(sig, 2);
                 if patterns.len() < MAX_PATTERNS {
                     patterns.push(p);
+                    if let Ok(v) = serde_json::from_str::<Value>(text) {
+                        values.push(v);
+                    }
                 }
             }
             Err(e) => sig = mix(sig, error_signature(&e.to_string())),
@@ -132,7 +141,73 @@ pub fn exec(data: &[u8]) -> u64 {
             }
         }
     }
+    mix(sig, record_filter(patterns, &values, &lines))
+}
+
+/// The pipeline's record filter on each line as a record value, against
+/// the whole record view.
+fn record_filter(mut patterns: Vec<Pattern>, values: &[Value], lines: &[&[u8]]) -> u64 {
+    for (i, v) in values.iter().enumerate() {
+        let field = if i % 2 == 0 { "value" } else { "data" };
+        if let Ok(p) = Pattern::compile(&json!({ field: v })) {
+            patterns.push(p);
+        }
+    }
+    let mut sig = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let position = if i % 2 == 0 {
+            Position::Offset(i as u64)
+        } else {
+            Position::Sequence(format!("4960{i}").into())
+        };
+        let record = Record::new(line.to_vec(), position, 1_000 + i as i64)
+            .with_key(b"k".to_vec())
+            .with_header("h", b"v".to_vec());
+        let kept = weir::fuzzing::filter_keeps(&patterns, &record, "o", "0");
+        let view = full_view(&record, "o", "0");
+        let expected = patterns.iter().any(|p| p.matches(&view));
+        assert_eq!(
+            kept,
+            Some(expected),
+            "the record filter and the whole record view {view} disagree"
+        );
+        sig = mix(sig, u64::from(expected));
+    }
     sig
+}
+
+/// A record as filter patterns see it, every field there and the whole
+/// value parsed (the view `weir::pipeline::filter` documents).
+fn full_view(r: &Record, origin: &str, partition: &str) -> Value {
+    let mut m = Map::new();
+    if let Ok(v) = serde_json::from_slice::<Value>(&r.value) {
+        m.insert("data".into(), v.clone());
+        m.insert("value".into(), v);
+    }
+    if let Some(k) = r.key.as_deref().and_then(|k| std::str::from_utf8(k).ok()) {
+        m.insert("key".into(), Value::String(k.to_string()));
+    }
+    if !r.headers.is_empty() {
+        let h: Map<String, Value> = r
+            .headers
+            .iter()
+            .filter_map(|h| {
+                Some((
+                    h.name.clone(),
+                    Value::String(std::str::from_utf8(&h.value).ok()?.to_string()),
+                ))
+            })
+            .collect();
+        m.insert("headers".into(), Value::Object(h));
+    }
+    m.insert("origin".into(), Value::String(origin.to_string()));
+    m.insert("partition".into(), Value::String(partition.to_string()));
+    match &r.position {
+        Position::Offset(o) => m.insert("offset".into(), Value::from(*o)),
+        Position::Sequence(s) => m.insert("sequence".into(), Value::String(s.to_string())),
+    };
+    m.insert("timestamp".into(), Value::from(r.timestamp_ms));
+    Value::Object(m)
 }
 
 const NAMES: &[&str] = &[
