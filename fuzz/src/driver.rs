@@ -6,9 +6,10 @@
 //! inputs made by mutating corpus inputs (bit flips, byte inserts, deletes
 //! and duplicates, interesting integers, dictionary tokens, splices of two
 //! inputs, truncation; see [`crate::mutate`]) or generated from scratch by
-//! the target. An input whose signature (what it made the code do: which
-//! error, which outcome shape) is new joins the in-memory corpus. With no
-//! coverage instrumentation on stable Rust, signatures are the feedback.
+//! the target. An input that shows a new feature (see [`crate::feature`]:
+//! an error of a new kind, an outcome of a new shape) joins the in-memory
+//! corpus. With no coverage instrumentation on stable Rust, features are
+//! the feedback.
 //!
 //! A finding is a panic ([`catch_unwind`]), an input that takes longer
 //! than [`SLOW`] (twice in a row), or one that hangs for [`HANG`] (a
@@ -17,7 +18,6 @@
 //! before running it). Findings are minimized when quick to, and written
 //! to `findings/<target>/`.
 
-use std::collections::HashSet;
 use std::fs;
 use std::io::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use crate::mutate::{Rng, mutate};
-use crate::{Target, hash};
+use crate::{Target, hash, take_novelty};
 
 /// An input slower than this (twice) is a finding.
 pub const SLOW: Duration = Duration::from_secs(1);
@@ -335,7 +335,6 @@ pub fn fuzz(target: &'static Target, settings: &Settings) -> Report {
         findings: Vec::new(),
     };
     let mut pool: Vec<Vec<u8>> = Vec::new();
-    let mut seen: HashSet<u64> = HashSet::new();
 
     let mut attempt = |input: &[u8], report: &mut Report| -> Option<u64> {
         last_input.record(input);
@@ -374,14 +373,12 @@ pub fn fuzz(target: &'static Target, settings: &Settings) -> Report {
     let seeds = seeds(&settings.dir, target.name);
     report.seeds = seeds.len();
     for (_, data) in &seeds {
-        match attempt(data, &mut report) {
-            Some(sig) => {
-                seen.insert(sig);
-                pool.push(data.clone());
-            }
-            None => break,
+        if attempt(data, &mut report).is_none() {
+            break;
         }
+        pool.push(data.clone());
     }
+    take_novelty();
     if pool.is_empty() && report.findings.is_empty() {
         pool.push((target.generate)(&mut rng));
     }
@@ -402,9 +399,7 @@ pub fn fuzz(target: &'static Target, settings: &Settings) -> Report {
             );
             data
         };
-        if let Some(sig) = attempt(&input, &mut report)
-            && seen.insert(sig)
-        {
+        if attempt(&input, &mut report).is_some() && take_novelty() {
             if pool.len() < MAX_POOL {
                 pool.push(input);
             } else {

@@ -37,8 +37,9 @@ pub struct Target {
     /// Its name: the directory of its corpus, regressions and findings.
     pub name: &'static str,
     /// Runs one input; returns a signature of what the input made the code
-    /// do (which error, which outcome shape), so that inputs reaching new
-    /// behaviour join the corpus. Panics are findings.
+    /// do (which error, which outcome shape), and records its parts as
+    /// [`feature`]s, so that inputs reaching new behaviour join the corpus.
+    /// Panics are findings.
     pub exec: fn(&[u8]) -> u64,
     /// Makes a well-formed input from scratch (structure-aware generation).
     pub generate: fn(&mut mutate::Rng) -> Vec<u8>,
@@ -100,20 +101,47 @@ pub fn hash(bytes: &[u8]) -> u64 {
     h
 }
 
-/// Mixes `v` into the signature `h`.
+thread_local! {
+    /// Every feature seen on this thread.
+    static FEATURES: std::cell::RefCell<std::collections::HashSet<u64>> =
+        std::cell::RefCell::new(std::collections::HashSet::new());
+    /// Whether a feature not seen before was seen since the last
+    /// [`take_novelty`].
+    static NOVEL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Records `v` as a feature of the running input: something it made the
+/// code do (an error of one kind, an outcome of one shape). Inputs with a
+/// feature never seen before join the fuzz corpus: on stable Rust, with no
+/// coverage to read, features are the driver's feedback.
+pub fn feature(v: u64) {
+    if FEATURES.with(|f| f.borrow_mut().insert(v)) {
+        NOVEL.with(|n| n.set(true));
+    }
+}
+
+/// Whether a new feature was recorded since the last call.
+pub fn take_novelty() -> bool {
+    NOVEL.with(|n| n.replace(false))
+}
+
+/// Mixes `v` into the signature `h`, and records `v` as a [`feature`].
 pub fn mix(h: u64, v: u64) -> u64 {
+    feature(v);
     (h ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
 }
 
 /// A signature of an error message: its words without the numbers and
-/// quoted text in it, so that one kind of error is one signature.
+/// quoted text (in backticks or double quotes) in it, and with paths and
+/// long words (echoed input) as one, so that one kind of error is one
+/// signature.
 pub fn error_signature(message: &str) -> u64 {
     let mut shape = Vec::with_capacity(message.len().min(200));
     let mut quoted = false;
     for b in message.bytes().take(200) {
         match b {
-            b'`' => quoted = !quoted,
-            _ if quoted => {}
+            b'`' | b'"' => quoted = !quoted,
+            _ if quoted || !b.is_ascii() => {}
             b'0'..=b'9' => {
                 if shape.last() != Some(&b'#') {
                     shape.push(b'#');
@@ -122,5 +150,17 @@ pub fn error_signature(message: &str) -> u64 {
             _ => shape.push(b),
         }
     }
-    hash(&shape)
+    // "at PATH: message": the path (a pattern's, echoing input) as one.
+    if let Some(at) = shape.windows(4).position(|w| w == b" at ") {
+        let end = shape[at..]
+            .windows(2)
+            .position(|w| w == b": ")
+            .map_or(shape.len(), |colon| at + colon);
+        shape.splice(at + 4..end, *b"~");
+    }
+    let words: Vec<&[u8]> = shape
+        .split(|&b| b == b' ')
+        .map(|w| if w.len() > 16 { &b"~"[..] } else { w })
+        .collect();
+    hash(&words.join(&b' '))
 }

@@ -6,14 +6,20 @@ use crate::pattern::Pattern;
 use crate::pipeline::filter::RecordFilter;
 use crate::record::Record;
 
-/// Whether a pipeline's `[filter]` of `patterns` keeps `record` from
-/// `origin`/`partition` (it parses the record value only as far as the
+/// Whether a pipeline's `[filter]` of `patterns` keeps each of `records`
+/// from `origin`/`partition` (it parses record values only as far as the
 /// patterns read); `None` without patterns.
 pub fn filter_keeps(
     patterns: &[Pattern],
-    record: &Record,
+    records: &[Record],
     origin: &str,
     partition: &str,
-) -> Option<bool> {
-    RecordFilter::new(patterns.to_vec()).map(|f| f.keeps(record, origin, partition))
+) -> Option<Vec<bool>> {
+    let filter = RecordFilter::new(patterns.to_vec())?;
+    Some(
+        records
+            .iter()
+            .map(|r| filter.keeps(r, origin, partition))
+            .collect(),
+    )
 }
