@@ -10,7 +10,11 @@
 //! `value` or `data`, are a pipeline's `[filter]`, and each line the value
 //! of a record: the filter (which parses a value only as far as its
 //! patterns read) must keep exactly the records whose whole view the
-//! patterns match. A disagreement is a finding like a panic.
+//! patterns match. And the dotted-path rules must hold: a pattern with
+//! its dotted keys nested (`{"a.b": [1]}` as `{"a": {"b": [1]}}`) matches
+//! the same events, and an event without arrays matches the same patterns
+//! with its objects flattened into dotted keys. A disagreement is a
+//! finding like a panic.
 
 use serde_json::{Map, Value, json};
 use weir::pattern::{Pattern, PatternSet};
@@ -108,8 +112,12 @@ pub fn exec(data: &[u8]) -> u64 {
         return sig;
     }
     let set = PatternSet::new(patterns.clone());
+    let mut events = Vec::new();
     for line in &lines {
         let parsed = serde_json::from_slice::<Value>(line);
+        if let Ok(event) = &parsed {
+            events.push(event.clone());
+        }
         let from_text = set.matching_json(line);
         match (&parsed, &from_text) {
             (Ok(event), Ok(found)) => {
@@ -141,7 +149,140 @@ pub fn exec(data: &[u8]) -> u64 {
             }
         }
     }
+    sig = mix(sig, dotted(&patterns, &values, &events));
     mix(sig, record_filter(patterns, &values, &lines))
+}
+
+/// A key that spells a path of non-empty names.
+fn clean(key: &str) -> bool {
+    !key.is_empty() && key != "$or" && !key.split('.').any(str::is_empty)
+}
+
+/// Inserts `value` at `key` of `m`, merging objects; `None` on a clash.
+fn merge_into(m: &mut Map<String, Value>, key: String, value: Value) -> Option<()> {
+    match (m.get_mut(&key), value) {
+        (None, value) => {
+            m.insert(key, value);
+            Some(())
+        }
+        (Some(Value::Object(here)), Value::Object(there)) => {
+            for (k, v) in there {
+                merge_into(here, k, v)?;
+            }
+            Some(())
+        }
+        _ => None,
+    }
+}
+
+/// `pattern` with every dotted key written as nested objects; `None` when
+/// that is not the same pattern by the documented rule (a key with empty
+/// names, a leaf and an object at one path).
+fn nested(pattern: &Value) -> Option<Value> {
+    let Value::Object(m) = pattern else {
+        return Some(pattern.clone());
+    };
+    let mut out = Map::new();
+    for (key, value) in m {
+        let value = match (key.as_str(), value) {
+            ("$or", Value::Array(branches)) => {
+                let branches: Option<Vec<Value>> = branches.iter().map(nested).collect();
+                merge_into(&mut out, key.clone(), Value::Array(branches?))?;
+                continue;
+            }
+            (_, Value::Object(_)) => nested(value)?,
+            _ => value.clone(),
+        };
+        if key.contains('.') {
+            if !clean(key) {
+                return None;
+            }
+            let mut names = key.split('.').rev();
+            let mut v = value;
+            let first = names.next_back()?;
+            for name in names {
+                v = json!({ name: v });
+            }
+            merge_into(&mut out, first.to_string(), v)?;
+        } else {
+            merge_into(&mut out, key.clone(), value)?;
+        }
+    }
+    Some(Value::Object(out))
+}
+
+/// `event` with its objects flattened into dotted keys; `None` if it holds
+/// an array, an empty object, a name that is not clean, or two spellings of
+/// one path.
+fn flattened(event: &Value) -> Option<Value> {
+    fn walk(prefix: &str, v: &Value, out: &mut Map<String, Value>) -> Option<()> {
+        match v {
+            Value::Array(_) => None,
+            Value::Object(m) if m.is_empty() => None,
+            Value::Object(m) => {
+                for (k, v) in m {
+                    if !clean(k) {
+                        return None;
+                    }
+                    let path = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&path, v, out)?;
+                }
+                Some(())
+            }
+            leaf => out
+                .insert(prefix.to_string(), leaf.clone())
+                .is_none()
+                .then_some(()),
+        }
+    }
+    let Value::Object(_) = event else {
+        return None;
+    };
+    let mut out = Map::new();
+    walk("", event, &mut out)?;
+    Some(Value::Object(out))
+}
+
+/// The dotted-path equivalences of the module docs.
+fn dotted(patterns: &[Pattern], values: &[Value], events: &[Value]) -> u64 {
+    let mut sig = 0;
+    let nested: Vec<(Pattern, &Value)> = values
+        .iter()
+        .filter_map(|v| {
+            let n = nested(v)?;
+            (n != *v).then(|| Pattern::compile(&n).ok().map(|p| (p, v)))?
+        })
+        .collect();
+    sig = mix(sig, 48 + nested.len() as u64);
+    for event in events {
+        for (p, original) in &nested {
+            let Ok(q) = Pattern::compile(original) else {
+                continue;
+            };
+            assert_eq!(
+                p.matches(event),
+                q.matches(event),
+                "{original} and its nested form disagree on {event}"
+            );
+        }
+        if let Some(flat) = flattened(event)
+            && flat != *event
+        {
+            sig = mix(sig, 64);
+            for (p, v) in patterns.iter().zip(values) {
+                assert_eq!(
+                    p.matches(event),
+                    p.matches(&flat),
+                    "{v} matches {event} and its flattened form {flat} differently"
+                );
+            }
+        }
+    }
+    sig
 }
 
 /// The pipeline's record filter on each line as a record value, against
