@@ -183,14 +183,6 @@ impl ColumnsReader {
     }
 }
 
-/// [`record_errors_within`] the default limits.
-pub(crate) fn record_errors(
-    errors: Vec<RecordError>,
-    len: usize,
-) -> Result<Vec<(usize, String)>, String> {
-    record_errors_within(errors, len, &Limits::default())
-}
-
 /// Validates per-record errors against the batch size: every index in
 /// range and given once. Messages are cut to `limits.message_bytes`.
 pub(crate) fn record_errors_within(

@@ -15,7 +15,7 @@
 
 use super::bindings::aggregator_plugin::{self as wit, Closed, Group};
 use super::instance::PluginInstance;
-use super::marshal::{ColumnsReader, record_errors};
+use super::marshal::{ColumnsReader, check_output, record_errors_within};
 use super::worlds::Guest;
 use super::{Limits, PluginError, PluginKind, QuotaExceeded};
 use crate::record::{Batch, Bytes, Header};
@@ -172,7 +172,9 @@ impl PluginInstance {
                 quota,
             }
         })?;
-        check_accumulated(raw, groups.len(), batch.records.len()).map_err(|m| self.contract(m))
+        let limits = *self.limits();
+        check_accumulated(raw, groups.len(), batch.records.len(), &limits)
+            .map_err(|m| self.contract(m))
     }
 
     /// Turns closed windows into output records, each tagged with the index
@@ -196,6 +198,10 @@ impl PluginInstance {
             .collect();
         let raw =
             self.call_guest(|store, guest, _| aggregator(guest)?.call_emit(store, &closed))?;
+        check_output(&raw.records, self.limits()).map_err(|quota| PluginError::Quota {
+            name: self.plugin_name().to_string(),
+            quota,
+        })?;
         read_results(raw, windows.len()).map_err(|m| self.contract(m))
     }
 
@@ -284,6 +290,7 @@ fn check_accumulated(
     raw: wit::Accumulated,
     groups: usize,
     records: usize,
+    limits: &Limits,
 ) -> Result<Accumulated, String> {
     if raw.accumulators.len() != groups {
         return Err(format!(
@@ -293,7 +300,7 @@ fn check_accumulated(
     }
     Ok(Accumulated {
         accumulators: raw.accumulators,
-        errors: record_errors(raw.errors, records)?,
+        errors: record_errors_within(raw.errors, records, limits)?,
     })
 }
 
@@ -350,17 +357,17 @@ mod tests {
 
     #[test]
     fn accumulators_must_match_the_groups() {
-        let ok = check_accumulated(accumulated(2, Some(3)), 2, 4);
+        let ok = check_accumulated(accumulated(2, Some(3)), 2, 4, &Limits::default());
         assert_eq!(
             ok.map(|a| (a.accumulators.len(), a.errors)),
             Ok((2, vec![(3, "bad".to_string())]))
         );
-        let err = check_accumulated(accumulated(1, None), 2, 4).err();
+        let err = check_accumulated(accumulated(1, None), 2, 4, &Limits::default()).err();
         assert_eq!(
             err.as_deref(),
             Some("returned 1 accumulators for 2 window groups")
         );
-        let err = check_accumulated(accumulated(2, Some(4)), 2, 4).err();
+        let err = check_accumulated(accumulated(2, Some(4)), 2, 4, &Limits::default()).err();
         assert!(err.unwrap_or_default().contains("record 4"));
     }
 
