@@ -7,13 +7,17 @@
 //! digest. An input that starts with the magic bytes has its body (between
 //! the magic and the last 16 bytes) re-digested too, so that mutations of
 //! real aggregates keep reaching the protobuf decoder. Whatever
-//! de-aggregates must aggregate back into the same user records.
+//! de-aggregates must aggregate back into the same user records, and the
+//! positions the reader gives the user records (the aggregate's sequence
+//! number and a sub-sequence number, [`SeqKey`]) must increase and read
+//! back as written. The input's first line is also read as a position.
 
 use md5::{Digest as _, Md5};
+use weir_kinesis::SeqKey;
 use weir_kinesis::kpl::{MAGIC, UserRecord, aggregate, deaggregate};
 
-use crate::mix;
 use crate::mutate::Rng;
+use crate::{feature, mix};
 
 /// Protobuf tags and lengths of the aggregate format.
 pub const DICTIONARY: &[&[u8]] = &[
@@ -62,6 +66,17 @@ fn check(record: &[u8]) -> u64 {
                 Some(&users),
                 "re-aggregated user records differ"
             );
+            let seq = "49590338271490256608559692538361571095921575989136588898";
+            let mut last = SeqKey::plain(seq);
+            for i in 0..users.len() {
+                let key = SeqKey::sub(seq, i as u64);
+                assert!(
+                    i == 0 || key > last,
+                    "user record {i} does not come after {last}"
+                );
+                assert_eq!(SeqKey::from_position(&key.position()), Some(key.clone()));
+                last = key;
+            }
             let bytes: usize = users.iter().map(|u| u.data.len()).sum();
             assert!(
                 bytes <= record.len(),
@@ -80,6 +95,19 @@ pub fn run(data: &[u8]) {
 
 /// Runs one input and returns its signature.
 pub fn exec(data: &[u8]) -> u64 {
+    let first_line = data.split(|&b| b == b'\n').next().unwrap_or_default();
+    if let Ok(text) = std::str::from_utf8(first_line)
+        && let Some(key) = SeqKey::parse(text)
+    {
+        let again = SeqKey::parse(&key.to_string());
+        assert_eq!(
+            again.as_ref(),
+            Some(&key),
+            "position {text} does not read back"
+        );
+        assert_eq!(again.map(|k| k.sub), Some(key.sub));
+        feature(3);
+    }
     let mut sig = check(data);
     sig = mix(sig, check(&wrap(data)));
     if let Some(body) = data.strip_prefix(&MAGIC)
