@@ -350,15 +350,30 @@ pub fn fuzz(target: &'static Target, settings: &Settings) -> Report {
         report.execs += 1;
         match result {
             Ok(sig) => Some(sig),
-            Err(failure) => {
-                let input = match failure {
-                    Failure::Panic(_) => minimize(target, input, Duration::from_secs(5)),
-                    Failure::Slow(_) | Failure::Died(_) => input.to_vec(),
-                };
-                let failure = match (&failure, run_one(target, &input)) {
-                    (Failure::Panic(_), Err(f @ Failure::Panic(_))) => f,
+            Err(failure @ Failure::Panic(_)) => {
+                // Minimized under the watchdog too: a candidate that hangs
+                // ends the run with the original input as the finding.
+                if let Ok(mut c) = current.lock() {
+                    c.started = Some(Instant::now());
+                }
+                let input = minimize(target, input, Duration::from_secs(5));
+                let failure = match run_one(target, &input) {
+                    Err(f @ Failure::Panic(_)) => f,
                     _ => failure,
                 };
+                if let Ok(mut c) = current.lock() {
+                    c.started = None;
+                }
+                let path = write_finding(&settings.dir, target.name, &input, failure.kind());
+                report.findings.push(Finding {
+                    input,
+                    failure,
+                    path,
+                });
+                None
+            }
+            Err(failure) => {
+                let input = input.to_vec();
                 let path = write_finding(&settings.dir, target.name, &input, failure.kind());
                 report.findings.push(Finding {
                     input,

@@ -15,7 +15,8 @@
 //! Beyond "never panics", every outcome is checked against what must hold
 //! for any answer: each input record is passed on, failed or dropped at
 //! most once, an enricher's outputs come from inputs that did not fail,
-//! and a failed call hands its whole batch back.
+//! scores passed on are finite, messages are cut to the default
+//! `limits.message_bytes`, and a failed call hands its whole batch back.
 
 pub mod guest;
 
@@ -102,12 +103,19 @@ impl Outputs {
 
     fn amplify(&mut self, len: usize) {
         match self {
-            Outputs::Records(r) => amplify(r, len),
+            Outputs::Records(r) => amplify(r, len, |o| {
+                o.key.as_ref().map_or(0, Vec::len)
+                    + o.value.len()
+                    + o.headers
+                        .iter()
+                        .map(|(n, v)| 8 + n.len() + v.len())
+                        .sum::<usize>()
+            }),
             Outputs::Raw(c) => {
-                amplify(&mut c.value_ends, len);
-                amplify(&mut c.key_ends, len);
-                amplify(&mut c.has_key, len);
-                amplify(&mut c.header_ends, len);
+                amplify(&mut c.value_ends, len, word);
+                amplify(&mut c.key_ends, len, word);
+                amplify(&mut c.has_key, len, word);
+                amplify(&mut c.header_ends, len, word);
             }
         }
     }
@@ -139,10 +147,22 @@ impl Outputs {
     }
 }
 
-/// Repeats `v`'s items cyclically until it holds `len` of them.
-fn amplify<T: Clone>(v: &mut Vec<T>, len: usize) {
+/// Most bytes (roughly, as written into the image) an amplified list may
+/// reach: enough for quadratic host work to show, bounded so that the
+/// harness itself stays quick.
+const AMPLIFIED_BYTES: usize = 4 << 20;
+
+/// Repeats `v`'s items cyclically until it holds `len` of them, or as many
+/// as keep their bytes (by `weight`, 16 more per item) within
+/// [`AMPLIFIED_BYTES`].
+fn amplify<T: Clone>(v: &mut Vec<T>, len: usize, weight: impl Fn(&T) -> usize) {
     let n = v.len();
     if n == 0 || n >= len {
+        return;
+    }
+    let cycle: usize = v.iter().map(|item| weight(item) + 16).sum();
+    let len = len.min(AMPLIFIED_BYTES.saturating_mul(n) / cycle.max(1));
+    if n >= len {
         return;
     }
     v.reserve(len - n);
@@ -150,6 +170,16 @@ fn amplify<T: Clone>(v: &mut Vec<T>, len: usize) {
         let item = v[i % n].clone();
         v.push(item);
     }
+}
+
+/// The weight of a small fixed-size item.
+fn word<T>(_: &T) -> usize {
+    4
+}
+
+/// The weight of an `(index, text)` item.
+fn indexed(item: &(u32, Vec<u8>)) -> usize {
+    8 + item.1.len()
 }
 
 /// Reads structured answers from fuzz bytes.
@@ -169,6 +199,23 @@ impl Reader<'_> {
         }
     }
 
+    /// An error or label message: short, or (length byte 0xff) long.
+    fn message(&mut self, max: usize) -> Vec<u8> {
+        let len = self.input.byte();
+        if len == 0xff {
+            // A long message of multi-byte characters, which the host cuts
+            // (`limits.message_bytes`) on a character boundary.
+            let times = (usize::from(self.input.byte()) << 8) / 6;
+            return "é€x".repeat(times).into_bytes();
+        }
+        let bytes = self.input.bytes(usize::from(len) % (max + 1));
+        if self.raw_strings {
+            bytes.to_vec()
+        } else {
+            String::from_utf8_lossy(bytes).into_owned().into_bytes()
+        }
+    }
+
     fn indices(&mut self, n: usize, max: usize) -> Vec<u32> {
         let count = self.input.count(max);
         (0..count).map(|_| self.input.index(n)).collect()
@@ -177,7 +224,7 @@ impl Reader<'_> {
     fn errors(&mut self, n: usize) -> Vec<(u32, Vec<u8>)> {
         let count = self.input.count(8);
         (0..count)
-            .map(|_| (self.input.index(n), self.text(24)))
+            .map(|_| (self.input.index(n), self.message(24)))
             .collect()
     }
 
@@ -400,7 +447,7 @@ fn case(data: &[u8]) -> Case {
     };
     let amp_errors = |e: &mut Vec<(u32, Vec<u8>)>| {
         if amp_which != 1 {
-            amplify(e, amp_len);
+            amplify(e, amp_len, indexed);
         }
     };
     let amp_main = amp_which != 0;
@@ -410,7 +457,7 @@ fn case(data: &[u8]) -> Case {
             let mut keep = r.indices(n, 16);
             let mut errors = r.errors(n);
             if amp_main {
-                amplify(&mut keep, amp_len);
+                amplify(&mut keep, amp_len, word);
             }
             amp_errors(&mut errors);
             let mut image = Image::new(16);
@@ -425,7 +472,7 @@ fn case(data: &[u8]) -> Case {
             let mut errors = r.errors(n);
             if amp_main {
                 outputs.amplify(amp_len);
-                amplify(&mut inputs, amp_len);
+                amplify(&mut inputs, outputs.len(), word);
             }
             amp_errors(&mut errors);
             let mut image = Image::new(80);
@@ -439,13 +486,13 @@ fn case(data: &[u8]) -> Case {
             let mut scores: Vec<f64> = (0..count).map(|_| r.score()).collect();
             let labels_len = r.input.count(8);
             let mut labels: Vec<(u32, Vec<u8>)> = (0..labels_len)
-                .map(|_| (r.input.index(n), r.text(16)))
+                .map(|_| (r.input.index(n), r.message(16)))
                 .collect();
             let mut errors = r.errors(n);
             if amp_main {
-                amplify(&mut labels, amp_len);
+                amplify(&mut labels, amp_len, indexed);
                 // More scores than records: a length error, cheaply.
-                amplify(&mut scores, amp_len.min(n + 1));
+                amplify(&mut scores, amp_len.min(n + 1), word);
             }
             amp_errors(&mut errors);
             let mut image = Image::new(24);
@@ -472,7 +519,7 @@ fn case(data: &[u8]) -> Case {
                 .collect();
             let mut errors = r.errors(n);
             if amp_main {
-                amplify(&mut accumulators, amp_len);
+                amplify(&mut accumulators, amp_len, Vec::len);
             }
             amp_errors(&mut errors);
             let mut image = Image::new(16);
@@ -486,7 +533,7 @@ fn case(data: &[u8]) -> Case {
             let mut windows: Vec<u32> = (0..windows_len).map(|_| r.input.index(n)).collect();
             if amp_main {
                 outputs.amplify(amp_len);
-                amplify(&mut windows, amp_len);
+                amplify(&mut windows, outputs.len(), word);
             }
             let mut image = Image::new(72);
             image.columns(0, &outputs.columns());
@@ -696,10 +743,19 @@ fn call(replay: &mut Replay, case: Case) -> u64 {
     }
 }
 
+/// The longest message a plugin's text may become in the host: the default
+/// `limits.message_bytes` and the marker that says how much was cut.
+const MAX_MESSAGE: usize = 4096 + 64;
+
 /// What must hold for the outcome of any answer to a batch of `n` records.
 fn check_outcome(call: Call, n: usize, outcome: &weir::plugin::Outcome) {
     let mut failed = vec![false; n];
     for f in &outcome.failed {
+        assert!(
+            f.error.len() <= MAX_MESSAGE,
+            "a {}-byte record error",
+            f.error.len()
+        );
         let i = offset_of(&f.record) as usize;
         assert!(i < n, "failed record {i} of {n}");
         assert!(!failed[i], "record {i} failed twice");
@@ -725,7 +781,14 @@ fn check_outcome(call: Call, n: usize, outcome: &weir::plugin::Outcome) {
                 last = Some(i);
                 assert!(!failed[i as usize], "record {i} both failed and passed on");
                 if call == Call::Scorer {
-                    assert!(r.score.is_some(), "scored record {i} without a score");
+                    assert!(
+                        r.score.is_some_and(f64::is_finite),
+                        "scored record {i} passed on with the score {:?}",
+                        r.score
+                    );
+                }
+                for label in &r.labels {
+                    assert!(label.len() <= MAX_MESSAGE, "a {}-byte label", label.len());
                 }
             }
             assert_eq!(
