@@ -128,13 +128,19 @@ pub fn take_novelty() -> bool {
 /// Mixes `v` into the signature `h`, and records `v` as a [`feature`].
 pub fn mix(h: u64, v: u64) -> u64 {
     feature(v);
+    combine(h, v)
+}
+
+/// Mixes `v` into the signature `h` (`v` being a signature already, made
+/// of recorded features).
+pub fn combine(h: u64, v: u64) -> u64 {
     (h ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
 }
 
-/// A signature of an error message: its words without the numbers and
-/// quoted text (in backticks or double quotes) in it, and with paths and
-/// long words (echoed input) as one, so that one kind of error is one
-/// signature.
+/// A signature of an error message: its first words, leaving out numbers,
+/// quoted text (in backticks or double quotes), the path after "at", and
+/// words that are not plain lower-case words (echoed input), so that one
+/// kind of error is one signature.
 pub fn error_signature(message: &str) -> u64 {
     let mut shape = Vec::with_capacity(message.len().min(200));
     let mut quoted = false;
@@ -150,17 +156,24 @@ pub fn error_signature(message: &str) -> u64 {
             _ => shape.push(b),
         }
     }
-    // "at PATH: message": the path (a pattern's, echoing input) as one.
+    // "at PATH: message": the path (a pattern's, echoing input) left out.
     if let Some(at) = shape.windows(4).position(|w| w == b" at ") {
         let end = shape[at..]
             .windows(2)
             .position(|w| w == b": ")
             .map_or(shape.len(), |colon| at + colon);
-        shape.splice(at + 4..end, *b"~");
+        shape.drain(at + 4..end);
     }
     let words: Vec<&[u8]> = shape
         .split(|&b| b == b' ')
-        .map(|w| if w.len() > 16 { &b"~"[..] } else { w })
+        .map(|w| w.strip_suffix(b",").unwrap_or(w))
+        .filter(|w| {
+            !w.is_empty()
+                && w.len() <= 16
+                && w.iter()
+                    .all(|&b| b.is_ascii_lowercase() || b == b'-' || b == b'#' || b == b':')
+        })
+        .take(8)
         .collect();
     hash(&words.join(&b' '))
 }

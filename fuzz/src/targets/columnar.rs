@@ -439,7 +439,7 @@ fn case(data: &[u8]) -> Case {
     }
     // Amplification (flag bits 0, 6 and 7): which lists to repeat, and to how
     // many items.
-    let amplify_to = |r: &mut Reader<'_>| 1usize << (r.input.byte() % 18);
+    let amplify_to = |r: &mut Reader<'_>| 1usize << (r.input.byte() % 17);
     let (amp_which, amp_len) = if flags & 0xc1 == 0xc1 {
         (r.input.byte() % 3, amplify_to(&mut r))
     } else {

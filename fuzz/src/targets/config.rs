@@ -23,7 +23,7 @@ use weir::plugin::{Engine, Grants, InstanceOptions, Plugin, PluginKind};
 use weir::{Batch, Position, Record};
 
 use crate::mutate::Rng;
-use crate::{error_signature, mix};
+use crate::{combine, error_signature, mix};
 
 /// Tokens of TOML and of pipeline configs.
 pub const DICTIONARY: &[&[u8]] = &[
@@ -192,7 +192,7 @@ fn validate(config: &PipelineConfig, registry: &Registry) -> u64 {
     }
     for (i, stage) in config.stages.iter().enumerate() {
         if i < MAX_STAGES {
-            sig = mix(sig, instantiate(config, i));
+            sig = combine(sig, instantiate(config, i));
         }
         let _ = config.resolve(&stage.plugin);
         if let Some(check) = &stage.check {
@@ -224,7 +224,7 @@ fn instantiate(config: &PipelineConfig, i: usize) -> u64 {
     let options = InstanceOptions::with_settings(stage.settings.clone()).with_limits(stage.limits);
     let mut instance = match plugin(config.engine).instantiate(options) {
         Ok(instance) => instance,
-        Err(e) => return error_signature(&e.to_string()),
+        Err(e) => return mix(9, error_signature(&e.to_string())),
     };
     // The answer: `verdicts` with empty `keep` and `errors` lists.
     let answer = vec![0u8; 16];
@@ -235,7 +235,7 @@ fn instantiate(config: &PipelineConfig, i: usize) -> u64 {
     );
     match instance.process(batch) {
         Ok(outcome) => mix(7, outcome.dropped as u64),
-        Err(f) => error_signature(&f.error.to_string()),
+        Err(f) => mix(8, error_signature(&f.error.to_string())),
     }
 }
 

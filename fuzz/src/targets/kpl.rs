@@ -17,7 +17,7 @@ use weir_kinesis::SeqKey;
 use weir_kinesis::kpl::{MAGIC, UserRecord, aggregate, deaggregate};
 
 use crate::mutate::Rng;
-use crate::{feature, mix};
+use crate::{combine, feature, mix};
 
 /// Protobuf tags and lengths of the aggregate format.
 pub const DICTIONARY: &[&[u8]] = &[
@@ -109,11 +109,11 @@ pub fn exec(data: &[u8]) -> u64 {
         feature(3);
     }
     let mut sig = check(data);
-    sig = mix(sig, check(&wrap(data)));
+    sig = combine(sig, check(&wrap(data)));
     if let Some(body) = data.strip_prefix(&MAGIC)
         && body.len() >= DIGEST_LEN
     {
-        sig = mix(sig, check(&wrap(&body[..body.len() - DIGEST_LEN])));
+        sig = combine(sig, check(&wrap(&body[..body.len() - DIGEST_LEN])));
     }
     sig
 }

@@ -21,7 +21,7 @@ use weir::pattern::{Pattern, PatternSet};
 use weir::{Position, Record};
 
 use crate::mutate::Rng;
-use crate::{error_signature, mix};
+use crate::{combine, error_signature, mix};
 
 /// Most patterns in one set.
 pub const MAX_PATTERNS: usize = 8;
@@ -149,8 +149,8 @@ pub fn exec(data: &[u8]) -> u64 {
             }
         }
     }
-    sig = mix(sig, dotted(&patterns, &values, &events));
-    mix(sig, record_filter(patterns, &values, &lines))
+    sig = combine(sig, dotted(&patterns, &values, &events));
+    combine(sig, record_filter(patterns, &values, &lines))
 }
 
 /// A key that spells a path of non-empty names.
