@@ -2,9 +2,11 @@
 //! that is not public. Not part of the API: hidden from the docs, and may
 //! change at any time.
 
+use serde_json::{Map, Value};
+
 use crate::pattern::Pattern;
 use crate::pipeline::filter::RecordFilter;
-use crate::record::Record;
+use crate::record::{Position, Record};
 
 /// Whether a pipeline's `[filter]` of `patterns` keeps each of `records`
 /// from `origin`/`partition` (it parses record values only as far as the
@@ -22,4 +24,38 @@ pub fn filter_keeps(
             .map(|r| filter.keeps(r, origin, partition))
             .collect(),
     )
+}
+
+/// A record as filter patterns see it, every field there and the whole
+/// value parsed: the view selective parsing must agree with.
+pub fn full_view(r: &Record, origin: &str, partition: &str) -> Value {
+    let mut m = Map::new();
+    if let Ok(v) = serde_json::from_slice::<Value>(&r.value) {
+        m.insert("data".into(), v.clone());
+        m.insert("value".into(), v);
+    }
+    if let Some(k) = r.key.as_deref().and_then(|k| std::str::from_utf8(k).ok()) {
+        m.insert("key".into(), Value::String(k.to_string()));
+    }
+    if !r.headers.is_empty() {
+        let h: Map<String, Value> = r
+            .headers
+            .iter()
+            .filter_map(|h| {
+                Some((
+                    h.name.clone(),
+                    Value::String(std::str::from_utf8(&h.value).ok()?.to_string()),
+                ))
+            })
+            .collect();
+        m.insert("headers".into(), Value::Object(h));
+    }
+    m.insert("origin".into(), Value::String(origin.to_string()));
+    m.insert("partition".into(), Value::String(partition.to_string()));
+    match &r.position {
+        Position::Offset(o) => m.insert("offset".into(), Value::from(*o)),
+        Position::Sequence(s) => m.insert("sequence".into(), Value::String(s.to_string())),
+    };
+    m.insert("timestamp".into(), Value::from(r.timestamp_ms));
+    Value::Object(m)
 }

@@ -316,7 +316,7 @@ fn record_filter(mut patterns: Vec<Pattern>, values: &[Value], lines: &[&[u8]]) 
     );
     let mut sig = 0;
     for (record, kept) in records.iter().zip(kept) {
-        let view = full_view(record, "o", "0");
+        let view = weir::fuzzing::full_view(record, "o", "0");
         let expected = patterns.iter().any(|p| p.matches(&view));
         assert_eq!(
             kept, expected,
@@ -325,40 +325,6 @@ fn record_filter(mut patterns: Vec<Pattern>, values: &[Value], lines: &[&[u8]]) 
         sig = mix(sig, 32 + u64::from(expected));
     }
     sig
-}
-
-/// A record as filter patterns see it, every field there and the whole
-/// value parsed (the view `weir::pipeline::filter` documents).
-fn full_view(r: &Record, origin: &str, partition: &str) -> Value {
-    let mut m = Map::new();
-    if let Ok(v) = serde_json::from_slice::<Value>(&r.value) {
-        m.insert("data".into(), v.clone());
-        m.insert("value".into(), v);
-    }
-    if let Some(k) = r.key.as_deref().and_then(|k| std::str::from_utf8(k).ok()) {
-        m.insert("key".into(), Value::String(k.to_string()));
-    }
-    if !r.headers.is_empty() {
-        let h: Map<String, Value> = r
-            .headers
-            .iter()
-            .filter_map(|h| {
-                Some((
-                    h.name.clone(),
-                    Value::String(std::str::from_utf8(&h.value).ok()?.to_string()),
-                ))
-            })
-            .collect();
-        m.insert("headers".into(), Value::Object(h));
-    }
-    m.insert("origin".into(), Value::String(origin.to_string()));
-    m.insert("partition".into(), Value::String(partition.to_string()));
-    match &r.position {
-        Position::Offset(o) => m.insert("offset".into(), Value::from(*o)),
-        Position::Sequence(s) => m.insert("sequence".into(), Value::String(s.to_string())),
-    };
-    m.insert("timestamp".into(), Value::from(r.timestamp_ms));
-    Value::Object(m)
 }
 
 const NAMES: &[&str] = &[

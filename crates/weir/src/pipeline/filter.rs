@@ -159,6 +159,7 @@ impl RecordFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fuzzing::full_view;
     use crate::pipeline::{ConfigError, PipelineConfig};
 
     fn filter(patterns: &str) -> Result<Option<RecordFilter>, ConfigError> {
@@ -192,40 +193,6 @@ mod tests {
         );
         assert!(!f.keeps(&text, "t", "0"));
         Ok(())
-    }
-
-    /// The record view as it was built before selective parsing: every
-    /// field, and the whole value parsed (for comparison).
-    fn full_view(r: &Record, origin: &str, partition: &str) -> Value {
-        let mut m = Map::new();
-        if let Ok(v) = serde_json::from_slice::<Value>(&r.value) {
-            m.insert("data".into(), v.clone());
-            m.insert("value".into(), v);
-        }
-        if let Some(k) = r.key.as_deref().and_then(|k| std::str::from_utf8(k).ok()) {
-            m.insert("key".into(), Value::String(k.to_string()));
-        }
-        if !r.headers.is_empty() {
-            let h: Map<String, Value> = r
-                .headers
-                .iter()
-                .filter_map(|h| {
-                    Some((
-                        h.name.clone(),
-                        Value::String(std::str::from_utf8(&h.value).ok()?.to_string()),
-                    ))
-                })
-                .collect();
-            m.insert("headers".into(), Value::Object(h));
-        }
-        m.insert("origin".into(), Value::String(origin.to_string()));
-        m.insert("partition".into(), Value::String(partition.to_string()));
-        match &r.position {
-            Position::Offset(o) => m.insert("offset".into(), Value::from(*o)),
-            Position::Sequence(s) => m.insert("sequence".into(), Value::String(s.to_string())),
-        };
-        m.insert("timestamp".into(), Value::from(r.timestamp_ms));
-        Value::Object(m)
     }
 
     #[test]
