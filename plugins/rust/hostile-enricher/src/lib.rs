@@ -41,12 +41,7 @@ fn tiny(count: usize, input: u32) -> (Columns, Vec<u32>) {
 
 impl Guest for Hostile {
     fn init(settings: Settings) -> Result<(), String> {
-        attacks::remember(settings);
-        let attack = attacks::attack();
-        if attack.starts_with("init_") {
-            attacks::run(&attack);
-        }
-        Ok(())
+        attacks::init(settings)
     }
 
     fn process(batch: Batch) -> Enrichment {
@@ -65,13 +60,11 @@ impl Guest for Hostile {
             inputs: (0..n).collect(),
             errors: Vec::new(),
         };
-        let attack = attacks::attack();
-        let Some(at) = attacks::triggered(&batch.records.values, &batch.records.value_ends) else {
+        let Some((attack, at)) =
+            attacks::world_attack(&batch.records.values, &batch.records.value_ends)
+        else {
             return passed;
         };
-        if attack.starts_with("init_") || attacks::run(&attack) {
-            return passed;
-        }
         let at = at as u32;
         match attack.as_str() {
             "many_outputs" => {

@@ -34,6 +34,30 @@ pub fn attack() -> String {
     setting("attack").unwrap_or_default()
 }
 
+/// `init` of every hostile fixture: keeps the settings and runs an
+/// `init_*` attack.
+pub fn init(settings: Vec<(String, String)>) -> Result<(), String> {
+    remember(settings);
+    let attack = attack();
+    if attack.starts_with("init_") {
+        run(&attack);
+    }
+    Ok(())
+}
+
+/// For a batch (its values and value ends): runs a host-side or wasm-side
+/// attack if a record triggers one, and returns the world's own attack to
+/// answer with and the trigger record's index; `None` when the batch is to
+/// be answered normally.
+pub fn world_attack(values: &[u8], ends: &[u32]) -> Option<(String, usize)> {
+    let attack = attack();
+    let at = triggered(values, ends)?;
+    if attack.starts_with("init_") || run(&attack) {
+        return None;
+    }
+    Some((attack, at))
+}
+
 /// The index of the first record of `values`/`ends` whose value contains
 /// the trigger.
 pub fn triggered(values: &[u8], ends: &[u32]) -> Option<usize> {

@@ -14,12 +14,7 @@ struct Hostile;
 
 impl Guest for Hostile {
     fn init(settings: Settings) -> Result<(), String> {
-        attacks::remember(settings);
-        let attack = attacks::attack();
-        if attack.starts_with("init_") {
-            attacks::run(&attack);
-        }
-        Ok(())
+        attacks::init(settings)
     }
 
     fn process(batch: Batch) -> Verdicts {
@@ -28,13 +23,11 @@ impl Guest for Hostile {
             keep: (0..n).collect(),
             errors: Vec::new(),
         };
-        let attack = attacks::attack();
-        let Some(at) = attacks::triggered(&batch.records.values, &batch.records.value_ends) else {
+        let Some((attack, at)) =
+            attacks::world_attack(&batch.records.values, &batch.records.value_ends)
+        else {
             return verdicts;
         };
-        if attack.starts_with("init_") || attacks::run(&attack) {
-            return verdicts;
-        }
         let at = at as u32;
         match attack.as_str() {
             "dup_errors" => {

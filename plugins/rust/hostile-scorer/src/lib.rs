@@ -15,12 +15,7 @@ struct Hostile;
 
 impl Guest for Hostile {
     fn init(settings: Settings) -> Result<(), String> {
-        attacks::remember(settings);
-        let attack = attacks::attack();
-        if attack.starts_with("init_") {
-            attacks::run(&attack);
-        }
-        Ok(())
+        attacks::init(settings)
     }
 
     fn process(batch: Batch) -> Scores {
@@ -30,13 +25,11 @@ impl Guest for Hostile {
             labels: Vec::new(),
             errors: Vec::new(),
         };
-        let attack = attacks::attack();
-        let Some(at) = attacks::triggered(&batch.records.values, &batch.records.value_ends) else {
+        let Some((attack, at)) =
+            attacks::world_attack(&batch.records.values, &batch.records.value_ends)
+        else {
             return scores;
         };
-        if attack.starts_with("init_") || attacks::run(&attack) {
-            return scores;
-        }
         match attack.as_str() {
             "nan" => scores.scores[at] = f64::NAN,
             "inf" => scores.scores[at] = f64::INFINITY,
