@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use weir_test_support::process::run_measured;
+use weir_test_support::process::{Measured, run_measured};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -141,17 +141,22 @@ bisect_on_error = true
     Ok(path.display().to_string())
 }
 
+/// `weir run CFG` in `dir`, stopped after two minutes, its peak memory read.
+fn weir_run(dir: &Path, cfg: &str) -> Result<Measured, Box<dyn std::error::Error>> {
+    run_measured(
+        Command::new(env!("CARGO_BIN_EXE_weir"))
+            .current_dir(dir)
+            .args(["run", cfg]),
+        Duration::from_secs(120),
+    )
+}
+
 /// Runs one case; the failures it finds, as text.
 fn run(c: &Case) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let cfg = config(dir.path(), c, "t-00000007", RECORDS)?;
     let started = Instant::now();
-    let measured = run_measured(
-        Command::new(env!("CARGO_BIN_EXE_weir"))
-            .current_dir(dir.path())
-            .args(["run", &cfg]),
-        Duration::from_secs(120),
-    )?;
+    let measured = weir_run(dir.path(), &cfg)?;
     let took = started.elapsed();
     let name = format!(
         "{} {}{}",
@@ -341,12 +346,7 @@ fn state_stays_under_its_quota_on_disk() -> TestResult {
         "state_mb = 32",
     );
     let cfg = config(dir.path(), &c, "t-", 1000)?;
-    let measured = run_measured(
-        Command::new(env!("CARGO_BIN_EXE_weir"))
-            .current_dir(dir.path())
-            .args(["run", &cfg]),
-        Duration::from_secs(120),
-    )?;
+    let measured = weir_run(dir.path(), &cfg)?;
     assert!(
         measured.status.is_some_and(|s| s.success()),
         "{}",
