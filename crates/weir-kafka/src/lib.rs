@@ -50,6 +50,7 @@
 //! change with the `statistics.interval.ms` property).
 
 mod admin;
+mod arena;
 mod assign;
 mod context;
 mod delivery;

@@ -27,15 +27,16 @@ use rdkafka::{Offset, TopicPartitionList};
 use tokio::time::Instant;
 use weir::metrics::Metrics;
 use weir::{
-    Acks, Batch, BatchLimits, Bytes, Header, PartitionBatcher, Position, Record, Source,
-    SourceError,
+    Acks, Batch, BatchLimits, Header, PartitionBatcher, Position, Record, Source, SourceError,
 };
 
+use crate::arena::Arena;
 use crate::assign::{Assignments, Change};
 use crate::context::WeirContext;
 use crate::options::SourceOptions;
 
 /// A partition this consumer owns.
+#[derive(Clone)]
 struct Part {
     origin: Arc<str>,
     /// `topic/partition`: how the runtime names the partition.
@@ -62,6 +63,12 @@ pub struct KafkaSource {
     acked: HashMap<(String, i32), i64>,
     /// Where the runtime's acknowledgements arrive.
     acks: Acks,
+    /// Where consumed bytes are copied to.
+    arena: Arena,
+    /// The partition of the last record read: records arrive in runs per
+    /// partition, so most need no lookup. Cleared when the assignment
+    /// changes.
+    last: Option<(String, i32, Part)>,
 }
 
 /// Stores the offset after an acknowledged `position` of `partition` for
@@ -131,6 +138,8 @@ impl KafkaSource {
             parts: HashMap::new(),
             acked: HashMap::new(),
             acks: Acks::new(),
+            arena: Arena::default(),
+            last: None,
         })
     }
 
@@ -166,7 +175,11 @@ fn apply(
     parts: &mut HashMap<String, HashMap<i32, Part>>,
     acked: &HashMap<(String, i32), i64>,
     batcher: &mut PartitionBatcher,
+    last: &mut Option<(String, i32, Part)>,
 ) {
+    if !changes.is_empty() {
+        *last = None;
+    }
     for change in changes {
         match change {
             Change::Assigned(topic, p) => {
@@ -194,17 +207,13 @@ fn apply(
     }
 }
 
-fn record(msg: &BorrowedMessage<'_>) -> Record {
+/// The record of `msg`, its bytes copied into `arena`.
+fn record(msg: &BorrowedMessage<'_>, arena: &mut Arena) -> Record {
     let headers = msg
         .headers()
         .map(|hs| {
             hs.iter()
-                .map(|h| {
-                    Header::new(
-                        h.key,
-                        h.value.map(Bytes::copy_from_slice).unwrap_or_default(),
-                    )
-                })
+                .map(|h| Header::new(h.key, h.value.map(|v| arena.copy(v)).unwrap_or_default()))
                 .collect()
         })
         .unwrap_or_default();
@@ -215,14 +224,29 @@ fn record(msg: &BorrowedMessage<'_>) -> Record {
     });
     Record {
         // librdkafka owns the message: its bytes are copied once, here.
-        key: msg.key().map(Bytes::copy_from_slice),
-        value: Bytes::copy_from_slice(msg.payload().unwrap_or_default()),
+        key: msg.key().map(|k| arena.copy(k)),
+        value: msg.payload().map(|v| arena.copy(v)).unwrap_or_default(),
         headers,
         timestamp_ms,
         position: Position::Offset(msg.offset().max(0) as u64),
         score: None,
         labels: Vec::new(),
     }
+}
+
+/// The owned partition of `msg`, through the one-entry cache `last`.
+fn part_of<'a>(
+    msg: &BorrowedMessage<'_>,
+    parts: &HashMap<String, HashMap<i32, Part>>,
+    last: &'a mut Option<(String, i32, Part)>,
+) -> Option<&'a Part> {
+    let (topic, partition) = (msg.topic(), msg.partition());
+    let hit = matches!(last, Some((t, p, _)) if *p == partition && t == topic);
+    if !hit {
+        let part = parts.get(topic)?.get(&partition)?.clone();
+        *last = Some((topic.to_string(), partition, part));
+    }
+    last.as_ref().map(|(_, _, part)| part)
 }
 
 #[async_trait]
@@ -238,6 +262,8 @@ impl Source for KafkaSource {
             acked,
             description,
             acks,
+            arena,
+            last,
             ..
         } = self
         else {
@@ -253,7 +279,7 @@ impl Source for KafkaSource {
         let mut stream = consumer.stream();
         loop {
             if let Some(a) = assignments {
-                apply(a.take(), parts, acked, batcher);
+                apply(a.take(), parts, acked, batcher, last);
             }
             for (partition, position) in acks.take() {
                 store_ack(
@@ -278,9 +304,9 @@ impl Source for KafkaSource {
                         None => return Err(SourceError::new(description.as_str(), "the consumer stream ended")),
                         Some(Ok(msg)) => {
                             if let Some(a) = assignments {
-                                apply(a.take(), parts, acked, batcher);
+                                apply(a.take(), parts, acked, batcher, last);
                             }
-                            let Some(part) = parts.get(msg.topic()).and_then(|t| t.get(&msg.partition())) else {
+                            let Some(part) = part_of(&msg, parts, last) else {
                                 continue; // revoked since it was fetched
                             };
                             if msg.offset() < part.skip_below {
@@ -289,7 +315,7 @@ impl Source for KafkaSource {
                             // `now` is read once per wait, not per record: a
                             // batch opened since then closes a little early,
                             // never late.
-                            batcher.push(&part.origin, &part.name, record(&msg), now);
+                            batcher.push(&part.origin, &part.name, record(&msg, arena), now);
                             if let Some(b) = batcher.pop(now) {
                                 return Ok(Some(b));
                             }

@@ -2,7 +2,7 @@
 //! batches, for sources whose client delivers records one by one (Kafka
 //! consumers, the multi-partition generator).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use crate::record::{Batch, Record};
 /// An open batch of one partition.
 struct Open {
     origin: Arc<str>,
+    partition: Arc<str>,
     records: Vec<Record>,
     bytes: usize,
     opened: Instant,
@@ -23,9 +24,20 @@ struct Open {
 /// is full (`max_records`, or the next record would pass `max_bytes`) or
 /// its batching window (`max_wait_ms` since its first record) has closed.
 /// Each batch holds records of one partition, in the order they were pushed.
+///
+/// Built for the per-record path of a source: finding the open batch of the
+/// partition the last record went to is one pointer comparison (records
+/// arrive in runs per partition), and [`pop`](Self::pop) reads no clock and
+/// scans nothing until the oldest window can have closed.
 pub struct PartitionBatcher {
     limits: BatchLimits,
-    open: HashMap<Arc<str>, Open>,
+    /// Open batches, at most one per partition.
+    open: Vec<Open>,
+    /// Where the last record went in `open`: where the next one most
+    /// likely goes.
+    last: usize,
+    /// When the oldest open batch's window closes (`None`: none is open).
+    earliest: Option<Instant>,
     ready: VecDeque<Batch>,
 }
 
@@ -34,7 +46,9 @@ impl PartitionBatcher {
     pub fn new(limits: BatchLimits) -> Self {
         PartitionBatcher {
             limits,
-            open: HashMap::new(),
+            open: Vec::new(),
+            last: 0,
+            earliest: None,
             ready: VecDeque::new(),
         }
     }
@@ -43,36 +57,64 @@ impl PartitionBatcher {
         Duration::from_millis(self.limits.max_wait_ms)
     }
 
-    fn close(&mut self, partition: &Arc<str>) {
-        if let Some(o) = self.open.remove(partition) {
-            self.ready.push_back(Batch {
-                origin: o.origin,
-                partition: partition.clone(),
-                records: o.records,
-            });
+    /// The index of `partition`'s open batch.
+    fn find(&self, partition: &Arc<str>) -> Option<usize> {
+        if let Some(o) = self.open.get(self.last)
+            && Arc::ptr_eq(&o.partition, partition)
+        {
+            return Some(self.last);
         }
+        self.open
+            .iter()
+            .position(|o| Arc::ptr_eq(&o.partition, partition) || o.partition == *partition)
+    }
+
+    /// Moves open batch `i` to the ready queue.
+    fn close(&mut self, i: usize) {
+        let o = self.open.swap_remove(i);
+        self.ready.push_back(Batch {
+            origin: o.origin,
+            partition: o.partition,
+            records: o.records,
+        });
+        let window = self.window();
+        self.earliest = self.open.iter().map(|o| o.opened + window).min();
     }
 
     /// Adds `record` of `origin`/`partition` at time `now`.
     pub fn push(&mut self, origin: &Arc<str>, partition: &Arc<str>, record: Record, now: Instant) {
         let size = record.size();
-        let fits = self
-            .open
-            .get(partition)
-            .is_none_or(|o| self.limits.admits(o.records.len(), o.bytes, size));
-        if !fits {
-            self.close(partition);
+        let mut at = self.find(partition);
+        if let Some(i) = at
+            && !self
+                .limits
+                .admits(self.open[i].records.len(), self.open[i].bytes, size)
+        {
+            self.close(i);
+            at = None;
         }
-        let open = self.open.entry(partition.clone()).or_insert_with(|| Open {
-            origin: origin.clone(),
-            records: Vec::new(),
-            bytes: 0,
-            opened: now,
-        });
+        let i = match at {
+            Some(i) => i,
+            None => {
+                let opened = Open {
+                    origin: origin.clone(),
+                    partition: partition.clone(),
+                    records: Vec::with_capacity(self.limits.max_records.clamp(1, 1024)),
+                    bytes: 0,
+                    opened: now,
+                };
+                self.open.push(opened);
+                let closes = now + self.window();
+                self.earliest = Some(self.earliest.map_or(closes, |e| e.min(closes)));
+                self.open.len() - 1
+            }
+        };
+        self.last = i;
+        let open = &mut self.open[i];
         open.records.push(record);
         open.bytes = open.bytes.saturating_add(size);
         if open.records.len() >= self.limits.max_records || open.bytes >= self.limits.max_bytes {
-            self.close(partition);
+            self.close(i);
         }
     }
 
@@ -81,21 +123,24 @@ impl PartitionBatcher {
         if let Some(b) = self.ready.pop_front() {
             return Some(b);
         }
+        if self.earliest.is_none_or(|e| e > now) {
+            return None;
+        }
         let window = self.window();
         let expired = self
             .open
             .iter()
+            .enumerate()
             .filter(|(_, o)| o.opened + window <= now)
             .min_by_key(|(_, o)| o.opened)
-            .map(|(p, _)| p.clone())?;
-        self.close(&expired);
+            .map(|(i, _)| i)?;
+        self.close(expired);
         self.ready.pop_front()
     }
 
     /// When the oldest open batch's window closes, if any batch is open.
     pub fn deadline(&self) -> Option<Instant> {
-        let window = self.window();
-        self.open.values().map(|o| o.opened + window).min()
+        self.earliest
     }
 
     /// Any batch, ready or open, oldest first: for when the input ended.
@@ -106,9 +151,10 @@ impl PartitionBatcher {
         let oldest = self
             .open
             .iter()
+            .enumerate()
             .min_by_key(|(_, o)| o.opened)
-            .map(|(p, _)| p.clone())?;
-        self.close(&oldest);
+            .map(|(i, _)| i)?;
+        self.close(oldest);
         self.ready.pop_front()
     }
 
@@ -116,7 +162,12 @@ impl PartitionBatcher {
     /// taken away, e.g. by a consumer-group rebalance); how many were
     /// dropped.
     pub fn discard(&mut self, partition: &str) -> usize {
-        let mut n = self.open.remove(partition).map_or(0, |o| o.records.len());
+        let mut n = 0;
+        if let Some(i) = self.open.iter().position(|o| &*o.partition == partition) {
+            n += self.open.swap_remove(i).records.len();
+            let window = self.window();
+            self.earliest = self.open.iter().map(|o| o.opened + window).min();
+        }
         self.ready.retain(|b| {
             let keep = &*b.partition != partition;
             if !keep {
