@@ -545,7 +545,8 @@ impl PluginInstance {
         }
     }
 
-    /// Runs one batch through the plugin.
+    /// Runs one batch through the plugin: [`decide`](Self::decide), then
+    /// [`Verdict::apply`](super::Verdict::apply).
     ///
     /// Per-record errors fail only their records ([`Outcome::failed`]); a
     /// trap fails the call and hands the batch back in [`CallFailure`].
@@ -553,24 +554,8 @@ impl PluginInstance {
     /// [`PluginError::UnsupportedCall`] (use
     /// [`accumulate`](Self::accumulate) and [`emit`](Self::emit)).
     pub fn process(&mut self, batch: Batch) -> Result<Outcome, Box<CallFailure>> {
-        if self.plugin().kind() == PluginKind::Aggregator {
-            let error = super::window::unsupported(self, "process");
-            return Err(Box::new(CallFailure { error, batch }));
-        }
-        if batch.records.is_empty() {
-            return Ok(Outcome::default());
-        }
-        let decided = self.call_guest(|store, guest, buffers| {
-            guest
-                .process(store, buffers, &batch)
-                .unwrap_or_else(|| Ok(Err("the plugin has no `process` call".to_string().into())))
-        });
-        match decided {
-            Ok(Ok(decision)) => Ok(decision.apply(batch)),
-            Ok(Err(refused)) => Err(Box::new(CallFailure {
-                error: self.refused(refused),
-                batch,
-            })),
+        match self.decide(&batch) {
+            Ok(verdict) => Ok(verdict.apply(batch)),
             Err(error) => Err(Box::new(CallFailure { error, batch })),
         }
     }

@@ -46,6 +46,7 @@ mod options;
 mod outcome;
 mod stdio;
 mod tumbling;
+mod verdict;
 mod warm;
 mod window;
 mod worlds;
@@ -58,6 +59,7 @@ pub use kind::PluginKind;
 pub use options::{Grants, InstanceOptions, Limits};
 pub use outcome::{FailedRecord, Outcome};
 pub use tumbling::TumblingWindows;
+pub use verdict::{EmittedRecord, Verdict};
 pub use window::{Accumulated, ClosedWindow, Emitted, WindowGroup, WindowOutput};
 
 /// The WIT package plugins are built against.

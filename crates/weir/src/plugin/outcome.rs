@@ -23,6 +23,7 @@ pub struct Outcome {
 }
 
 /// A record an enricher emitted for input record `input`.
+#[derive(Debug)]
 pub(crate) struct Emitted {
     pub(crate) input: usize,
     pub(crate) key: Option<Bytes>,
@@ -31,6 +32,7 @@ pub(crate) struct Emitted {
 }
 
 /// The decision of a plugin, validated against the batch.
+#[derive(Debug)]
 pub(crate) enum Decision {
     Keep {
         keep: Vec<bool>,
