@@ -278,6 +278,12 @@ fn host_resources_are_bounded() -> TestResult {
         case(FILTER, "panic_huge", Fails("trapped")),
         case(FILTER, "error_huge", Fails("more bytes cut")),
         case(FILTER, "init_state_flood", NoStart("limits.state_write_mb")),
+        case(FILTER, "state_read_amplify", Fails("limits.memory_mb")),
+        case(
+            FILTER,
+            "state_many_mismatch",
+            Fails("as long as each other"),
+        ),
     ])
 }
 

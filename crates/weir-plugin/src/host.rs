@@ -49,6 +49,46 @@ pub mod state {
     pub fn delete(key: &str) {
         raw::delete(key);
     }
+
+    /// The values of many keys, read in one host call by [`get_many`].
+    #[derive(Debug)]
+    pub struct Values(raw::Values);
+
+    impl Values {
+        /// The value of the `i`-th key asked for, if it has one.
+        pub fn get(&self, i: usize) -> Option<&[u8]> {
+            let v = &self.0;
+            if *v.found.get(i)? == 0 {
+                return None;
+            }
+            let start = if i == 0 { 0 } else { v.ends[i - 1] as usize };
+            v.data.get(start..*v.ends.get(i)? as usize)
+        }
+
+        /// How many keys were asked for.
+        pub fn len(&self) -> usize {
+            self.0.found.len()
+        }
+
+        /// Whether no key was asked for.
+        pub fn is_empty(&self) -> bool {
+            self.0.found.is_empty()
+        }
+    }
+
+    /// The values stored under each of `keys`, in one host call: for a
+    /// plugin that reads the state of a whole batch's keys at once (one
+    /// call instead of one per key).
+    pub fn get_many(keys: &[String]) -> Values {
+        Values(raw::get_many(keys))
+    }
+
+    /// Stores `values[i]` under `keys[i]` for every `i`, in order, in one
+    /// host call: what [`set`] does one by one. The call traps if the
+    /// lists are not as long as each other.
+    pub fn set_many(keys: &[String], values: &[Vec<u8>]) {
+        raw::set_many(keys, values);
+    }
 }
 
 /// Metrics, exported by the host with the prefix `weir_plugin_` and a

@@ -66,6 +66,17 @@ pub trait Scorer: Sized + 'static {
 
     /// The score of `record`. An `Err` fails only this record.
     fn score(&mut self, record: &Record<'_>) -> Result<Score, String>;
+
+    /// The scores of a whole batch, one answer per record in order. The
+    /// default scores record by record with [`score`](Self::score).
+    /// Override it to work on the batch at once, e.g. to read the state
+    /// of every record's key in one host call
+    /// ([`state::get_many`](crate::state::get_many)) and write it back in
+    /// one ([`state::set_many`](crate::state::set_many)). Records without
+    /// an answer (a shorter list) fail.
+    fn score_batch(&mut self, records: &[Record<'_>]) -> Vec<Result<Score, String>> {
+        records.iter().map(|r| self.score(r)).collect()
+    }
 }
 
 #[doc(hidden)]
@@ -88,18 +99,27 @@ pub fn scorer_process<T: Scorer>(slot: &'static Slot<T>, batch: Batch) -> Scores
                 errors: not_initialised(n),
             };
         };
+        let records: Vec<Record<'_>> = (0..n as u32).map(|i| Record::new(&batch, i)).collect();
+        let mut answers = plugin.score_batch(&records).into_iter();
         let mut scores = Vec::with_capacity(n);
         let mut labels = Vec::new();
         let mut errors = Vec::new();
         for index in 0..n as u32 {
-            match plugin.score(&Record::new(&batch, index)) {
-                Ok(score) => {
+            match answers.next() {
+                Some(Ok(score)) => {
                     scores.push(score.value);
                     labels.extend(score.labels.into_iter().map(|text| Label { index, text }));
                 }
-                Err(message) => {
+                Some(Err(message)) => {
                     scores.push(0.0);
                     errors.push(RecordError { index, message });
+                }
+                None => {
+                    scores.push(0.0);
+                    errors.push(RecordError {
+                        index,
+                        message: format!("`score_batch` answered only {index} of {n} records"),
+                    });
                 }
             }
         }

@@ -25,6 +25,8 @@ wasmtime::component::bindgen!({
         "weir:plugin/state.get": trappable,
         "weir:plugin/state.set": trappable,
         "weir:plugin/state.delete": trappable,
+        "weir:plugin/state.get-many": trappable,
+        "weir:plugin/state.set-many": trappable,
     },
 });
 

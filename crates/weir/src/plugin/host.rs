@@ -203,6 +203,57 @@ impl state::Host for HostState {
     fn delete(&mut self, key: String) -> wasmtime::Result<()> {
         self.write(key, None)
     }
+
+    /// Each key as `get` answers it, packed; a read that fails traps the
+    /// call as in `get`. An answer larger than the instance's memory limit
+    /// (`limits.memory_mb`, at most 4 GiB) traps with that quota.
+    fn get_many(&mut self, keys: Vec<String>) -> wasmtime::Result<state::Values> {
+        let mut values = state::Values {
+            data: Vec::new(),
+            ends: Vec::with_capacity(keys.len()),
+            found: Vec::with_capacity(keys.len()),
+        };
+        for key in &keys {
+            let value = self
+                .state
+                .get(key)
+                .map_err(|e| wasmtime::format_err!("state read of key `{key}` failed: {e}"))?;
+            if let Some(v) = &value {
+                // The answer must fit in the instance's memory: naming one
+                // large value many times must not make the host build more.
+                let size = values.data.len().saturating_add(v.len());
+                if size > self.quotas.memory_bytes() {
+                    return Err(wasmtime::Error::new(QuotaExceeded::new(
+                        "memory_mb",
+                        self.quotas.memory_mb,
+                        " MiB",
+                        format!("a `state.get-many` answer of {size} bytes or more"),
+                    )));
+                }
+                values.data.extend_from_slice(v);
+            }
+            let end = u32::try_from(values.data.len()).unwrap_or(u32::MAX);
+            values.ends.push(end);
+            values.found.push(u8::from(value.is_some()));
+        }
+        Ok(values)
+    }
+
+    /// Each write as `set` makes it, in order, within the same limits.
+    fn set_many(&mut self, keys: Vec<String>, values: Vec<Vec<u8>>) -> wasmtime::Result<()> {
+        if keys.len() != values.len() {
+            return Err(wasmtime::format_err!(
+                "`state.set-many` was given {} keys and {} values: the lists must be as long as \
+                 each other",
+                keys.len(),
+                values.len()
+            ));
+        }
+        for (key, value) in keys.into_iter().zip(values) {
+            self.write(key, Some(value))?;
+        }
+        Ok(())
+    }
 }
 
 impl config::Host for HostState {

@@ -117,6 +117,17 @@ pub fn run(name: &str) -> bool {
             }
             state::set("next", &vec![0u8; base + 1]);
         }
+        // One 1 MiB value read back 100,000 times in one `get-many`: an
+        // answer of 100 GiB if the host built it.
+        "state_read_amplify" => {
+            state::set("big", &vec![3u8; 1 << 20]);
+            let keys = vec!["big".to_string(); 100_000];
+            let _ = state::get_many(&keys);
+        }
+        // `set-many` with more keys than values.
+        "state_many_mismatch" => {
+            state::set_many(&["a".to_string(), "b".to_string()], &[vec![1u8]]);
+        }
         "log_flood" => {
             for i in 0..1_000_000 {
                 log::log(log::Level::Info, &format!("hostile log line {i}"));
