@@ -128,6 +128,10 @@
 //!   are split by key hash into N lanes processed concurrently: records of
 //!   one key stay in order, and a partition's checkpoint only moves over
 //!   batches whose every lane is done.
+//! - **Memory bound**: at most `max_in_flight_mb` (default 64) MiB of
+//!   records are read and not yet written by every sink; past it the
+//!   source is not read until a batch is done, so a slow sink slows the
+//!   source instead of growing memory (gauge `weir_in_flight_bytes`).
 //! - **Failures** (see [`pipeline::ErrorsConfig`]): a plugin call that traps
 //!   is retried with backoff (`max_retries`), or split in halves until the
 //!   failing records are alone (`bisect_on_error`); records a plugin fails

@@ -17,6 +17,9 @@ pub const RECORDS_SCORED: &str = "weir_records_scored_total";
 pub const RECORDS_EXPIRED: &str = "weir_records_expired_total";
 /// Batches read from the source (counter).
 pub const BATCHES: &str = "weir_batches_total";
+/// Record bytes read and not yet written by every sink, bounded by
+/// `max_in_flight_mb` (gauge).
+pub const IN_FLIGHT_BYTES: &str = "weir_in_flight_bytes";
 /// Batches read, by size in records (histogram).
 pub const BATCH_RECORDS: &str = "weir_batch_records";
 /// Records dropped by a filter stage (counter; label `stage`).

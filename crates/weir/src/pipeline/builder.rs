@@ -274,6 +274,7 @@ pub struct PipelineBuilder {
     patterns: Vec<Pattern>,
     batch: BatchLimits,
     parallelization_factor: usize,
+    max_in_flight_mb: u64,
     errors: ErrorsConfig,
     data_dir: Option<PathBuf>,
     store: Option<StateStore>,
@@ -304,6 +305,7 @@ impl PipelineBuilder {
             patterns: Vec::new(),
             batch: BatchLimits::default(),
             parallelization_factor: 1,
+            max_in_flight_mb: super::admission::DEFAULT_IN_FLIGHT_MB,
             errors: ErrorsConfig::default(),
             data_dir: None,
             store: None,
@@ -368,6 +370,16 @@ impl PipelineBuilder {
         self
     }
 
+    /// The most record bytes held in flight, in MiB (1 to 1048576; default
+    /// [`DEFAULT_IN_FLIGHT_MB`](super::DEFAULT_IN_FLIGHT_MB)): batches read
+    /// and not yet written by every sink. When it is reached the source is
+    /// not read until a batch is done, so a slow sink slows the source
+    /// instead of growing memory.
+    pub fn max_in_flight_mb(mut self, mb: u64) -> Self {
+        self.max_in_flight_mb = mb;
+        self
+    }
+
     /// Failure handling: retries, bisection, record age, failure
     /// destination.
     pub fn errors(mut self, errors: ErrorsConfig) -> Self {
@@ -418,6 +430,7 @@ impl PipelineBuilder {
             name: &self.name,
             batch: &self.batch,
             parallelization_factor: self.parallelization_factor,
+            max_in_flight_mb: self.max_in_flight_mb,
             sinks: self.sinks.keys().map(String::as_str).collect(),
             routes: self.routes.iter().map(|r| r.sink.as_str()).collect(),
             on_failure: self.errors.on_failure.as_deref(),
@@ -443,6 +456,7 @@ impl PipelineBuilder {
             patterns,
             batch,
             parallelization_factor,
+            max_in_flight_mb,
             errors,
             data_dir,
             store,
@@ -555,6 +569,7 @@ impl PipelineBuilder {
             source,
             limits: batch,
             lanes: parallelization_factor,
+            max_in_flight_mb,
             max_age_ms: errors
                 .max_record_age
                 .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
@@ -573,6 +588,7 @@ pub(crate) struct Shape<'a> {
     pub(crate) name: &'a str,
     pub(crate) batch: &'a BatchLimits,
     pub(crate) parallelization_factor: usize,
+    pub(crate) max_in_flight_mb: u64,
     pub(crate) sinks: Vec<&'a str>,
     /// The sink of each route.
     pub(crate) routes: Vec<&'a str>,
@@ -598,6 +614,15 @@ pub(crate) fn check_shape(shape: &Shape<'_>) -> Result<(), BuildError> {
         return Err(invalid(
             "parallelization_factor",
             "must be between 1 and 64".into(),
+        ));
+    }
+    if !(1..=super::admission::MAX_IN_FLIGHT_MB).contains(&shape.max_in_flight_mb) {
+        return Err(invalid(
+            "max_in_flight_mb",
+            format!(
+                "must be between 1 and {} (MiB)",
+                super::admission::MAX_IN_FLIGHT_MB
+            ),
         ));
     }
     if shape.sinks.is_empty() {

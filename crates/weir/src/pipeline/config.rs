@@ -266,6 +266,15 @@ pub struct PipelineConfig {
     /// batches whose every lane is done. Example: `parallelization_factor = 4`.
     #[serde(default = "one")]
     pub parallelization_factor: usize,
+    /// The most record bytes the pipeline holds in flight, in MiB: batches
+    /// read and not yet written by every sink (1 to 1048576; default 64).
+    /// When it is reached the source is not read until a batch is done,
+    /// so a slow sink slows the source instead of growing memory. A batch
+    /// counts its input records' bytes (keys, values, headers); records a
+    /// stage makes are bounded by the stage's `limits.output_mb`.
+    /// Example: `max_in_flight_mb = 256`.
+    #[serde(default = "default_in_flight_mb")]
+    pub max_in_flight_mb: u64,
     /// Record filtering by event patterns, before any stage.
     #[serde(default)]
     pub filter: FilterConfig,
@@ -360,6 +369,7 @@ impl PipelineConfig {
             name: &self.name,
             batch: &self.batch,
             parallelization_factor: self.parallelization_factor,
+            max_in_flight_mb: self.max_in_flight_mb,
             sinks: self.sinks.keys().map(String::as_str).collect(),
             routes: self.routes.iter().map(|r| r.sink.as_str()).collect(),
             on_failure: self.errors.on_failure.as_deref(),
@@ -412,6 +422,10 @@ impl PipelineConfig {
 
 fn one() -> usize {
     1
+}
+
+fn default_in_flight_mb() -> u64 {
+    super::admission::DEFAULT_IN_FLIGHT_MB
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::metrics::{Buckets, Counter, Histogram, Metrics, names};
+use crate::metrics::{Buckets, Counter, Gauge, Histogram, Metrics, names};
 
 use super::progress::RunSummary;
 
@@ -43,6 +43,7 @@ pub(crate) struct PipelineCounters {
     pub(crate) records_out: Counter,
     pub(crate) scored: Counter,
     pub(crate) dead_letters: Counter,
+    pub(crate) in_flight_bytes: Gauge,
     /// The stages', in chain order.
     pub(crate) stages: Vec<StageCounters>,
     /// The sinks', the failure destination's included.
@@ -155,6 +156,11 @@ impl PipelineCounters {
             dead_letters: counter(
                 names::DEAD_LETTERS,
                 "Records written to the failure destination.",
+            ),
+            in_flight_bytes: metrics.gauge(
+                names::IN_FLIGHT_BYTES,
+                "Record bytes read and not yet written by every sink (bounded by max_in_flight_mb).",
+                &pl,
             ),
             stages,
             sinks,

@@ -93,6 +93,7 @@ fn builder(
     let mut b = Pipeline::builder(&config.name)
         .batch(config.batch)
         .parallelization_factor(config.parallelization_factor)
+        .max_in_flight_mb(config.max_in_flight_mb)
         .errors(config.errors.clone());
     for stage in stages(config, engine)?.into_iter().skip(first_stage) {
         b = b.stage(stage);

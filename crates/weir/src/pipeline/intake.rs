@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use tokio::sync::OwnedSemaphorePermit;
-
 use crate::connectors::lines::now_ms;
 use crate::record::{Batch, Record};
 
@@ -31,7 +29,7 @@ impl Intake {
     pub(crate) fn dispatch(
         &self,
         batch: Batch,
-        permit: OwnedSemaphorePermit,
+        permit: super::admission::Admission,
         lanes: &mut Lanes,
         run: &mut RunState,
     ) -> Option<Advance> {

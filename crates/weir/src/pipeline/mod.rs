@@ -5,6 +5,7 @@
 //! which drives the same builder; then [`Pipeline::run`] it. See the crate
 //! docs for the delivery guarantees.
 
+mod admission;
 mod background;
 mod builder;
 mod config;
@@ -32,6 +33,7 @@ mod version;
 mod watch;
 mod window;
 
+pub use admission::DEFAULT_IN_FLIGHT_MB;
 pub use builder::{BuildError, PipelineBuilder, Stage};
 pub use config::{
     CheckConfig, ConfigError, ConnectorConfig, EngineSettings, FilterConfig, PipelineConfig,

@@ -3,12 +3,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 
 use crate::source::{Acks, Source};
 use crate::state::{StateHandle, StateStore};
 
 use super::PipelineError;
+use super::admission::Room;
 use super::builder::PipelineBuilder;
 use super::filter::RecordFilter;
 use super::intake::Intake;
@@ -27,6 +28,8 @@ pub struct Pipeline {
     /// The source's description, which also keys its checkpoints.
     pub(crate) source_name: String,
     pub(crate) lanes: usize,
+    /// `max_in_flight_mb`.
+    pub(crate) max_in_flight_mb: u64,
     pub(crate) max_age_ms: Option<i64>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) store: StateStore,
@@ -77,6 +80,7 @@ impl Pipeline {
             filter,
             source_name,
             lanes: lane_count,
+            max_in_flight_mb,
             max_age_ms,
             shared,
             store,
@@ -119,7 +123,11 @@ impl Pipeline {
         let mut lanes = Lanes::new(shared.clone(), done_tx);
         // Batches in flight at once, over all partitions: enough for lanes
         // to have batches queued and several being written.
-        let permits = Arc::new(Semaphore::new((lane_count * 8).max(32)));
+        let room = Room::new(
+            (lane_count * 8).max(32),
+            max_in_flight_mb,
+            Some(shared.counters.in_flight_bytes.clone()),
+        );
         tokio::pin!(shutdown);
         let ops = shared.chain.ops.clone();
         'read: loop {
@@ -164,12 +172,17 @@ impl Pipeline {
             if batch.records.is_empty() {
                 continue;
             }
-            let permit = loop {
-                tokio::select! {
-                    p = permits.clone().acquire_owned() => {
-                        break p.map_err(|e| PipelineError::Internal(e.to_string()))?;
+            let bytes = batch.records.iter().map(crate::Record::size).sum();
+            let permit = {
+                let admit = room.admit(bytes);
+                tokio::pin!(admit);
+                loop {
+                    tokio::select! {
+                        p = &mut admit => {
+                            break p.map_err(|e| PipelineError::Internal(e.to_string()))?;
+                        }
+                        Some(done) = done_rx.recv() => run.finish(done)?,
                     }
-                    Some(done) = done_rx.recv() => run.finish(done)?,
                 }
             };
             if let Some(advance) = intake.dispatch(batch, permit, &mut lanes, &mut run) {

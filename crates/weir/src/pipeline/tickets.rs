@@ -5,8 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use tokio::sync::OwnedSemaphorePermit;
-
+use super::admission::Admission;
 use crate::record::Position;
 
 /// A batch in flight: how many lanes still work on it.
@@ -15,7 +14,7 @@ struct Ticket {
     remaining: usize,
     tags: Vec<u64>,
     /// Released when the ticket is retired, letting the reader read ahead.
-    _permit: Option<OwnedSemaphorePermit>,
+    _permit: Option<Admission>,
 }
 
 #[derive(Default)]
@@ -48,7 +47,7 @@ impl Tickets {
         partition: &Arc<str>,
         last: Position,
         lanes: usize,
-        permit: Option<OwnedSemaphorePermit>,
+        permit: Option<Admission>,
     ) -> u64 {
         let p = self.partitions.entry(partition.clone()).or_default();
         let seq = p.next;

@@ -6,6 +6,7 @@ mod admin;
 mod cache;
 mod cases;
 mod deepracer;
+mod in_flight;
 mod languages;
 mod metrics;
 mod pipelines;
