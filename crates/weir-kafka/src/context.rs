@@ -13,6 +13,7 @@ use rdkafka::statistics::Statistics;
 use weir::metrics::Metrics;
 
 use crate::assign::Assignments;
+use crate::delivery::Writes;
 
 /// Consumer lag per partition: the partition's high watermark minus the
 /// group's committed offset (`topic`, `partition` labels).
@@ -32,6 +33,8 @@ pub(crate) struct WeirContext {
     last_warning: Mutex<Option<Instant>>,
     /// The consumer's partitions (sources only).
     pub(crate) assignments: Option<Assignments>,
+    /// The writes in flight (sinks only).
+    pub(crate) writes: Writes,
 }
 
 impl WeirContext {
@@ -48,6 +51,7 @@ impl WeirContext {
             metrics,
             last_warning: Mutex::new(None),
             assignments,
+            writes: Writes::default(),
         }
     }
 

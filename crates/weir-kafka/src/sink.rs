@@ -14,7 +14,7 @@ use weir::metrics::Metrics;
 use weir::{Record, Sink, SinkError};
 
 use crate::context::WeirContext;
-use crate::delivery::{Pending, Tracker};
+use crate::delivery::MAX_WRITE;
 use crate::options::SinkOptions;
 
 /// A Kafka producer sink (`type = "kafka"`).
@@ -96,7 +96,17 @@ fn headers(record: &Record) -> Option<OwnedHeaders> {
 #[async_trait]
 impl Sink for KafkaSink {
     async fn write(&self, records: &[Record]) -> Result<(), SinkError> {
-        let tracker = Tracker::new(records.len());
+        if records.len() > MAX_WRITE {
+            return Err(SinkError::new(
+                &self.name,
+                format!(
+                    "a write of {} records: at most {MAX_WRITE} at once",
+                    records.len()
+                ),
+            ));
+        }
+        let write = self.producer.context().writes.register(records.len());
+        let tracker = &write.tracker;
         let turn = self.order.lock().await;
         for (i, r) in records.iter().enumerate() {
             let topic = match self.topic_of(r) {
@@ -106,11 +116,7 @@ impl Sink for KafkaSink {
                     continue;
                 }
             };
-            let pending = Box::new(Pending {
-                tracker: tracker.clone(),
-                index: i,
-            });
-            let mut out = BaseRecord::with_opaque_to(&topic, pending)
+            let mut out = BaseRecord::with_opaque_to(&topic, write.number(i))
                 .payload(&r.value[..])
                 .timestamp(r.timestamp_ms);
             if let Some(k) = &r.key {
