@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kafka → filter plugin → Kafka throughput beside a plain consume-and-produce
-# passthrough (crates/weir-kafka/benches/kafka_throughput.rs): starts a Kafka
+# passthrough (crates/weir-kafka/benches/kafka_throughput/main.rs): starts a Kafka
 # broker on 127.0.0.1 (unless one runs), builds the plugins, runs the bench,
 # stops the broker it started.
 #

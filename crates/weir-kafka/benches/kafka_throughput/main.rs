@@ -6,7 +6,7 @@
 //! plugins), or with a broker of your own:
 //! `WEIR_KAFKA_BROKERS=host:port cargo bench -p weir-kafka --bench kafka_throughput --profile release`.
 //! `WEIR_BENCH_RECORDS` changes the record count (default 1,000,000),
-//! `WEIR_BENCH_ROUNDS` the number of rounds of the three jobs (default 2),
+//! `WEIR_BENCH_ROUNDS` the number of rounds of the three jobs (default 3),
 //! and `WEIR_BENCH_EXTRA` adds top-level lines to the weir pipelines (e.g.
 //! `parallelization_factor = 4`). Each job line also shows the CPU time
 //! this process used during it: the client's share of the two cores the
@@ -27,6 +27,12 @@
 //! - `weir + filter plugin`: the same with the `amount-filter` plugin
 //!   (WebAssembly) parsing every record; its threshold keeps them all, so
 //!   the output volume equals the passthrough's.
+//!
+//! Then the memory job: `weir + filter plugin` once more, with its sink
+//! slowed to a tenth of the rate the third job reached in the last round,
+//! in a child process of its own; its peak resident memory (VmHWM) shows
+//! what `max_in_flight_mb` (default 64) and librdkafka's own queues hold
+//! when the sink cannot keep up. `WEIR_BENCH_SLOW=0` skips it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,6 +47,8 @@ use weir::metrics::Metrics;
 use weir::pipeline::{Pipeline, PipelineConfig};
 use weir::plugin::Engine;
 use weir_test_support::bench::cpu_time;
+
+mod slow_sink;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -90,9 +98,19 @@ async fn run_weir(
     dir: std::path::PathBuf,
     stop: Arc<AtomicBool>,
 ) -> Result<(), Error> {
+    run_weir_with(text, dir, stop, weir_kafka::registry()).await
+}
+
+/// [`run_weir`] with the connectors of `registry`.
+async fn run_weir_with(
+    text: String,
+    dir: std::path::PathBuf,
+    stop: Arc<AtomicBool>,
+    registry: weir::connectors::Registry,
+) -> Result<(), Error> {
     let config = PipelineConfig::from_str(&text, "bench", &dir)?;
     let engine = Engine::new()?;
-    let pipeline = Pipeline::build(&config, &engine, &weir_kafka::registry(), Metrics::new())?;
+    let pipeline = Pipeline::build(&config, &engine, &registry, Metrics::new())?;
     let shutdown = async move {
         while !stop.load(Ordering::Relaxed) {
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -102,7 +120,15 @@ async fn run_weir(
     Ok(())
 }
 
-fn pipeline_text(brokers: &str, input: &str, output: &str, stage: Option<&str>) -> String {
+/// A Kafka → Kafka pipeline (with the filter plugin as its stage when
+/// given) whose sink is of type `sink_type`.
+fn pipeline_text(
+    brokers: &str,
+    input: &str,
+    output: &str,
+    stage: Option<&str>,
+    sink_type: &str,
+) -> String {
     let stage = stage.map_or(String::new(), |plugin| {
         format!(
             "[[stages]]\nname = \"filter\"\nplugin = \"{plugin}\"\nsettings = {{ min_amount = 0.0 }}\n"
@@ -127,7 +153,7 @@ max_wait_ms = 20
 
 {stage}
 [sinks.out]
-type = "kafka"
+type = "{sink_type}"
 brokers = "{brokers}"
 topic = "{output}"
 "#,
@@ -207,15 +233,15 @@ fn main() -> Result<(), Error> {
     let filter = weir_test_support::plugin("amount_filter")
         .display()
         .to_string();
+    if std::env::var_os(slow_sink::INPUT).is_some() {
+        return slow_sink::child(&brokers, &filter);
+    }
     let dir = std::env::temp_dir().join(unique("dir"));
     std::fs::create_dir_all(&dir)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let reader: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
-        .set("group.id", unique("reader"))
-        .create()?;
+    let reader = reader(&brokers)?;
 
     let input = unique("in");
     rt.block_on(weir_kafka::ensure_topic(&brokers, &input, PARTITIONS, None))?;
@@ -253,10 +279,12 @@ fn main() -> Result<(), Error> {
     let rounds: usize = std::env::var("WEIR_BENCH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2);
+        .unwrap_or(3);
+    let mut last_filter_rate = None;
     for round in 1..=rounds {
         println!("round {round} of {rounds}");
         let outcomes = round_of_jobs(&rt, &reader, &brokers, &input, &filter, &dir, loaded, kept)?;
+        last_filter_rate = outcomes.last().map(Outcome::rate);
         if let [base, plain, filtered] = &outcomes[..] {
             println!(
                 "  weir + filter plugin / passthrough: {:.0}%   weir, no stage / passthrough: {:.0}%",
@@ -265,8 +293,44 @@ fn main() -> Result<(), Error> {
             );
         }
     }
+    if let (Some(rate), false) = (
+        last_filter_rate,
+        std::env::var("WEIR_BENCH_SLOW").is_ok_and(|v| v == "0"),
+    ) {
+        memory_job(&brokers, &input, rate / 10.0, kept)?;
+    }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// The memory job, in a child process: see the module docs.
+fn memory_job(brokers: &str, input: &str, rate: f64, kept: u64) -> Result<(), Error> {
+    println!("memory job: weir + filter plugin, sink slowed to {rate:.0} records/s");
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.arg("--bench")
+        .env("WEIR_KAFKA_BROKERS", brokers)
+        .env(slow_sink::INPUT, input)
+        .env(slow_sink::RATE, rate.to_string())
+        .env(slow_sink::EXPECT, kept.to_string());
+    let measured = weir_test_support::process::run_measured(&mut cmd, Duration::from_secs(1800))
+        .map_err(|e| e.to_string())?;
+    print!("  {}", measured.stdout);
+    if measured.status.is_none_or(|s| !s.success()) {
+        return Err(format!("the memory job failed: {}", measured.stderr).into());
+    }
+    println!(
+        "  peak resident memory of the job's process: {:.0} MiB",
+        measured.peak_rss_kib as f64 / 1024.0
+    );
+    Ok(())
+}
+
+/// A consumer for reading watermarks.
+fn reader(brokers: &str) -> Result<BaseConsumer, Error> {
+    Ok(ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", unique("reader"))
+        .create()?)
 }
 
 /// The three jobs, one after the other, over the whole input topic.
@@ -298,7 +362,7 @@ fn round_of_jobs(
             }
             _ => {
                 let stage = (name == "weir + filter plugin").then_some(filter);
-                let text = pipeline_text(&brokers, &input, &output, stage);
+                let text = pipeline_text(&brokers, &input, &output, stage, "kafka");
                 let (d, s, handle) = (dir.clone(), stop.clone(), rt.handle().clone());
                 std::thread::spawn(move || {
                     handle
