@@ -139,6 +139,11 @@ test("console and host services reach the host", () => {
   assert.equal(new TextDecoder().decode(weir.state.get("k")), '{"n":1}');
   weir.state.delete("k");
   assert.equal(weir.state.get("k"), null);
+
+  weir.state.setMany([["a", "1"], ["empty", new Uint8Array()], ["c", { n: 3 }]]);
+  const text = (v) => (v === null ? null : new TextDecoder().decode(v));
+  assert.deepEqual(weir.state.getMany(["c", "missing", "a", "empty"]).map(text), ['{"n":3}', null, "1", ""]);
+  assert.deepEqual(weir.state.getMany([]), []);
 });
 
 test("a plugin without its method is refused when the module loads", () => {

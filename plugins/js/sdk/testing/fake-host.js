@@ -23,4 +23,24 @@ export function set(key, value) {
 function remove(key) {
   host.state.delete(key);
 }
+export function getMany(keys) {
+  const parts = keys.map((k) => host.state.get(k));
+  const ends = new Uint32Array(keys.length);
+  const found = new Uint8Array(keys.length);
+  let length = 0;
+  parts.forEach((p, i) => {
+    length += p ? p.length : 0;
+    ends[i] = length;
+    found[i] = p ? 1 : 0;
+  });
+  const data = new Uint8Array(length);
+  parts.forEach((p, i) => {
+    if (p) data.set(p, ends[i] - p.length);
+  });
+  return { data, ends, found };
+}
+export function setMany(keys, values) {
+  if (keys.length !== values.length) throw new Error("keys and values differ in length");
+  keys.forEach((k, i) => host.state.set(k, values[i]));
+}
 export { remove as delete };

@@ -123,3 +123,51 @@ class AggregatorTest(unittest.TestCase):
         self.assertEqual(w.key_text(), "v-1")
         self.assertIsNone(weir.Window(b"", 0, 1).key_text())
         self.assertIsNone(weir.Window(b"\xff", 0, 1).key_text())
+
+
+class StateTest(unittest.TestCase):
+    """``state.get_many`` / ``set_many`` over a stand-in for the generated
+    ``wit_world.imports.state`` module."""
+
+    def setUp(self):
+        import types
+
+        store = {}
+
+        def get_many(keys):
+            data, ends, found = b"", [], b""
+            for k in keys:
+                v = store.get(k)
+                data += v or b""
+                ends.append(len(data))
+                found += bytes([v is not None])
+            return types.SimpleNamespace(data=data, ends=ends, found=found)
+
+        def set_many(keys, values):
+            self.assertEqual(len(keys), len(values))
+            store.update(zip(keys, values))
+
+        raw = types.SimpleNamespace(get_many=get_many, set_many=set_many)
+        imports = types.ModuleType("wit_world.imports")
+        imports.state = raw
+        world = types.ModuleType("wit_world")
+        world.imports = imports
+        self.saved = {n: sys.modules.get(n) for n in ("wit_world", "wit_world.imports")}
+        sys.modules["wit_world"] = world
+        sys.modules["wit_world.imports"] = imports
+
+    def tearDown(self):
+        for name, module in self.saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+    def test_many_round_trip(self):
+        from weir_plugin import state
+
+        state.set_many([("a", b"1"), ("empty", b""), ("c", bytearray(b"333"))])
+        self.assertEqual(
+            state.get_many(["c", "missing", "a", "empty"]), [b"333", None, b"1", b""]
+        )
+        self.assertEqual(state.get_many([]), [])
