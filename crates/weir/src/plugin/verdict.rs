@@ -34,12 +34,13 @@ pub struct EmittedRecord<'a> {
 
 impl Verdict {
     /// For a filter, whether it keeps record `i` (a failed record is not
-    /// kept); `None` for other kinds of plugin.
+    /// kept); `None` for other kinds of plugin and for a record past the
+    /// batch.
     pub fn kept(&self, i: usize) -> Option<bool> {
         match &self.decision {
-            Decision::Keep { keep, errors } => {
-                Some(keep.get(i).copied().unwrap_or(false) && !errors.iter().any(|(e, _)| *e == i))
-            }
+            Decision::Keep { keep, errors } => keep
+                .get(i)
+                .map(|k| *k && !errors.iter().any(|(e, _)| *e == i)),
             _ => None,
         }
     }

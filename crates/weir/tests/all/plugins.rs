@@ -130,6 +130,55 @@ fn amount_filter_keeps_above_the_threshold_and_fails_bad_records() -> TestResult
 }
 
 #[test]
+fn decide_answers_per_record_and_leaves_the_batch_with_the_caller() -> TestResult {
+    let mut f = instance("amount_filter", &[("min_amount", "100")]);
+    let lent = batch(&[
+        r#"{"amount":5}"#,
+        r#"{"amount":150.5}"#,
+        "not json",
+        r#"{"amount":101}"#,
+    ]);
+    let verdict = f.decide(&lent)?;
+    let kept: Vec<Option<bool>> = (0..5).map(|i| verdict.kept(i)).collect();
+    assert_eq!(
+        kept,
+        vec![Some(false), Some(true), Some(false), Some(true), None]
+    );
+    assert_eq!(verdict.score(1), None, "a filter gives no scores");
+    let errors: Vec<(usize, &str)> = verdict.errors().collect();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].0, 2);
+    assert!(errors[0].1.contains("amount"), "{}", errors[0].1);
+    // Applied, the verdict is what `process` returns.
+    let out = verdict.apply(lent.clone());
+    assert_eq!(
+        (out.records.len(), out.dropped, out.failed.len()),
+        (2, 1, 1)
+    );
+
+    use weir::connectors::generator::{Workload, generator};
+    let mut scorer = instance("fraud_scorer", &[]);
+    let mut native = weir_test_support::native::FraudScorer::default();
+    let mut g = generator(Workload::Transactions, 7);
+    let records: Vec<weir::Record> = (0..300)
+        .map(|i| {
+            let r = g.next_record();
+            weir::Record::new(r.value, weir::Position::Offset(i), r.timestamp_ms)
+        })
+        .collect();
+    let lent = weir::Batch::new("tx", "0", records);
+    let verdict = scorer.decide(&lent)?;
+    for (i, r) in lent.records.iter().enumerate() {
+        let (score, labels) = native.score(&r.value)?;
+        assert_eq!(verdict.score(i), Some(score), "record {i}");
+        assert_eq!(verdict.labels(i).collect::<Vec<_>>(), labels, "record {i}");
+        assert_eq!(verdict.kept(i), None, "a scorer keeps nothing");
+    }
+    assert_eq!(verdict.errors().count(), 0);
+    Ok(())
+}
+
+#[test]
 fn init_errors_carry_the_plugin_message() {
     let p = load(&engine(), "amount_filter");
     let msg = p
