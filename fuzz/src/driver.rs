@@ -348,8 +348,8 @@ pub fn fuzz(target: &'static Target, settings: &Settings) -> Report {
             c.started = None;
         }
         report.execs += 1;
-        match result {
-            Ok(sig) => Some(sig),
+        let (input, failure) = match result {
+            Ok(sig) => return Some(sig),
             Err(failure @ Failure::Panic(_)) => {
                 // Minimized under the watchdog too: a candidate that hangs
                 // ends the run with the original input as the finding.
@@ -364,25 +364,17 @@ pub fn fuzz(target: &'static Target, settings: &Settings) -> Report {
                 if let Ok(mut c) = current.lock() {
                     c.started = None;
                 }
-                let path = write_finding(&settings.dir, target.name, &input, failure.kind());
-                report.findings.push(Finding {
-                    input,
-                    failure,
-                    path,
-                });
-                None
+                (input, failure)
             }
-            Err(failure) => {
-                let input = input.to_vec();
-                let path = write_finding(&settings.dir, target.name, &input, failure.kind());
-                report.findings.push(Finding {
-                    input,
-                    failure,
-                    path,
-                });
-                None
-            }
-        }
+            Err(failure) => (input.to_vec(), failure),
+        };
+        let path = write_finding(&settings.dir, target.name, &input, failure.kind());
+        report.findings.push(Finding {
+            input,
+            failure,
+            path,
+        });
+        None
     };
 
     let seeds = seeds(&settings.dir, target.name);

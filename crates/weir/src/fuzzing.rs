@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::pattern::Pattern;
-use crate::pipeline::filter::RecordFilter;
+use crate::pipeline::filter::{RecordFilter, headers_object};
 use crate::record::{Position, Record};
 
 /// Whether a pipeline's `[filter]` of `patterns` keeps each of `records`
@@ -38,17 +38,7 @@ pub fn full_view(r: &Record, origin: &str, partition: &str) -> Value {
         m.insert("key".into(), Value::String(k.to_string()));
     }
     if !r.headers.is_empty() {
-        let h: Map<String, Value> = r
-            .headers
-            .iter()
-            .filter_map(|h| {
-                Some((
-                    h.name.clone(),
-                    Value::String(std::str::from_utf8(&h.value).ok()?.to_string()),
-                ))
-            })
-            .collect();
-        m.insert("headers".into(), Value::Object(h));
+        m.insert("headers".into(), headers_object(&r.headers));
     }
     m.insert("origin".into(), Value::String(origin.to_string()));
     m.insert("partition".into(), Value::String(partition.to_string()));

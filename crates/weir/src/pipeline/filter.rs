@@ -22,7 +22,7 @@
 use serde_json::{Map, Value};
 
 use crate::pattern::{Fields, Pattern, PatternSet};
-use crate::record::{Position, Record};
+use crate::record::{Header, Position, Record};
 
 /// The compiled `[filter]` of a pipeline.
 #[derive(Debug)]
@@ -122,17 +122,7 @@ impl RecordFilter {
             m.insert("key".into(), Value::String(k.to_string()));
         }
         if reads.headers && !r.headers.is_empty() {
-            let h: Map<String, Value> = r
-                .headers
-                .iter()
-                .filter_map(|h| {
-                    Some((
-                        h.name.clone(),
-                        Value::String(std::str::from_utf8(&h.value).ok()?.to_string()),
-                    ))
-                })
-                .collect();
-            m.insert("headers".into(), Value::Object(h));
+            m.insert("headers".into(), headers_object(&r.headers));
         }
         if reads.origin {
             m.insert("origin".into(), Value::String(origin.to_string()));
@@ -154,6 +144,20 @@ impl RecordFilter {
         }
         Value::Object(m)
     }
+}
+
+/// A record's headers as patterns see them: an object of the UTF-8 ones.
+pub(crate) fn headers_object(headers: &[Header]) -> Value {
+    let h: Map<String, Value> = headers
+        .iter()
+        .filter_map(|h| {
+            Some((
+                h.name.clone(),
+                Value::String(std::str::from_utf8(&h.value).ok()?.to_string()),
+            ))
+        })
+        .collect();
+    Value::Object(h)
 }
 
 #[cfg(test)]
