@@ -38,6 +38,11 @@ void __wasm_import_weir_plugin_metrics_histogram_observe(uint8_t *p, size_t n, d
 void __wasm_import_weir_plugin_state_get(uint8_t *p, size_t n, uint8_t *ret) { *ret = 0; }
 void __wasm_import_weir_plugin_state_set(uint8_t *p, size_t n, uint8_t *v, size_t m) {}
 void __wasm_import_weir_plugin_state_delete(uint8_t *p, size_t n) {}
+/* get-many answers three empty lists (6 pointer-sized words). */
+void __wasm_import_weir_plugin_state_get_many(uint8_t *p, size_t n, uint8_t *ret) {
+    memset(ret, 0, 6 * sizeof(void *));
+}
+void __wasm_import_weir_plugin_state_set_many(uint8_t *k, size_t n, uint8_t *v, size_t m) {}
 void __wasm_import_weir_plugin_config_get(uint8_t *p, size_t n, uint8_t *ret) { *ret = 0; }
 
 /* Natively there is no component-type object to link in. */
