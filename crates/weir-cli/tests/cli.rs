@@ -255,6 +255,7 @@ fn every_example_validates() {
         "fraud-detection/kafka.toml",
         "connected-vehicles/pipeline.toml",
         "connected-vehicles/windows.toml",
+        "connected-vehicles/anomaly.toml",
         "connected-vehicles/kinesis.toml",
         "connected-vehicles/kinesis-load.toml",
         "deepracer/pipeline.toml",

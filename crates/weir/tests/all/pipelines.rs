@@ -184,6 +184,45 @@ async fn vehicle_windows_summarise_exactly_the_closed_minutes() -> TestResult {
     same_windows_as_written_here(dir.path())
 }
 
+/// The anomaly example flags exactly the minutes the generator made hot:
+/// the five minutes of each of the three vehicles `hot_engines = 3` picks
+/// for seed 7, each mean above the band learnt from that vehicle's own
+/// history, and nothing else.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_anomaly_example_flags_exactly_the_engines_run_hot() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let config = example("connected-vehicles/anomaly.toml", dir.path())?;
+    let summary = run(&config).await?;
+    assert_eq!(summary.failed, 0);
+    let flagged = lines(dir.path().join("anomalies.jsonl"))?;
+    let minute = 60_000;
+    let first = 1_767_226_800_000_u64;
+    let mut expected = Vec::new();
+    for (i, start) in (0..5).map(|m| (m, first + m * minute)) {
+        for vehicle in ["v-009", "v-036", "v-045"] {
+            expected.push((vehicle.to_string(), start, 20 + i));
+        }
+    }
+    let got: Vec<(String, u64, u64)> = flagged
+        .iter()
+        .map(|f| {
+            (
+                f["vehicle"].as_str().unwrap_or_default().to_string(),
+                f["window_start"].as_u64().unwrap_or_default(),
+                f["history"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    for f in &flagged {
+        let temp = f["engine_temp_c"].as_f64().ok_or("engine_temp_c")?;
+        let high = f["band"]["high"].as_f64().ok_or("band.high")?;
+        assert!(temp > high, "{f}");
+        assert!(f["band"]["center"].as_f64() < Some(high), "{f}");
+    }
+    Ok(())
+}
+
 /// Open windows carry over from version to version: reloading the
 /// aggregator ten times while it runs changes no window.
 #[tokio::test(flavor = "multi_thread")]

@@ -21,6 +21,7 @@ fn detects_the_world_of_each_example_plugin() {
         ("test_passthrough", PluginKind::Enricher),
         ("vehicle_window", PluginKind::Aggregator),
         ("test_window_chaos", PluginKind::Aggregator),
+        ("anomaly", PluginKind::Aggregator),
     ] {
         let p = load(&e, name);
         assert_eq!(p.kind(), kind, "{name}");

@@ -5,12 +5,20 @@
 //! `transactions`), `count` (records, default 10000), `seed` (default 42),
 //! `rate` (records per second, 0 = as fast as possible; default 0),
 //! `partitions` (default 1: records are spread over that many partitions by
-//! a hash of their key, each with its own offsets, like a Kafka topic).
+//! a hash of their key, each with its own offsets, like a Kafka topic),
+//! `hot_engines` (telemetry only; default 0, off: that many of the 50
+//! vehicles, chosen by the seed, run hot for five minutes of event time
+//! from the middle of the run, record `count / 2` — their engines warm to
+//! 100–104 °C, up to 14 °C above their own normal yet under the fixed
+//! over-temperature thresholds, and cool down afterwards; what per-vehicle
+//! anomaly detection finds, see `examples/connected-vehicles/anomaly.toml`).
 //!
 //! The same seed always yields the same bytes. Transactions contain a small,
 //! known share of planted fraud (bursts on one card, unusual amounts,
 //! country changes); telemetry contains planted harsh braking and
-//! over-temperature readings. [`planted`] lists them for tests.
+//! over-temperature readings. [`planted`] lists them for tests. With
+//! `hot_engines`, only those vehicles' engine temperatures differ from the
+//! run without it, from their hot minutes on.
 
 mod data;
 mod race;
@@ -25,6 +33,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 pub use data::{EPOCH_MS, Generated, Generator, Workload, generator};
+use telemetry::{Telemetry, VEHICLES};
 
 use super::{ConnectorContext, SourceConnector};
 use crate::pattern::hash::FastHasher;
@@ -73,6 +82,8 @@ pub struct Options {
     rate: f64,
     #[serde(default = "one")]
     partitions: u32,
+    #[serde(default)]
+    hot_engines: u32,
 }
 
 fn one() -> u32 {
@@ -82,6 +93,7 @@ fn one() -> u32 {
 /// A source of `count` generated records.
 pub struct GeneratorSource {
     generator: Box<dyn Generator>,
+    workload: Workload,
     origin: Arc<str>,
     /// Records generated so far (over all partitions).
     next: u64,
@@ -120,6 +132,7 @@ impl GeneratorSource {
         let n = partitions.max(1) as usize;
         GeneratorSource {
             generator: generator(workload, seed),
+            workload,
             origin: Arc::from(origin),
             next: 0,
             count,
@@ -131,6 +144,18 @@ impl GeneratorSource {
             resume_after: vec![None; n],
             batcher: None,
         }
+    }
+
+    /// Makes `n` vehicles of the telemetry workload run hot for five
+    /// minutes from the middle of the run (the `hot_engines` option, see
+    /// the module docs); `n = 0` and the other workloads are unchanged.
+    /// Call it before the first batch.
+    #[must_use]
+    pub fn with_hot_engines(mut self, n: u32) -> Self {
+        if n > 0 && self.workload == Workload::Telemetry {
+            self.generator = Box::new(Telemetry::with_hot_engines(self.seed, n, self.count));
+        }
+        self
     }
 
     fn partition_of(&self, key: &[u8]) -> usize {
@@ -253,17 +278,30 @@ impl SourceConnector for GeneratorConnector {
                 o.partitions
             ));
         }
+        if o.hot_engines > 0 && !matches!(o.workload, WorkloadName::Telemetry) {
+            return Err("`hot_engines` applies to the telemetry workload only".to_string());
+        }
+        if o.hot_engines as usize > VEHICLES {
+            return Err(format!(
+                "`hot_engines` must be at most {VEHICLES} (the vehicles of the telemetry \
+                 workload), got {}",
+                o.hot_engines
+            ));
+        }
         Ok(())
     }
 
     fn build(&self, o: Options, _ctx: &ConnectorContext<'_>) -> Result<Box<dyn Source>, String> {
-        Ok(Box::new(GeneratorSource::with_partitions(
-            o.workload.into(),
-            o.seed,
-            o.count,
-            o.rate,
-            o.partitions,
-        )))
+        Ok(Box::new(
+            GeneratorSource::with_partitions(
+                o.workload.into(),
+                o.seed,
+                o.count,
+                o.rate,
+                o.partitions,
+            )
+            .with_hot_engines(o.hot_engines),
+        ))
     }
 }
 
@@ -323,6 +361,70 @@ mod tests {
         resumed.resume("0", &Position::Offset(19)).await?;
         let rest = drain(&mut resumed, &BatchLimits::default()).await?;
         assert_eq!(rest, all[20..].to_vec());
+        Ok(())
+    }
+
+    #[test]
+    fn hot_engines_is_off_by_default_and_checked() -> Result<(), serde_json::Error> {
+        let check = |v: serde_json::Value| -> Result<Result<(), String>, serde_json::Error> {
+            let o: Options = serde_json::from_value(v)?;
+            Ok(GeneratorConnector.check(&o))
+        };
+        let o: Options = serde_json::from_value(serde_json::json!({"workload": "telemetry"}))?;
+        assert_eq!(o.hot_engines, 0);
+        let telemetry = |n: u32| serde_json::json!({"workload": "telemetry", "hot_engines": n});
+        assert_eq!(check(telemetry(0))?, Ok(()));
+        assert_eq!(check(telemetry(3))?, Ok(()));
+        assert_eq!(check(telemetry(50))?, Ok(()));
+        assert_eq!(
+            check(telemetry(51))?,
+            Err(
+                "`hot_engines` must be at most 50 (the vehicles of the telemetry workload), got 51"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            check(serde_json::json!({"workload": "race", "hot_engines": 1}))?,
+            Err("`hot_engines` applies to the telemetry workload only".to_string())
+        );
+        assert_eq!(check(serde_json::json!({"hot_engines": 0}))?, Ok(()));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn hot_engines_change_only_telemetry_and_only_from_the_middle() -> Result<(), SourceError>
+    {
+        let limits = BatchLimits::default();
+        for (workload, n) in [
+            (Workload::Telemetry, 0),
+            (Workload::Transactions, 3),
+            (Workload::Race, 3),
+        ] {
+            let plain = drain(&mut GeneratorSource::new(workload, 5, 2_000, 0.0), &limits).await?;
+            let mut source = GeneratorSource::new(workload, 5, 2_000, 0.0).with_hot_engines(n);
+            assert_eq!(drain(&mut source, &limits).await?, plain, "{workload:?}");
+        }
+        // Every vehicle hot: the first half of the run is unchanged, the
+        // second half has the same keys and timestamps, warmer engines.
+        let plain = drain(
+            &mut GeneratorSource::new(Workload::Telemetry, 5, 6_000, 0.0),
+            &limits,
+        )
+        .await?;
+        let mut source =
+            GeneratorSource::new(Workload::Telemetry, 5, 6_000, 0.0).with_hot_engines(50);
+        let hot = drain(&mut source, &limits).await?;
+        assert_eq!(hot.len(), 6_000);
+        assert_eq!(hot[..3_000], plain[..3_000]);
+        let differ = hot[3_000..]
+            .iter()
+            .zip(&plain[3_000..])
+            .filter(|(h, p)| {
+                assert_eq!((&h.key, h.timestamp_ms), (&p.key, p.timestamp_ms));
+                h.value != p.value
+            })
+            .count();
+        assert!(differ > 2_500, "{differ} of 3000 records differ");
         Ok(())
     }
 

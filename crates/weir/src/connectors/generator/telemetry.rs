@@ -8,10 +8,22 @@
 //! readings keep `accel_mps2 > -5.0` and `engine_temp_c < 105`. Planted, each
 //! on ~0.5% of records: `"harsh-braking"` (`accel_mps2 <= -8.0`, the speed
 //! drops accordingly) and `"over-temperature"` (a reading `>= 115`).
+//!
+//! With the `hot_engines` option (off by default), that many vehicles,
+//! chosen by the seed, run hot from the middle of the run for five minutes
+//! of event time: their engine warms towards 14 °C above its normal
+//! temperature (to 100–104 °C within a minute: far above the vehicle's own
+//! normal, yet under the fixed over-temperature thresholds) and cools down
+//! again afterwards. Their readings of those five minutes are labelled
+//! `"hot-engine"` unless planted otherwise. Everything else — the other
+//! vehicles, and these ones' readings but for their engine temperatures
+//! from the episode on — is byte for byte what the seed gives without the
+//! option.
 
 use super::data::{EPOCH_MS, Generated, Generator, Rng, fixed, math};
 
-const VEHICLES: usize = 50;
+/// Vehicles in the fleet.
+pub(super) const VEHICLES: usize = 50;
 const SLOT_MS: u64 = 1_000 / VEHICLES as u64;
 const LAT: (f64, f64) = (52.45, 52.60);
 const LON: (f64, f64) = (13.25, 13.55);
@@ -26,6 +38,12 @@ const MAX_ACCEL: f64 = 3.0;
 const MAX_TEMP: f64 = 104.0;
 /// Fuel used, in percent of a tank per metre driven.
 const FUEL_PER_M: f64 = 0.000_3;
+/// How much warmer than normal a hot engine runs, °C.
+const HOT_ENGINE_C: f64 = 14.0;
+/// How long a hot engine runs hot, seconds of event time.
+const HOT_ENGINE_S: u64 = 300;
+/// The random stream that chooses the hot engines (vehicles use 0..VEHICLES).
+const HOT_ENGINE_STREAM: u64 = VEHICLES as u64;
 
 struct Vehicle {
     id: usize,
@@ -65,9 +83,10 @@ impl Vehicle {
         }
     }
 
-    /// Advances one second; returns the reported acceleration, the reported
-    /// engine temperature and the planted label.
-    fn step(&mut self, rng: &mut Rng) -> (f64, f64, Option<&'static str>) {
+    /// Advances one second, running hot if `overheating`; returns the
+    /// reported acceleration, the reported engine temperature and the
+    /// planted label.
+    fn step(&mut self, rng: &mut Rng, overheating: bool) -> (f64, f64, Option<&'static str>) {
         if rng.chance(0.02) {
             self.target = cruise_speed(rng);
         }
@@ -98,7 +117,10 @@ impl Vehicle {
         self.lat = self.lat.clamp(LAT.0, LAT.1);
         self.lon = self.lon.clamp(LON.0, LON.1);
 
-        let warm = 86.0 + 8.0 * self.speed / 130.0;
+        let mut warm = 86.0 + 8.0 * self.speed / 130.0;
+        if overheating {
+            warm += HOT_ENGINE_C;
+        }
         self.temp =
             (self.temp + 0.05 * (warm - self.temp) + rng.normal(0.0, 0.2)).clamp(80.0, MAX_TEMP);
         self.fuel -= dist * FUEL_PER_M;
@@ -114,6 +136,8 @@ impl Vehicle {
             Some("harsh-braking")
         } else if hot {
             Some("over-temperature")
+        } else if overheating {
+            Some("hot-engine")
         } else {
             None
         };
@@ -121,11 +145,21 @@ impl Vehicle {
     }
 }
 
+/// Which engines run hot, and when (the `hot_engines` option).
+struct HotEngines {
+    /// Bit `i` set: vehicle `i` runs hot.
+    vehicles: u64,
+    /// The seconds of event time (rounds, from the first record) in which
+    /// they run hot.
+    rounds: std::ops::Range<u64>,
+}
+
 /// The vehicle-telemetry workload (see the module docs).
 pub struct Telemetry {
     rng: Rng,
     seq: u64,
     vehicles: [Vehicle; VEHICLES],
+    hot: Option<HotEngines>,
 }
 
 impl Telemetry {
@@ -135,6 +169,28 @@ impl Telemetry {
             rng: Rng::new(seed),
             seq: 0,
             vehicles: std::array::from_fn(|i| Vehicle::new(i, seed)),
+            hot: None,
+        }
+    }
+
+    /// The workload for `seed` in a run of `count` records, in which
+    /// `hot_engines` vehicles (at most all of them), chosen by the seed,
+    /// run hot for five minutes from the middle of the run.
+    pub fn with_hot_engines(seed: u64, hot_engines: u32, count: u64) -> Self {
+        let mut rng = Rng::stream(seed, HOT_ENGINE_STREAM);
+        let mut ids: [usize; VEHICLES] = std::array::from_fn(|i| i);
+        let mut vehicles = 0_u64;
+        for k in 0..(hot_engines as usize).min(VEHICLES) {
+            ids.swap(k, k + rng.index(VEHICLES - k));
+            vehicles |= 1 << ids[k];
+        }
+        let from = count / 2 / VEHICLES as u64;
+        Self {
+            hot: Some(HotEngines {
+                vehicles,
+                rounds: from..from.saturating_add(HOT_ENGINE_S),
+            }),
+            ..Self::new(seed)
         }
     }
 }
@@ -142,7 +198,11 @@ impl Telemetry {
 impl Generator for Telemetry {
     fn next_record(&mut self) -> Generated {
         let slot = (self.seq % VEHICLES as u64) as usize;
-        let round = (self.seq / VEHICLES as u64) as i64;
+        let round = self.seq / VEHICLES as u64;
+        let overheating = self
+            .hot
+            .as_ref()
+            .is_some_and(|h| h.vehicles >> slot & 1 == 1 && h.rounds.contains(&round));
         // Vehicle `slot` reports in its own 20 ms slot of every second, so
         // timestamps never decrease and each vehicle reports ~1 s apart.
         let jitter = if self.seq == 0 {
@@ -151,7 +211,7 @@ impl Generator for Telemetry {
             self.rng.below(SLOT_MS)
         };
         let ts = EPOCH_MS
-            .saturating_add(round.saturating_mul(1_000))
+            .saturating_add((round as i64).saturating_mul(1_000))
             .saturating_add((slot as u64 * SLOT_MS + jitter) as i64);
         self.seq = self.seq.saturating_add(1);
         let [first, rest @ ..] = &mut self.vehicles;
@@ -159,7 +219,7 @@ impl Generator for Telemetry {
             Some(v) => v,
             None => first,
         };
-        let (accel, temp, planted) = v.step(&mut self.rng);
+        let (accel, temp, planted) = v.step(&mut self.rng, overheating);
         let key = format!("v-{:03}", v.id);
         let value = format!(
             "{{\"vehicle_id\":\"{key}\",\"ts\":{ts},\"lat\":{},\"lon\":{},\"speed_kmh\":{},\
@@ -271,6 +331,84 @@ mod tests {
             let share = counts.get(label).copied().unwrap_or(0) as f64 / n as f64;
             assert!((0.003..0.008).contains(&share), "{label}: {share}");
         }
+        Ok(())
+    }
+
+    #[test]
+    fn hot_engines_run_hot_for_five_minutes_from_the_middle() -> TestResult {
+        // 20 minutes of telemetry: vehicles v-009, v-036 and v-045 run hot
+        // in minutes 10 to 14.
+        let count = 60_000;
+        let (mut plain, mut hot) = (Telemetry::new(7), Telemetry::with_hot_engines(7, 3, count));
+        let (from, until) = (EPOCH_MS + 600_000, EPOCH_MS + 900_000);
+        let mut labelled: BTreeMap<String, usize> = BTreeMap::new();
+        // Per vehicle, its readings of the five minutes planted otherwise.
+        let mut planted: BTreeMap<String, usize> = BTreeMap::new();
+        let mut changed = std::collections::BTreeSet::new();
+        // Per hot vehicle, in minutes 11 to 14: the sum of the hot and of
+        // the plain temperatures, and the readings.
+        let mut sums: BTreeMap<String, (f64, f64, u32)> = BTreeMap::new();
+        for _ in 0..count {
+            let (p, h) = (plain.next_record(), hot.next_record());
+            assert_eq!((&p.key, p.timestamp_ms), (&h.key, h.timestamp_ms));
+            let id = String::from_utf8(h.key.clone())?;
+            let (pv, hv) = (parse_value(&p.value, KEYS)?, parse_value(&h.value, KEYS)?);
+            let temp = |v: &serde_json::Value| v["engine_temp_c"].as_f64().unwrap_or(f64::NAN);
+            let (pt, ht) = (temp(&pv), temp(&hv));
+            if h.planted == Some("hot-engine") {
+                assert!(
+                    (from..until).contains(&h.timestamp_ms),
+                    "{id} at {}",
+                    h.timestamp_ms
+                );
+                *labelled.entry(id.clone()).or_default() += 1;
+            } else {
+                assert_eq!(h.planted, p.planted);
+                if h.planted.is_some() && (from..until).contains(&h.timestamp_ms) {
+                    *planted.entry(id.clone()).or_default() += 1;
+                }
+            }
+            if p.value != h.value {
+                assert!(h.timestamp_ms >= from, "{id} changed before the episode");
+                let mut same = hv.clone();
+                same["engine_temp_c"] = pv["engine_temp_c"].clone();
+                assert_eq!(same, pv, "only the engine temperature changes");
+                changed.insert(id.clone());
+            }
+            if h.planted != Some("over-temperature") {
+                assert!(ht < 105.0, "{id}: {ht}");
+            }
+            if h.planted == Some("hot-engine") && h.timestamp_ms >= from + 60_000 {
+                let s = sums.entry(id).or_default();
+                *s = (s.0 + ht, s.1 + pt, s.2 + 1);
+            }
+        }
+        let hot_ids: Vec<&str> = labelled.keys().map(String::as_str).collect();
+        assert_eq!(hot_ids, ["v-009", "v-036", "v-045"]);
+        assert_eq!(
+            changed.iter().map(String::as_str).collect::<Vec<_>>(),
+            hot_ids
+        );
+        for (id, n) in &labelled {
+            let others = planted.get(id).copied().unwrap_or(0);
+            assert_eq!(n + others, 300, "{id}: every reading of the five minutes");
+            assert!(others < 20, "{id}: {others} planted otherwise");
+        }
+        for (id, (hot_sum, plain_sum, n)) in &sums {
+            let (hot_mean, plain_mean) = (hot_sum / f64::from(*n), plain_sum / f64::from(*n));
+            assert!(
+                hot_mean > plain_mean + 9.0 && hot_mean > 99.0,
+                "{id}: {hot_mean} hot, {plain_mean} normal"
+            );
+        }
+        // None hot: as without the option; more than there are: all of them.
+        let mut none = Telemetry::with_hot_engines(7, 0, count);
+        let mut plain = Telemetry::new(7);
+        for _ in 0..2_000 {
+            assert_eq!(none.next_record(), plain.next_record());
+        }
+        let all = Telemetry::with_hot_engines(7, 1_000, count);
+        assert_eq!(all.hot.map(|h| h.vehicles), Some((1 << VEHICLES) - 1));
         Ok(())
     }
 
