@@ -3,7 +3,9 @@
 # and every test of the workspace and of the guest SDK. Starts the services
 # the tests need, all on 127.0.0.1 and stopped again when the suite ends: a
 # real Apache Kafka broker (scripts/kafka.sh), and the Kinesis and DynamoDB
-# emulators kinesis-mock and dynalite (scripts/kinesis.sh).
+# emulators kinesis-mock and dynalite (scripts/kinesis.sh). Installs what
+# the dashboard test (headless Chromium, scripts/browser.sh) and the metrics
+# test (the Prometheus client's parser, scripts/pytools.sh) need.
 #
 # Usage: bash scripts/test.sh
 set -euo pipefail
@@ -23,6 +25,10 @@ step "Kafka broker jars (Maven Central, cached in .cache/kafka)"
 bash scripts/kafka.sh install
 step "Kinesis and DynamoDB emulators (npm, cached in .cache/kinesis)"
 bash scripts/kinesis.sh install
+step "Chromium and playwright-core for the dashboard test (cached in .cache/browser)"
+bash scripts/browser.sh install
+step "the Prometheus client's OpenMetrics parser (PyPI, cached in .cache/pytools)"
+bash scripts/pytools.sh install
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -53,7 +59,7 @@ for kind in filter enricher scorer reward aggregator; do
     (cd crates/weir-plugin && CARGO_TARGET_DIR="$root/plugins/target/sdk-tests" \
         cargo test -q --features "$kind")
 done
-for name in fraud-scorer telemetry-enricher vehicle-window; do
+for name in fraud-scorer telemetry-enricher vehicle-window anomaly; do
     (cd plugins && CARGO_TARGET_DIR="$root/plugins/target/sdk-tests" cargo test -q -p "$name")
 done
 

@@ -48,9 +48,9 @@ enum Command {
         /// default dead-letter file (its data directory) before running.
         #[arg(long)]
         reset: bool,
-        /// Serve metrics (OpenMetrics text, as Prometheus scrapes) at
-        /// http://ADDR/metrics and the admin API at http://ADDR/api, e.g.
-        /// `--metrics 127.0.0.1:9898`.
+        /// Serve the dashboard at http://ADDR/, metrics (OpenMetrics
+        /// text, as Prometheus scrapes) at http://ADDR/metrics and the
+        /// admin API at http://ADDR/api, e.g. `--metrics 127.0.0.1:9898`.
         #[arg(long, value_name = "ADDR")]
         metrics: Option<std::net::SocketAddr>,
         /// Require `Authorization: Bearer TOKEN` on the admin API (needed

@@ -584,6 +584,70 @@ fn run_prints_a_summary_and_logs_json() -> TestResult {
     Ok(())
 }
 
+/// The value of field `name` of a JSON log line: the event's own, or of
+/// a span it is in.
+fn log_field(line: &Value, name: &str) -> Option<String> {
+    let spans = line["spans"].as_array().into_iter().flatten();
+    std::iter::once(&line["fields"])
+        .chain(std::iter::once(&line["span"]))
+        .chain(spans)
+        .find_map(|v| v.get(name))
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+}
+
+#[test]
+fn every_log_line_of_a_run_names_its_pipeline_stage_and_plugin() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, "{\"a\":\"print\"}\n{\"a\":\"fail\"}\n{\"a\":1}\n")?;
+    let body = format!(
+        "name = \"logged\"\n[source]\ntype = \"file\"\npath = \"in.jsonl\"\n\n[[stages]]\nname = \"chaos\"\nplugin = \"{}\"\ngrants = {{ wasi = true }}\n\n[sinks.out]\ntype = \"file\"\npath = \"out.jsonl\"\n",
+        plugin("test_chaos")
+    );
+    let path = config_with(dir.path(), &body)?.display().to_string();
+    let out = weir(&["--log-format", "json", "--log", "debug", "run", &path]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    // From "pipeline started" to "pipeline finished", every line is the
+    // pipeline's.
+    let message = |l: &Value| {
+        l["fields"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let start = lines
+        .iter()
+        .position(|l| message(l) == "pipeline started")
+        .ok_or("no start line")?;
+    let end = lines
+        .iter()
+        .position(|l| message(l) == "pipeline finished")
+        .ok_or("no end line")?;
+    let run = lines.get(start..=end).ok_or("lines")?;
+    for l in run {
+        assert_eq!(log_field(l, "pipeline").as_deref(), Some("logged"), "{l}");
+    }
+    // The plugin's own lines and the stage's errors name stage and plugin.
+    let staged: Vec<&Value> = run
+        .iter()
+        .filter(|l| {
+            let m = message(l);
+            m.contains("printed on") || m.contains("asked to fail")
+        })
+        .collect();
+    assert!(staged.len() >= 3, "{stderr}");
+    for l in staged {
+        assert_eq!(log_field(l, "stage").as_deref(), Some("chaos"), "{l}");
+        assert_eq!(log_field(l, "plugin").as_deref(), Some("test_chaos"), "{l}");
+    }
+    Ok(())
+}
+
 #[test]
 fn pattern_test_decides_every_conformance_vector() -> TestResult {
     let path =

@@ -17,7 +17,7 @@ use crate::delivery::Writes;
 
 /// Consumer lag per partition: the partition's high watermark minus the
 /// group's committed offset (`topic`, `partition` labels).
-pub const CONSUMER_LAG: &str = "weir_kafka_consumer_lag";
+pub const CONSUMER_LAG: &str = weir::metrics::names::KAFKA_CONSUMER_LAG;
 const CONSUMER_LAG_HELP: &str = "Messages between the committed offset and the partition's end.";
 
 /// How often the same kind of connection warning is repeated.

@@ -111,14 +111,14 @@ pub use source::KinesisSource;
 
 /// Gauge: `MillisBehindLatest` of the last GetRecords answer, per `stream`
 /// and `shard` (how far the reader is behind the shard's tip).
-pub const ITERATOR_AGE: &str = "weir_kinesis_iterator_age_ms";
+pub const ITERATOR_AGE: &str = weir::metrics::names::KINESIS_ITERATOR_AGE;
 const ITERATOR_AGE_HELP: &str = "MillisBehindLatest of the last GetRecords answer.";
 /// Counter: calls refused for throughput, per `stream` and `operation`
 /// (`GetRecords`, `GetShardIterator`, `PutRecords`).
-pub const THROTTLED: &str = "weir_kinesis_throttled_total";
+pub const THROTTLED: &str = weir::metrics::names::KINESIS_THROTTLED;
 const THROTTLED_HELP: &str = "Kinesis calls refused for throughput.";
 /// Gauge: shard leases this process holds, per `stream`.
-pub const LEASES_HELD: &str = "weir_kinesis_leases_held";
+pub const LEASES_HELD: &str = weir::metrics::names::KINESIS_LEASES_HELD;
 const LEASES_HELD_HELP: &str = "Shard leases this process holds.";
 
 /// The `kinesis` connector (source and sink), for a [`Registry`].

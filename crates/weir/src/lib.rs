@@ -76,6 +76,15 @@
 //! can watch its plugin file ([`Stage::watch`](pipeline::Stage::watch));
 //! [`admin`] serves all of it as an HTTP JSON API.
 //!
+//! ## Operations
+//!
+//! Every pipeline counts what it does in [`metrics`] (every name in
+//! [`metrics::names`]), samples its own series once a second ([`monitor`]:
+//! throughput, error ratio, plugin latency, lag…) and raises alarms over
+//! them: static thresholds, or a band of normal values learnt by the
+//! [`weir_anomaly`] detector. [`admin`] serves the
+//! metrics, the series, the alarms and a live dashboard.
+//!
 //! ```no_run
 //! use weir::connectors::generator::{GeneratorSource, Workload};
 //! use weir::connectors::file::Format;
@@ -170,6 +179,7 @@ pub mod connectors;
 pub mod fuzzing;
 pub mod guide;
 pub mod metrics;
+pub mod monitor;
 pub mod pattern;
 pub mod pipeline;
 pub mod plugin;

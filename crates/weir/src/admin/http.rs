@@ -48,7 +48,9 @@ pub async fn serve(addr: SocketAddr, admin: Arc<Admin>) -> Result<SocketAddr, Ad
     let bound = listener
         .local_addr()
         .map_err(|error| AdminError::Bind { addr, error })?;
-    tracing::info!("metrics at http://{bound}/metrics, admin API at http://{bound}/api/pipelines");
+    tracing::info!(
+        "dashboard at http://{bound}/, metrics at http://{bound}/metrics, admin API at http://{bound}/api/pipelines"
+    );
     tokio::spawn(async move {
         loop {
             match listener.accept().await {

@@ -4,6 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
+use crate::monitor::{Monitor, SeriesKey, SeriesSnapshot};
 use crate::pipeline::{PipelineControl, RecentDeadLetter, RecentError, Refusal, StageStatus};
 
 /// Milliseconds since the Unix epoch.
@@ -48,6 +49,16 @@ pub(super) fn pipeline(control: &PipelineControl) -> Value {
     json!({
         "name": control.name(),
         "paused": control.is_paused(),
+        "source": {"type": control.source()},
+        "sinks": control
+            .sinks()
+            .iter()
+            .map(|(name, description)| json!({"name": name, "type": description}))
+            .collect::<Vec<_>>(),
+        "monitor": control.monitor().map(|m| json!({
+            "period_ms": u64::try_from(m.settings().period.0.as_millis()).unwrap_or(u64::MAX),
+            "history": m.settings().history,
+        })),
         "stages": control
             .stages()
             .iter()
@@ -90,4 +101,65 @@ pub(super) fn shadow(r: &crate::pipeline::ShadowReport) -> Value {
             "candidate": s.candidate,
         })).collect::<Vec<_>>(),
     })
+}
+
+/// A series key's fields.
+fn key_fields(k: &SeriesKey) -> (Value, Value, Value, Value) {
+    (
+        json!(k.measure.name()),
+        json!(k.stage),
+        json!(k.sink),
+        json!(k.measure.unit()),
+    )
+}
+
+pub(super) fn series(s: &SeriesSnapshot) -> Value {
+    json!({
+        "period_ms": u64::try_from(s.period.as_millis()).unwrap_or(u64::MAX),
+        "t": s.times,
+        "series": s.series.iter().map(|(k, values)| {
+            let (name, stage, sink, unit) = key_fields(k);
+            json!({"name": name, "stage": stage, "sink": sink, "unit": unit, "values": values})
+        }).collect::<Vec<_>>(),
+    })
+}
+
+pub(super) fn alarms(m: &Monitor) -> Value {
+    let alarms: Vec<Value> = m
+        .alarms()
+        .iter()
+        .map(|a| {
+            let (metric, stage, sink, unit) = key_fields(&a.series);
+            json!({
+                "name": a.config.name,
+                "metric": metric,
+                "stage": stage,
+                "sink": sink,
+                "unit": unit,
+                "state": a.state.name(),
+                "value": a.value,
+                "band": a.band.map(crate::monitor::band_json),
+                "above": a.config.above,
+                "below": a.config.below,
+                "since_ms": ms(a.since),
+                "raised": a.raised,
+                "to": a.config.to,
+            })
+        })
+        .collect();
+    let events: Vec<Value> = m
+        .events(crate::monitor::KEPT_EVENTS)
+        .iter()
+        .map(|e| {
+            let mut v = e.to_json();
+            if let Value::Object(map) = &mut v {
+                map.insert(
+                    "state".into(),
+                    json!(if e.raised { "raised" } else { "cleared" }),
+                );
+            }
+            v
+        })
+        .collect();
+    json!({"alarms": alarms, "events": events})
 }

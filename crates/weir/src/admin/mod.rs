@@ -16,11 +16,14 @@
 //!
 //! | Method and path | Does |
 //! |---|---|
+//! | `GET /` | the dashboard (below; no token needed for the page and its files under `/dashboard/`) |
 //! | `GET /metrics` | the metrics in the OpenMetrics text format (no token needed) |
 //! | `GET /api/pipelines` | every pipeline: `name`, `paused`, `stages` |
 //! | `GET /api/pipelines/{p}` | one pipeline, as above |
 //! | `POST /api/pipelines/{p}/pause` | stops reading the source; batches in flight finish. `{"paused": true, "changed": bool}` |
 //! | `POST /api/pipelines/{p}/resume` | reads again. `{"paused": false, "changed": bool}` |
+//! | `GET /api/pipelines/{p}/series?since_ms=T` | the monitor's series (below), the points after T or all kept; 404 if the monitor is off |
+//! | `GET /api/pipelines/{p}/alarms` | `{"alarms": [...], "events": [...]}`: every alarm and the last alarm events (below) |
 //! | `GET /api/pipelines/{p}/errors?limit=N` | the last N (default 20, at most 100) stage errors, oldest first |
 //! | `GET /api/pipelines/{p}/dead-letters?limit=N` | the last N dead letters with their context, oldest first |
 //! | `GET /api/pipelines/{p}/stages/{s}` | one stage (below) |
@@ -31,6 +34,16 @@
 //! | `POST /api/pipelines/{p}/stages/{s}/shadow/promote` | swaps the candidate in (as a reload) |
 //! | `DELETE /api/pipelines/{p}/stages/{s}/shadow` | drops the candidate |
 //!
+//! A pipeline is `{"name", "paused", "source": {"type"}, "sinks":
+//! [{"name", "type"}], "monitor": {"period_ms", "history"} or null,
+//! "stages"}` (`type`: the connector's description).
+//! Series are `{"period_ms", "t": [ms…], "series": [{"name", "stage",
+//! "sink", "unit", "values": [number or null…]}]}`, values aligned with
+//! `t` (see [`crate::monitor`] for every series). An alarm is `{"name",
+//! "metric", "stage", "sink", "unit", "state": "learning" | "ok" | "alarm",
+//! "value", "band": {"low", "center", "high"} or null, "above", "below",
+//! "since_ms", "raised", "to"}`; an event is the JSON its sinks receive
+//! ([`AlarmEvent::to_json`](crate::monitor::AlarmEvent::to_json)).
 //! A stage is `{"stage", "plugin", "kind", "version", "digest",
 //! "loaded_at_ms", "previous_digest", "source", "watched", "limits":
 //! {"deadline_ms", "memory_mb"}, "grants": {"wasi"}, "refusals": [{"at_ms",
@@ -44,6 +57,16 @@
 //! `{"digest", "plugin", "since_ms", "records", "differing", "failed_calls",
 //! "samples": [{"input", "serving", "candidate"}]}`.
 //!
+//! ## Dashboard
+//!
+//! `/` is a live dashboard of every pipeline, updated every second from the
+//! routes above: the pipeline graph (source, stages with their plugin
+//! versions, sinks), throughput in and out, filtered and failed rates,
+//! plugin latency percentiles, lag, alarms, and the last errors and dead
+//! letters. Its files are built into weir (the charts are drawn with the
+//! vendored uPlot library), so it loads nothing from elsewhere. With a
+//! token, open it as `/#token=TOKEN`.
+//!
 //! ## Access
 //!
 //! With a token ([`Admin::with_token`]), every `/api` request needs the
@@ -51,6 +74,7 @@
 //! address other than loopback without one: the API reloads plugins from
 //! paths on the host.
 
+mod assets;
 mod http;
 mod json;
 mod routes;

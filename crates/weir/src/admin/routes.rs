@@ -51,6 +51,32 @@ fn limit(query: &str) -> Result<usize, Response> {
     Ok(20)
 }
 
+/// `since_ms` of the query, if given.
+fn since_ms(query: &str) -> Result<Option<u64>, Response> {
+    for pair in query.split('&') {
+        if let Some(v) = pair.strip_prefix("since_ms=") {
+            return v
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| fail(400, format!("`since_ms` must be a number, not `{v}`")));
+        }
+    }
+    Ok(None)
+}
+
+/// The pipeline's monitor, or 404 when it is off.
+fn monitored(c: &PipelineControl) -> Result<&crate::monitor::Monitor, Response> {
+    c.monitor().ok_or_else(|| {
+        fail(
+            404,
+            format!(
+                "pipeline `{}` has its monitor off (`monitor.enabled = false`)",
+                c.name()
+            ),
+        )
+    })
+}
+
 /// The `plugin` path of a JSON body; `None` for an empty body.
 fn plugin_path(body: &[u8]) -> Result<Option<PathBuf>, Response> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -82,10 +108,20 @@ pub(super) fn handle(admin: &Admin, req: &Request) -> Response {
             (None, _) => fail(404, "no metrics here"),
         };
     }
+    if let Some((content_type, body)) = super::assets::file(path) {
+        return match method {
+            "GET" => Response {
+                status: 200,
+                content_type,
+                body: body.to_string(),
+            },
+            _ => fail(405, "use GET"),
+        };
+    }
     let Some(api) = path.strip_prefix("/api/") else {
         return fail(
             404,
-            format!("no route `{path}`: see /api/pipelines and /metrics"),
+            format!("no route `{path}`: see /, /api/pipelines and /metrics"),
         );
     };
     if let Some(token) = &admin.token
@@ -150,6 +186,15 @@ fn pipeline(
             let n = limit(query)?;
             let letters: Vec<Value> = c.dead_letters(n).iter().map(j::dead_letter).collect();
             Ok(answer(200, &Value::Array(letters)))
+        }),
+        ["series"] => get(method, || {
+            let since = since_ms(query)?;
+            let m = monitored(c)?;
+            Ok(answer(200, &j::series(&m.series(since))))
+        }),
+        ["alarms"] => get(method, || {
+            let m = monitored(c)?;
+            Ok(answer(200, &j::alarms(m)))
         }),
         ["stages", s, rest @ ..] => stage(c, s, method, rest, body),
         _ => fail(404, format!("no route under pipeline `{}`", c.name())),

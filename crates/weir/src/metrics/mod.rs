@@ -30,7 +30,9 @@
 //! # Ok::<(), std::fmt::Error>(())
 //! ```
 
+mod latency;
 pub mod names;
+mod process;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicU64;
@@ -51,6 +53,8 @@ pub type Counter = prometheus_client::metrics::counter::Counter;
 pub type Gauge = prometheus_client::metrics::gauge::Gauge<f64, AtomicU64>;
 /// A histogram handle.
 pub type Histogram = prometheus_client::metrics::histogram::Histogram;
+
+pub use latency::{LATENCY_BUCKETS, Latency, LatencyCounts};
 
 /// The content type of [`Metrics::render`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -123,6 +127,9 @@ struct Inner {
     conflicts: Mutex<BTreeSet<String>>,
     /// The metric names each plugin has created (bounded per plugin).
     plugin_series: Mutex<BTreeMap<String, BTreeSet<String>>>,
+    /// Every gauge series by family, to read them by label
+    /// ([`Metrics::gauge_values`]): a family cannot list its series.
+    gauges: RwLock<BTreeMap<String, Vec<(Labels, Gauge)>>>,
 }
 
 /// A shared, thread-safe set of metric families. Cloning shares them.
@@ -134,6 +141,9 @@ struct Inner {
 #[derive(Clone, Default)]
 pub struct Metrics {
     inner: Arc<Inner>,
+    /// Labels put first on every series this handle names
+    /// ([`Metrics::scoped`]).
+    base: Arc<[(String, String)]>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -145,10 +155,16 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
-fn labels(pairs: &[(&str, &str)]) -> Labels {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+/// `base` (those of its keys `pairs` does not have) then `pairs`.
+fn labels(base: &[(String, String)], pairs: &[(&str, &str)]) -> Labels {
+    base.iter()
+        .filter(|(k, _)| !pairs.iter().any(|(p, _)| p == k))
+        .cloned()
+        .chain(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string())),
+        )
         .collect()
 }
 
@@ -161,6 +177,21 @@ impl Metrics {
     /// An empty set.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A handle on the same families that puts `labels` first on every
+    /// series it names (and reads): what a pipeline gives its connectors,
+    /// so that their series carry the label `pipeline`.
+    #[must_use]
+    pub fn scoped(&self, labels_: &[(&str, &str)]) -> Metrics {
+        Metrics {
+            inner: self.inner.clone(),
+            base: labels(&self.base, labels_).into(),
+        }
+    }
+
+    fn labels(&self, pairs: &[(&str, &str)]) -> Labels {
+        labels(&self.base, pairs)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Entry>> {
@@ -246,7 +277,7 @@ impl Metrics {
             help,
             || Kind::Counter(Family::default()),
             |k| match k {
-                Kind::Counter(f) => Some(f.get_or_create_owned(&labels(labels_))),
+                Kind::Counter(f) => Some(f.get_or_create_owned(&self.labels(labels_))),
                 _ => None,
             },
         )
@@ -254,15 +285,35 @@ impl Metrics {
 
     /// The gauge `name` with `labels`, registered with `help` on first use.
     pub fn gauge(&self, name: &str, help: &str, labels_: &[(&str, &str)]) -> Gauge {
+        let labels = self.labels(labels_);
         self.series(
             name,
             help,
             || Kind::Gauge(Family::default()),
             |k| match k {
-                Kind::Gauge(f) => Some(f.get_or_create_owned(&labels(labels_))),
+                Kind::Gauge(f) => Some(f.get(&labels).map_or_else(
+                    || {
+                        let g = f.get_or_create_owned(&labels);
+                        self.index_gauge(name, &labels, &g);
+                        g
+                    },
+                    |g| g.clone(),
+                )),
                 _ => None,
             },
         )
+    }
+
+    fn index_gauge(&self, name: &str, labels: &Labels, gauge: &Gauge) {
+        let mut all = self
+            .inner
+            .gauges
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let series = all.entry(name.to_string()).or_default();
+        if !series.iter().any(|(l, _)| l == labels) {
+            series.push((labels.clone(), gauge.clone()));
+        }
     }
 
     /// The histogram `name` with `labels`, registered with `help` and
@@ -279,7 +330,7 @@ impl Metrics {
             help,
             || Kind::Histogram(Family::new_with_constructor(buckets.constructor())),
             |k| match k {
-                Kind::Histogram(f) => Some(Some(f.get_or_create_owned(&labels(labels_)))),
+                Kind::Histogram(f) => Some(Some(f.get_or_create_owned(&self.labels(labels_)))),
                 _ => None,
             },
         );
@@ -289,7 +340,7 @@ impl Metrics {
     /// The current value of a counter (0 if it has no such series).
     pub fn counter_value(&self, name: &str, labels_: &[(&str, &str)]) -> u64 {
         match self.read().get(counter_family(name)).map(|e| &e.kind) {
-            Some(Kind::Counter(f)) => f.get(&labels(labels_)).map_or(0, |c| c.get()),
+            Some(Kind::Counter(f)) => f.get(&self.labels(labels_)).map_or(0, |c| c.get()),
             _ => 0,
         }
     }
@@ -297,8 +348,46 @@ impl Metrics {
     /// The current value of a gauge, if it has such a series.
     pub fn gauge_value(&self, name: &str, labels_: &[(&str, &str)]) -> Option<f64> {
         match self.read().get(name).map(|e| &e.kind) {
-            Some(Kind::Gauge(f)) => f.get(&labels(labels_)).map(|g| g.get()),
+            Some(Kind::Gauge(f)) => f.get(&self.labels(labels_)).map(|g| g.get()),
             _ => None,
+        }
+    }
+
+    /// The values of every series of gauge `name` that has all of
+    /// `labels` (and the handle's own).
+    pub fn gauge_values(&self, name: &str, labels_: &[(&str, &str)]) -> Vec<f64> {
+        let wanted = self.labels(labels_);
+        let all = self
+            .inner
+            .gauges
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        all.get(name)
+            .map(|series| {
+                series
+                    .iter()
+                    .filter(|(l, _)| wanted.iter().all(|w| l.contains(w)))
+                    .map(|(_, g)| g.get())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Removes the series of gauge `name` with exactly `labels`, so that it
+    /// is no longer exported (an info series whose labels changed).
+    pub fn remove_gauge(&self, name: &str, labels_: &[(&str, &str)]) {
+        let labels = self.labels(labels_);
+        if let Some(Kind::Gauge(f)) = self.read().get(name).map(|e| &e.kind) {
+            f.remove(&labels);
+        }
+        if let Some(series) = self
+            .inner
+            .gauges
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(name)
+        {
+            series.retain(|(l, _)| *l != labels);
         }
     }
 
@@ -316,6 +405,7 @@ impl Metrics {
 
 impl Collector for Metrics {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        process::encode(&mut encoder)?;
         for (name, entry) in self.read().iter() {
             let help = entry.help.as_str();
             match &entry.kind {

@@ -6,8 +6,11 @@
 /// Runs `f` on a new thread of the lowest CPU priority and returns its
 /// result (a panic in `f` is resumed here).
 pub(crate) fn in_background<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    // The caller's span (pipeline, stage) names what the thread logs.
+    let span = tracing::Span::current();
     std::thread::scope(|s| {
         let handle = s.spawn(|| {
+            let _span = span.entered();
             lowest_priority();
             f()
         });

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::check::Check;
 use crate::metrics::Metrics;
+use crate::monitor::{AlarmConfig, AlarmRule, Monitor, MonitorSettings};
 use crate::pattern::Pattern;
 use crate::plugin::{InstanceOptions, Limits, Plugin, PluginError, PluginKind};
 use crate::sink::Sink;
@@ -16,6 +17,7 @@ use super::counters::PipelineCounters;
 use super::deliver::Delivery;
 use super::filter::RecordFilter;
 use super::lanes::Shared;
+use super::monitoring::Sampler;
 use super::reload::{ReloadError, Reloading};
 use super::retry::RetryPolicy;
 use super::route::{Route, Router};
@@ -280,6 +282,8 @@ pub struct PipelineBuilder {
     store: Option<StateStore>,
     metrics: Metrics,
     watch: WatchOptions,
+    monitor: MonitorSettings,
+    alarms: Vec<AlarmConfig>,
 }
 
 impl std::fmt::Debug for PipelineBuilder {
@@ -311,6 +315,8 @@ impl PipelineBuilder {
             store: None,
             metrics: Metrics::new(),
             watch: WatchOptions::default(),
+            monitor: MonitorSettings::default(),
+            alarms: Vec::new(),
         }
     }
 
@@ -409,6 +415,21 @@ impl PipelineBuilder {
         self
     }
 
+    /// How the pipeline samples its own series (default: every second,
+    /// 300 points kept); see [`crate::monitor`].
+    pub fn monitor(mut self, settings: MonitorSettings) -> Self {
+        self.monitor = settings;
+        self
+    }
+
+    /// Adds an alarm over one of the pipeline's series; see
+    /// [`crate::monitor`]. A sink it notifies gets no records unless a
+    /// route names it.
+    pub fn alarm(mut self, alarm: AlarmConfig) -> Self {
+        self.alarms.push(alarm);
+        self
+    }
+
     /// An already open state store (the config path opens it to learn
     /// whether the run resumes before it opens the sinks).
     pub(crate) fn state_store(mut self, store: StateStore) -> Self {
@@ -439,6 +460,8 @@ impl PipelineBuilder {
                 .iter()
                 .map(|s| (s.name.as_str(), &s.limits, s.window.as_ref()))
                 .collect(),
+            monitor: &self.monitor,
+            alarms: &self.alarms,
         })?;
         check_stage_plugins(&self.stages)
     }
@@ -462,6 +485,8 @@ impl PipelineBuilder {
             store,
             metrics,
             watch,
+            monitor,
+            alarms,
         } = self;
         let source = source.ok_or(BuildError::NoSource)?;
         let store = match (store, &data_dir) {
@@ -470,10 +495,11 @@ impl PipelineBuilder {
             (None, None) => StateStore::in_memory(),
         };
         // Without routes, outputs go to every sink but the failure
-        // destination.
+        // destination and the sinks of alarms.
         let outputs = sinks
             .keys()
             .filter(|s| errors.on_failure.as_ref() != Some(*s))
+            .filter(|s| !alarms.iter().any(|a| a.to.contains(s)))
             .cloned()
             .collect();
         let dead_letters: (String, Arc<dyn Sink>) = match (&errors.on_failure, &data_dir) {
@@ -545,6 +571,30 @@ impl PipelineBuilder {
             })?;
             runtimes.push(stage);
         }
+        let sampler = monitor.enabled.then(|| {
+            let keys = Sampler::keys(
+                runtimes.iter().map(|s| s.name.as_str()),
+                counters.sinks.keys().map(String::as_str),
+            );
+            let now = std::time::SystemTime::now();
+            let rules = alarms
+                .iter()
+                .filter_map(|a| {
+                    let key = keys.iter().find(|k| {
+                        k.measure.name() == a.metric && k.stage == a.stage && k.sink == a.sink
+                    })?;
+                    AlarmRule::new(a.clone(), key.clone(), now)
+                })
+                .collect();
+            Sampler {
+                monitor: Monitor::new(&name, monitor, keys, rules),
+                counters: counters.clone(),
+                metrics: metrics.scoped(&[("pipeline", &name)]),
+                pipeline: name.clone(),
+                dead_letters: dead_letters.0.clone(),
+                sinks: sinks.clone(),
+            }
+        });
         let router = Router::new(routes, outputs);
         let policy = RetryPolicy::new(&errors);
         let chain = StageChain::new(runtimes, policy);
@@ -561,6 +611,7 @@ impl PipelineBuilder {
         };
         Ok(Pipeline {
             watch,
+            sampler,
             filter,
             source_name: source.describe(),
             name,
@@ -595,6 +646,8 @@ pub(crate) struct Shape<'a> {
     pub(crate) on_failure: Option<&'a str>,
     /// Name, limits and window of each stage.
     pub(crate) stages: Vec<(&'a str, &'a Limits, Option<&'a WindowConfig>)>,
+    pub(crate) monitor: &'a MonitorSettings,
+    pub(crate) alarms: &'a [AlarmConfig],
 }
 
 /// Checks a pipeline's shape: names, ranges, and that every sink named
@@ -669,6 +722,45 @@ pub(crate) fn check_shape(shape: &Shape<'_>) -> Result<(), BuildError> {
                     ),
                 ));
             }
+        }
+    }
+    check_alarms(shape)
+}
+
+/// Checks `[monitor]` and every `[[alarms]]`.
+fn check_alarms(shape: &Shape<'_>) -> Result<(), BuildError> {
+    shape
+        .monitor
+        .check()
+        .map_err(|(key, message)| BuildError::Invalid {
+            key: format!("monitor.{key}"),
+            message,
+        })?;
+    let stages: Vec<&str> = shape.stages.iter().map(|(name, _, _)| *name).collect();
+    let mut names = BTreeSet::new();
+    for (i, alarm) in shape.alarms.iter().enumerate() {
+        let invalid = |key: &str, message: String| BuildError::Invalid {
+            key: if key.is_empty() {
+                format!("alarms[{i}]")
+            } else {
+                format!("alarms[{i}].{key}")
+            },
+            message,
+        };
+        if !shape.monitor.enabled {
+            return Err(invalid(
+                "",
+                "alarms need the monitor: remove `monitor.enabled = false`".into(),
+            ));
+        }
+        alarm
+            .check(&stages, &shape.sinks)
+            .map_err(|(key, message)| invalid(key, message))?;
+        if !names.insert(alarm.name.as_str()) {
+            return Err(invalid(
+                "name",
+                format!("duplicate alarm name `{}`", alarm.name),
+            ));
         }
     }
     Ok(())

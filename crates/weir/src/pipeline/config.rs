@@ -287,6 +287,13 @@ pub struct PipelineConfig {
     pub routes: Vec<RouteConfig>,
     /// Named sinks.
     pub sinks: BTreeMap<String, ConnectorConfig>,
+    /// How the pipeline samples its own series (`[monitor]`): see
+    /// [`crate::monitor`].
+    #[serde(default)]
+    pub monitor: crate::monitor::MonitorSettings,
+    /// Alarms over those series (`[[alarms]]`): see [`crate::monitor`].
+    #[serde(default)]
+    pub alarms: Vec<crate::monitor::AlarmConfig>,
     /// Failure handling.
     #[serde(default)]
     pub errors: ErrorsConfig,
@@ -378,6 +385,8 @@ impl PipelineConfig {
                 .iter()
                 .map(|s| (s.name.as_str(), &s.limits, s.window.as_ref()))
                 .collect(),
+            monitor: &self.monitor,
+            alarms: &self.alarms,
         })
         .map_err(|e| self.error(&e.config_key(), e))?;
         self.routes()?;
@@ -545,5 +554,53 @@ type = "stdout"
             msg.contains("routes[0].sink") && msg.contains("unknown sink `nope`"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn alarms_and_the_monitor_are_read_and_checked() -> Result<(), ConfigError> {
+        let text = format!(
+            "{OK}\n[monitor]\nperiod = \"500ms\"\n\n[[alarms]]\nname = \"errors\"\nmetric = \"error_ratio\"\nabove = 0.1\nto = \"out\"\n\n[[alarms]]\nname = \"slow\"\nmetric = \"latency_p99\"\nstage = \"b\"\ndirection = \"above\"\nraise_after = 2\nperiods = 3\n"
+        );
+        let c = PipelineConfig::from_str(&text, "p.toml", Path::new("."))?;
+        assert_eq!(c.monitor.period.0, std::time::Duration::from_millis(500));
+        assert_eq!(c.alarms.len(), 2);
+        assert_eq!(c.alarms[0].to, ["out"]);
+        assert_eq!(c.alarms[1].direction, crate::monitor::Side::Above);
+        assert_eq!((c.alarms[1].raise_after, c.alarms[1].periods), (2, 3));
+        let fails = |extra: &str| {
+            PipelineConfig::from_str(&format!("{OK}\n{extra}"), "p.toml", Path::new("."))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let msg = fails("[[alarms]]\nname = \"x\"\nmetric = \"latency\"\n");
+        assert!(
+            msg.contains("alarms[0].metric") && msg.contains("unknown metric `latency`"),
+            "{msg}"
+        );
+        let msg = fails("[[alarms]]\nname = \"x\"\nmetric = \"latency_p50\"\nstage = \"z\"\n");
+        assert!(
+            msg.contains("alarms[0].stage") && msg.contains("no stage `z`"),
+            "{msg}"
+        );
+        let msg = fails("[[alarms]]\nname = \"x\"\nmetric = \"written\"\nto = \"pager\"\n");
+        assert!(
+            msg.contains("alarms[0].to") && msg.contains("no sink `pager`"),
+            "{msg}"
+        );
+        let msg = fails("[[alarms]]\nname = \"x\"\nmetric = \"written\"\nwarmup = 99\n");
+        assert!(msg.contains("alarms[0].warmup"), "{msg}");
+        let msg =
+            fails("[[alarms]]\nname = \"x\"\nmetric = \"written\"\nraise_after = 4\nperiods = 3\n");
+        assert!(msg.contains("alarms[0].raise_after"), "{msg}");
+        let msg = fails("[monitor]\nperiod = \"10ms\"\n");
+        assert!(msg.contains("monitor.period"), "{msg}");
+        let msg =
+            fails("[monitor]\nenabled = false\n\n[[alarms]]\nname = \"x\"\nmetric = \"written\"\n");
+        assert!(
+            msg.contains("alarms[0]") && msg.contains("need the monitor"),
+            "{msg}"
+        );
+        Ok(())
     }
 }

@@ -29,6 +29,11 @@ use super::stages::{StageChain, StageRuntime};
 pub struct PipelineControl {
     pub(crate) name: String,
     pub(crate) chain: Arc<StageChain>,
+    pub(crate) monitor: Option<crate::monitor::Monitor>,
+    /// The source's description.
+    pub(crate) source: String,
+    /// Each sink's name and description.
+    pub(crate) sinks: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for PipelineControl {
@@ -97,6 +102,33 @@ impl PipelineControl {
             .ok_or_else(|| ReloadError::UnknownStage(name.to_string()))
     }
 
+    /// The pipeline's sampled series and alarms; `None` when its monitor
+    /// is off.
+    pub fn monitor(&self) -> Option<&crate::monitor::Monitor> {
+        self.monitor.as_ref()
+    }
+
+    /// What the pipeline reads from (its source's description).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The pipeline's sinks: name and description, the failure
+    /// destination's only if it is one of them.
+    pub fn sinks(&self) -> &[(String, String)] {
+        &self.sinks
+    }
+
+    /// A span naming the pipeline, the stage and its serving plugin, for
+    /// what a change of the stage logs.
+    fn span(&self, stage: &str) -> tracing::span::EnteredSpan {
+        let plugin = self
+            .stage(stage)
+            .map(|s| s.current().plugin.name().to_string())
+            .unwrap_or_default();
+        tracing::info_span!("control", pipeline = %self.name, stage, plugin).entered()
+    }
+
     /// The pipeline's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -143,6 +175,7 @@ impl PipelineControl {
     /// `weir_stage_reloads_refused_total` and remembered in
     /// [`refusals`](Self::refusals).
     pub fn reload(&self, stage: &str, plugin: Plugin) -> Result<StageStatus, ReloadError> {
+        let _span = self.span(stage);
         let runtime = self.stage(stage)?;
         runtime.reload(plugin, None)?;
         Ok(StageStatus::of(runtime))
@@ -158,6 +191,7 @@ impl PipelineControl {
         stage: &str,
         path: Option<&Path>,
     ) -> Result<StageStatus, ReloadError> {
+        let _span = self.span(stage);
         let runtime = self.stage(stage)?;
         runtime.reload_file(path)?;
         Ok(StageStatus::of(runtime))
@@ -176,6 +210,7 @@ impl PipelineControl {
     /// [`drop_shadow`](Self::drop_shadow)ped. Refused for aggregators, for
     /// another kind, or when it does not start.
     pub fn shadow(&self, stage: &str, plugin: Plugin) -> Result<ShadowReport, ReloadError> {
+        let _span = self.span(stage);
         let runtime = self.stage(stage)?;
         let serving = runtime.current().plugin.kind();
         if serving == PluginKind::Aggregator {
@@ -224,6 +259,7 @@ impl PipelineControl {
     /// Swaps the shadow candidate in as a [`reload`](Self::reload) does
     /// (checked and started first) and ends the shadowing.
     pub fn promote(&self, stage: &str) -> Result<StageStatus, ReloadError> {
+        let _span = self.span(stage);
         let runtime = self.stage(stage)?;
         let shadow = runtime
             .shadow
@@ -255,6 +291,7 @@ impl PipelineControl {
     /// Swaps the version before the serving one back in (a new version
     /// number; a second rollback returns to where the first started).
     pub fn rollback(&self, stage: &str) -> Result<StageStatus, ReloadError> {
+        let _span = self.span(stage);
         let runtime = self.stage(stage)?;
         let previous = runtime
             .previous()

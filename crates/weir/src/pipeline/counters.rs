@@ -3,8 +3,9 @@
 //! the run summary.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::metrics::{Buckets, Counter, Gauge, Histogram, Metrics, names};
+use crate::metrics::{Buckets, Counter, Gauge, Histogram, Latency, Metrics, names};
 
 use super::progress::RunSummary;
 
@@ -19,11 +20,55 @@ pub(crate) struct StageCounters {
     pub(crate) splits: Counter,
     /// Exported for aggregator stages only.
     pub(crate) windows_closed: Counter,
-    pub(crate) call_seconds: Histogram,
+    pub(crate) call_seconds: Latency,
     pub(crate) reloads: Counter,
     pub(crate) reloads_refused: Counter,
     pub(crate) shadow_records: Counter,
     pub(crate) shadow_differing: Counter,
+    pub(crate) plugin_info: Arc<PluginInfo>,
+}
+
+/// The info series of the plugin version a stage serves
+/// ([`names::STAGE_PLUGIN_INFO`]).
+pub(crate) struct PluginInfo {
+    metrics: Metrics,
+    pipeline: String,
+    stage: String,
+    /// The labels shown: plugin, version, digest.
+    shown: Mutex<Option<[String; 3]>>,
+}
+
+impl PluginInfo {
+    /// Shows `plugin` version `version` with `digest`, in place of the
+    /// version shown before.
+    pub(crate) fn show(&self, plugin: &str, version: u64, digest: &str) {
+        let mut shown = self.shown.lock().unwrap_or_else(PoisonError::into_inner);
+        let labels = |l: &[String; 3]| {
+            [
+                ("pipeline", self.pipeline.clone()),
+                ("stage", self.stage.clone()),
+                ("plugin", l[0].clone()),
+                ("version", l[1].clone()),
+                ("digest", l[2].clone()),
+            ]
+        };
+        if let Some(old) = shown.take() {
+            let old = labels(&old);
+            let old: Vec<(&str, &str)> = old.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            self.metrics.remove_gauge(names::STAGE_PLUGIN_INFO, &old);
+        }
+        let new = [plugin.to_string(), version.to_string(), digest.to_string()];
+        let l = labels(&new);
+        let l: Vec<(&str, &str)> = l.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.metrics
+            .gauge(
+                names::STAGE_PLUGIN_INFO,
+                "The plugin version a stage serves (always 1).",
+                &l,
+            )
+            .set(1.0);
+        *shown = Some(new);
+    }
 }
 
 /// The series of one sink.
@@ -31,6 +76,7 @@ pub(crate) struct StageCounters {
 pub(crate) struct SinkCounters {
     pub(crate) records: Counter,
     pub(crate) retries: Counter,
+    pub(crate) write_seconds: Latency,
 }
 
 /// Every series of a pipeline.
@@ -87,12 +133,12 @@ impl PipelineCounters {
                     } else {
                         Counter::default()
                     },
-                    call_seconds: metrics.histogram(
+                    call_seconds: Latency::new(metrics.histogram(
                         names::STAGE_CALL_SECONDS,
                         "Plugin call latency in seconds.",
                         Buckets::Seconds,
                         &l,
-                    ),
+                    )),
                     reloads: counter(
                         names::STAGE_RELOADS,
                         "Plugin versions swapped into a stage (reloads and rollbacks).",
@@ -109,6 +155,12 @@ impl PipelineCounters {
                         names::STAGE_SHADOW_DIFFERING,
                         "Records on which a shadow candidate's outcome differed from the serving version's.",
                     ),
+                    plugin_info: Arc::new(PluginInfo {
+                        metrics: metrics.clone(),
+                        pipeline: name.to_string(),
+                        stage: stage.to_string(),
+                        shown: Mutex::new(None),
+                    }),
                 }
             })
             .collect();
@@ -127,6 +179,12 @@ impl PipelineCounters {
                         "Retries of failed sink writes.",
                         &l,
                     ),
+                    write_seconds: Latency::new(metrics.histogram(
+                        names::SINK_WRITE_SECONDS,
+                        "Sink write latency in seconds (one batch to one sink, retries included).",
+                        Buckets::Seconds,
+                        &l,
+                    )),
                 };
                 (sink.to_string(), counters)
             })
@@ -192,6 +250,7 @@ impl PipelineCounters {
         self.sinks.get(name).cloned().unwrap_or(SinkCounters {
             records: Counter::default(),
             retries: Counter::default(),
+            write_seconds: Latency::default(),
         })
     }
 }

@@ -37,11 +37,15 @@ impl Delivery {
         records: &[Record],
     ) -> Result<(), (SinkError, u32, Vec<Record>)> {
         let counters = self.counters.sink(name);
+        let started = std::time::Instant::now();
         let mut retries = 0;
         let mut pending: Option<Vec<Record>> = None;
         loop {
             let batch = pending.as_deref().unwrap_or(records);
             let Err(e) = sink.write(batch).await else {
+                counters
+                    .write_seconds
+                    .observe(started.elapsed().as_secs_f64());
                 return Ok(());
             };
             let not_accepted: Vec<Record> = match e.failed.as_deref() {

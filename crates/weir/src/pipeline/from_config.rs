@@ -94,7 +94,11 @@ fn builder(
         .batch(config.batch)
         .parallelization_factor(config.parallelization_factor)
         .max_in_flight_mb(config.max_in_flight_mb)
+        .monitor(config.monitor)
         .errors(config.errors.clone());
+    for alarm in &config.alarms {
+        b = b.alarm(alarm.clone());
+    }
     for stage in stages(config, engine)?.into_iter().skip(first_stage) {
         b = b.stage(stage);
     }
@@ -135,7 +139,9 @@ impl Pipeline {
         replay: Option<(Box<dyn Source>, usize)>,
     ) -> Result<Self, PipelineError> {
         let data_dir = config.data_dir();
-        let ctx = ConnectorContext::new(&config.name, &config.base_dir, &data_dir, &metrics);
+        // Connectors' series carry the pipeline's name.
+        let scoped = metrics.scoped(&[("pipeline", &config.name)]);
+        let ctx = ConnectorContext::new(&config.name, &config.base_dir, &data_dir, &scoped);
         let (source, first_stage) = match replay {
             Some((source, first)) => (source, first),
             None => (

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use futures::StreamExt as _;
 use tokio::sync::mpsc;
+use tracing::Instrument as _;
 
 use crate::pattern::hash::FastHasher;
 use crate::record::{Batch, Position, Record};
@@ -102,8 +103,10 @@ impl Lanes {
         let key = (work.batch.partition.clone(), lane);
         let tx = self.workers.entry(key).or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            self.tasks
-                .spawn(worker(self.shared.clone(), rx, self.done.clone()));
+            self.tasks.spawn(
+                worker(self.shared.clone(), rx, self.done.clone())
+                    .instrument(tracing::Span::current()),
+            );
             tx
         });
         if let Err(mpsc::error::SendError(work)) = tx.send(work) {
@@ -184,7 +187,8 @@ async fn stage(shared: &Shared, work: Work) -> Result<Staged, Done> {
     } = work;
     let (origin, partition) = (batch.origin.clone(), batch.partition.clone());
     let chain = shared.chain.clone();
-    let out = match tokio::task::spawn_blocking(move || chain.run(batch)).await {
+    let span = tracing::Span::current();
+    let out = match tokio::task::spawn_blocking(move || span.in_scope(|| chain.run(batch))).await {
         Ok(out) => out,
         Err(e) => {
             return Err(Done {

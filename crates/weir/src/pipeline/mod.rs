@@ -17,6 +17,7 @@ pub mod filter;
 mod from_config;
 mod intake;
 mod lanes;
+mod monitoring;
 mod ops;
 mod progress;
 mod reload;

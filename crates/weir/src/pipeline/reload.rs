@@ -185,6 +185,9 @@ impl StageRuntime {
                         .unwrap_or_else(PoisonError::into_inner) = Some(path.to_path_buf());
                 }
                 self.counters.reloads.inc();
+                self.counters
+                    .plugin_info
+                    .show(v.plugin.name(), v.number, &v.plugin.info().digest);
                 tracing::info!(stage = %self.name, version = v.number, digest = %v.plugin.info().digest, "plugin version swapped in");
             }
             Err(e) => self.refused(e, Some(&plugin.info().digest), source),

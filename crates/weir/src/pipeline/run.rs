@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::mpsc;
+use tracing::Instrument as _;
 
 use crate::source::{Acks, Source};
 use crate::state::{StateHandle, StateStore};
@@ -35,6 +36,9 @@ pub struct Pipeline {
     pub(crate) store: StateStore,
     pub(crate) state_handles: Vec<StateHandle>,
     pub(crate) watch: super::WatchOptions,
+    /// Samples the series of [`crate::monitor`] while the pipeline runs
+    /// (none when the monitor is off).
+    pub(crate) sampler: Option<super::monitoring::Sampler>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -57,6 +61,15 @@ impl Pipeline {
         super::PipelineControl {
             name: self.name.clone(),
             chain: self.shared.chain.clone(),
+            monitor: self.sampler.as_ref().map(|s| s.monitor.clone()),
+            source: self.source_name.clone(),
+            sinks: self
+                .shared
+                .delivery
+                .sinks
+                .iter()
+                .map(|(name, sink)| (name.clone(), sink.describe()))
+                .collect(),
         }
     }
 
@@ -68,7 +81,19 @@ impl Pipeline {
     /// and only once every earlier batch of its partition is done too, are
     /// the plugins' state changes for it persisted together with the new
     /// source position, and the source told.
+    ///
+    /// Every log line of the run is in a span `pipeline` with the field
+    /// `pipeline`; the stages' lines are in a span `stage` inside it, with
+    /// the fields `stage` and `plugin`.
     pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<RunSummary, PipelineError> {
+        let span = tracing::info_span!("pipeline", pipeline = %self.name);
+        self.run_in_span(shutdown).instrument(span).await
+    }
+
+    async fn run_in_span(
         self,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<RunSummary, PipelineError> {
@@ -86,6 +111,7 @@ impl Pipeline {
             store,
             state_handles,
             watch,
+            sampler,
         } = self;
         let checkpoints = store
             .checkpoints(&source_name)
@@ -100,8 +126,9 @@ impl Pipeline {
             source.resume(&c.partition, &c.position).await?;
         }
         tracing::info!(pipeline = %name, source = %source_name, lanes = lane_count, "pipeline started");
-        // Stops with the run.
+        // Both stop with the run.
         let _watcher = super::watch::Watcher::start(&shared.chain, watch);
+        let _sampling = sampler.map(super::monitoring::Sampler::start);
         let intake = Intake {
             name: name.clone(),
             filter,

@@ -51,9 +51,14 @@ impl StageRuntime {
         windows: Option<Windows>,
         counters: StageCounters,
     ) -> Result<Self, PluginError> {
+        let versions = Versions::new(plugin, &options)?;
+        let v = versions.current();
+        counters
+            .plugin_info
+            .show(v.plugin.name(), v.number, &v.plugin.info().digest);
         Ok(StageRuntime {
             name,
-            versions: Versions::new(plugin, &options)?,
+            versions,
             options,
             windows,
             counters,
@@ -197,6 +202,14 @@ impl StageChain {
             if out.records.is_empty() {
                 break;
             }
+            // Every log line of the stage's work (the plugin's own among
+            // them) names the stage and its plugin.
+            let _span = tracing::info_span!(
+                "stage",
+                stage = %stage.name,
+                plugin = %stage.current().plugin.name()
+            )
+            .entered();
             let input = Batch {
                 origin: origin.clone(),
                 partition: partition.clone(),

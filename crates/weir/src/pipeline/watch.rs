@@ -134,9 +134,11 @@ impl Watcher {
         // Weak: between reloads the watcher holds nothing of the pipeline.
         let chain = Arc::downgrade(chain);
         let stopped = stop.clone();
+        let span = tracing::Span::current();
         let spawned = std::thread::Builder::new()
             .name("weir-watch".into())
             .spawn(move || {
+                let _span = span.entered();
                 let _events = events;
                 watch(&chain, files, &rx, options, &stopped);
             });

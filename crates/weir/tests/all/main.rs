@@ -3,12 +3,14 @@
 
 mod acks;
 mod admin;
+mod alarms;
 mod cache;
 mod cases;
 mod deepracer;
 mod in_flight;
 mod languages;
 mod metrics;
+mod operations;
 mod pipelines;
 mod plugins;
 mod reload;

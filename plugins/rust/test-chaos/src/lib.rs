@@ -9,8 +9,9 @@
 //! else → keep; `print` → write a line to stdout and one to stderr (WASI,
 //! so the stage must grant `wasi = true`), then keep; `metric` → add 1 to
 //! the counter `chaos_metric`, set the gauge `chaos_len` to the value's
-//! length and observe it in the histogram `chaos_len_seen`, then keep. The
-//! setting
+//! length and observe it in the histogram `chaos_len_seen`, then keep;
+//! `"work":N` → count to N (a fixed amount of CPU per record), then keep.
+//! The setting
 //! `fail_init = "true"` makes `init` fail; `print_init = "true"` makes
 //! `init` print a line to stdout and one to stderr.
 
@@ -29,8 +30,12 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// The `T` of a `"flaky_until":T` in the value.
 fn flaky_until(value: &[u8]) -> Option<u128> {
-    const NEEDLE: &[u8] = b"\"flaky_until\":";
-    let at = value.windows(NEEDLE.len()).position(|w| w == NEEDLE)? + NEEDLE.len();
+    number_after(value, b"\"flaky_until\":")
+}
+
+/// The unsigned number after the first `needle` in `value`.
+fn number_after<T: std::str::FromStr>(value: &[u8], needle: &[u8]) -> Option<T> {
+    let at = value.windows(needle.len()).position(|w| w == needle)? + needle.len();
     let digits: Vec<u8> = value[at..]
         .iter()
         .copied()
@@ -38,6 +43,19 @@ fn flaky_until(value: &[u8]) -> Option<u128> {
         .take_while(u8::is_ascii_digit)
         .collect();
     std::str::from_utf8(&digits).ok()?.parse().ok()
+}
+
+/// The `N` of a `"work":N` in the value.
+fn work(value: &[u8]) -> Option<u64> {
+    number_after(value, b"\"work\":")
+}
+
+/// Counts to `n`, in a way the optimizer cannot skip.
+fn busy(n: u64) {
+    let mut i: u64 = 0;
+    while black_box(i) < n {
+        i += 1;
+    }
 }
 
 /// Spins until the host interrupts the call (fuel or epoch deadline).
@@ -101,6 +119,9 @@ impl Filter for Chaos {
         }
         if contains(value, b"fail") {
             return Err("chaos: asked to fail".to_owned());
+        }
+        if let Some(n) = work(value) {
+            busy(n);
         }
         if contains(value, b"metric") {
             weir_plugin::metrics::counter_add("chaos_metric", 1);
