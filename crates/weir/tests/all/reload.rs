@@ -311,13 +311,26 @@ fn rollback_returns_to_the_version_before() -> TestResult {
     let engine = engine();
     let rust = load(&engine, "rust", "amount_filter", false);
     let c = load(&engine, "c", "amount_filter", false);
+    let metrics = Metrics::new();
     let pipeline = Pipeline::builder("rollback")
         .source(Paced::new(1, 0))
         .stage(Stage::new("filter", rust.clone()).setting("min_amount", "100"))
         .sink("out", Collect::default())
         .sink("failed", Collect::default())
         .on_failure("failed")
+        .metrics(metrics.clone())
         .build()?;
+    // The info series names the version served, and only that one.
+    let served = |version: &str, digest: &str| {
+        let labels = [
+            ("pipeline", "rollback"),
+            ("stage", "filter"),
+            ("version", version),
+            ("digest", digest),
+        ];
+        metrics.gauge_values(names::STAGE_PLUGIN_INFO, &labels)
+    };
+    assert_eq!(served("1", &rust.info().digest), [1.0]);
     let control = pipeline.control();
     assert!(matches!(
         control.rollback("filter"),
@@ -341,8 +354,16 @@ fn rollback_returns_to_the_version_before() -> TestResult {
     assert_eq!(control.refusals("filter")?.len(), 2);
     let reloaded = control.reload("filter", c.clone())?;
     assert_eq!((reloaded.version, &reloaded.digest), (2, &c.info().digest));
+    assert_eq!(served("2", &c.info().digest), [1.0]);
     let back = control.rollback("filter")?;
     assert_eq!((back.version, &back.digest), (3, &rust.info().digest));
+    assert_eq!(served("3", &rust.info().digest), [1.0]);
+    assert_eq!(
+        metrics.gauge_values(names::STAGE_PLUGIN_INFO, &[("stage", "filter")]),
+        [1.0],
+        "one version served: {}",
+        metrics.render()
+    );
     assert_eq!(back.previous_digest.as_ref(), Some(&c.info().digest));
     // A second rollback undoes the first.
     assert_eq!(control.rollback("filter")?.digest, c.info().digest);
