@@ -166,10 +166,16 @@ pub fn write_config(dir: &Path, text: &str) -> Result<PathBuf, Error> {
 
 /// The Prometheus text `weir run --metrics ADDR` serves at `/metrics`.
 pub fn scrape_metrics(addr: &str) -> Result<String, Error> {
+    http_get(addr, "/metrics")
+}
+
+/// The whole answer (head and body) to `GET path` from the server
+/// `weir run --metrics ADDR` starts.
+pub fn http_get(addr: &str, path: &str) -> Result<String, Error> {
     use std::io::Write as _;
     let mut s = std::net::TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    s.write_all(b"GET /metrics HTTP/1.1\r\nhost: weir\r\n\r\n")?;
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: weir\r\n\r\n").as_bytes())?;
     let mut text = String::new();
     s.read_to_string(&mut text)?;
     Ok(text)

@@ -1,10 +1,11 @@
 //! Consumer lag per partition, served with the other metrics by
-//! `weir run --metrics`.
+//! `weir run --metrics`; the monitor's lag series, and an alarm on it
+//! written to a Kafka topic.
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use weir_test_support::process::{metric_value, scrape_metrics};
+use weir_test_support::process::{http_get, metric_value, scrape_metrics};
 
 use crate::common::*;
 
@@ -58,6 +59,66 @@ fn consumer_lag_per_partition_is_a_metric() -> TestResult {
         assert!(Instant::now() < deadline, "lags {lags:?} in:\n{text}");
         std::thread::sleep(Duration::from_millis(200));
     }
+    weir.stop()?;
+    Ok(())
+}
+
+/// The lag reported by the client statistics reaches the monitor's `lag`
+/// series (the admin API charts it), and an alarm on it is written, as
+/// JSON, to a Kafka topic named as its sink.
+#[test]
+fn an_alarm_on_lag_is_written_to_a_kafka_topic() -> TestResult {
+    let _serial = serial();
+    let (input, output, alarms) = (unique("events"), unique("out"), unique("alarms"));
+    create_topic(&input, 2)?;
+    create_topic(&output, 2)?;
+    create_topic(&alarms, 1)?;
+    produce_transactions(&input, 2_000, 4)?;
+    let addr = format!(
+        "127.0.0.1:{}",
+        TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()
+    );
+    let dir = tempfile::tempdir()?;
+    let source = source(&input, &unique("lag-alarm")).replace(
+        "\"heartbeat.interval.ms\" = 500",
+        "\"heartbeat.interval.ms\" = 500, \"statistics.interval.ms\" = 200",
+    );
+    let body = format!(
+        "name = \"lagging\"\n{source}\n{}\n{}\n[monitor]\nperiod = \"200ms\"\n\n[[alarms]]\nname = \"lag-seen\"\nmetric = \"lag\"\nabove = -1\nraise_after = 1\nperiods = 1\nto = \"alarms\"\n",
+        sink("out", &output),
+        sink("alarms", &alarms)
+    );
+    let config = write_config(dir.path(), &body)?;
+    let mut weir = Weir::start_with(&config, "weir", &["--metrics", &addr])?;
+    wait_for_count(&output, 2_000, Duration::from_secs(60), &mut [&mut weir])?;
+    wait_for_count(&alarms, 1, Duration::from_secs(30), &mut [&mut weir])?;
+    let alarm = read_all(&alarms)?
+        .first()
+        .map(Msg::json)
+        .ok_or("no alarm record")?;
+    assert_eq!(alarm["alarm"], "lag-seen", "{alarm}");
+    assert_eq!(alarm["pipeline"], "lagging", "{alarm}");
+    assert_eq!(alarm["metric"], "lag", "{alarm}");
+    assert_eq!(alarm["state"], "raised", "{alarm}");
+    assert!(alarm["value"].as_f64().is_some_and(|v| v >= 0.0), "{alarm}");
+    // No record went to the alarm topic: it is the alarm's sink only.
+    assert_eq!(count(&alarms)?, 1);
+    // The series the dashboard charts has the lag.
+    let answer = http_get(&addr, "/api/pipelines/lagging/series")?;
+    let body = answer.split("\r\n\r\n").nth(1).ok_or("no body")?;
+    let series: serde_json::Value = serde_json::from_str(body)?;
+    let lag = series["series"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["name"] == "lag")
+        .ok_or("no lag series")?;
+    assert!(
+        lag["values"]
+            .as_array()
+            .is_some_and(|v| v.iter().any(serde_json::Value::is_number)),
+        "{lag}"
+    );
     weir.stop()?;
     Ok(())
 }
