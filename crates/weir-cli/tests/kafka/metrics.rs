@@ -19,6 +19,21 @@ fn lag(text: &str, topic: &str, partition: i32) -> Option<f64> {
     )
 }
 
+/// A loopback address with a free port, for `weir run --metrics`.
+fn free_addr() -> Result<String, std::io::Error> {
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    Ok(format!("127.0.0.1:{port}"))
+}
+
+/// The source table of `topic` for a new group named after `group`, with
+/// client statistics (and so lag) every `ms` milliseconds.
+fn source_with_statistics(topic: &str, group: &str, ms: u32) -> String {
+    source(topic, &unique(group)).replace(
+        "\"heartbeat.interval.ms\" = 500",
+        &format!("\"heartbeat.interval.ms\" = 500, \"statistics.interval.ms\" = {ms}"),
+    )
+}
+
 #[test]
 fn consumer_lag_per_partition_is_a_metric() -> TestResult {
     let _serial = serial();
@@ -26,15 +41,9 @@ fn consumer_lag_per_partition_is_a_metric() -> TestResult {
     create_topic(&input, 3)?;
     create_topic(&output, 3)?;
     produce_transactions(&input, 3_000, 9)?;
-    let addr = format!(
-        "127.0.0.1:{}",
-        TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()
-    );
+    let addr = free_addr()?;
     let dir = tempfile::tempdir()?;
-    let source = source(&input, &unique("lag")).replace(
-        "\"heartbeat.interval.ms\" = 500",
-        "\"heartbeat.interval.ms\" = 500, \"statistics.interval.ms\" = 300",
-    );
+    let source = source_with_statistics(&input, "lag", 300);
     let config = write_config(
         dir.path(),
         &format!("name = \"lag\"\n{source}\n{}", sink("out", &output)),
@@ -74,15 +83,9 @@ fn an_alarm_on_lag_is_written_to_a_kafka_topic() -> TestResult {
     create_topic(&output, 2)?;
     create_topic(&alarms, 1)?;
     produce_transactions(&input, 2_000, 4)?;
-    let addr = format!(
-        "127.0.0.1:{}",
-        TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()
-    );
+    let addr = free_addr()?;
     let dir = tempfile::tempdir()?;
-    let source = source(&input, &unique("lag-alarm")).replace(
-        "\"heartbeat.interval.ms\" = 500",
-        "\"heartbeat.interval.ms\" = 500, \"statistics.interval.ms\" = 200",
-    );
+    let source = source_with_statistics(&input, "lag-alarm", 200);
     let body = format!(
         "name = \"lagging\"\n{source}\n{}\n{}\n[monitor]\nperiod = \"200ms\"\n\n[[alarms]]\nname = \"lag-seen\"\nmetric = \"lag\"\nabove = -1\nraise_after = 1\nperiods = 1\nto = \"alarms\"\n",
         sink("out", &output),

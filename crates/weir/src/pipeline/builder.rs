@@ -591,6 +591,7 @@ impl PipelineBuilder {
                 counters: counters.clone(),
                 metrics: metrics.scoped(&[("pipeline", &name)]),
                 pipeline: name.clone(),
+                stages: runtimes.iter().map(|s| s.name.clone()).collect(),
                 dead_letters: dead_letters.0.clone(),
                 sinks: sinks.clone(),
             }

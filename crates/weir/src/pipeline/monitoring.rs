@@ -10,7 +10,7 @@ use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
 use crate::metrics::{Counter, Gauge, Latency, LatencyCounts, Metrics, names};
-use crate::monitor::{AlarmEvent, Measure, Monitor, SeriesKey};
+use crate::monitor::{AlarmEvent, Measure, Monitor, Scope, SeriesKey};
 use crate::record::{Position, Record};
 use crate::sink::Sink;
 
@@ -49,6 +49,8 @@ pub(crate) struct Sampler {
     /// Where connectors report lag (scoped to the pipeline).
     pub(crate) metrics: Metrics,
     pub(crate) pipeline: String,
+    /// The stages' names, in chain order.
+    pub(crate) stages: Vec<String>,
     /// The failure destination's name (not counted as written).
     pub(crate) dead_letters: String,
     /// The pipeline's sinks, for alarm notifications.
@@ -71,32 +73,20 @@ fn per_second(now: u64, before: u64, secs: f64) -> Option<f64> {
 }
 
 impl Sampler {
-    /// The series of a pipeline with these stages and sinks, in the order
-    /// [`Sampler::values`] gives them.
+    /// The series of a pipeline with these stages and sinks.
     pub(crate) fn keys<'a>(
         stages: impl IntoIterator<Item = &'a str>,
         sinks: impl IntoIterator<Item = &'a str>,
     ) -> Vec<SeriesKey> {
-        let pipeline = |measure| SeriesKey {
-            measure,
-            stage: None,
-            sink: None,
-        };
-        let mut keys: Vec<SeriesKey> = [
-            Measure::RecordsIn,
-            Measure::RecordsOut,
-            Measure::Written,
-            Measure::Filtered,
-            Measure::Failed,
-            Measure::DeadLetters,
-            Measure::ErrorRatio,
-            Measure::InFlightBytes,
-            Measure::Lag,
-            Measure::IteratorAge,
-        ]
-        .into_iter()
-        .map(pipeline)
-        .collect();
+        let mut keys: Vec<SeriesKey> = Measure::ALL
+            .into_iter()
+            .filter(|m| m.scope() == Scope::Pipeline)
+            .map(|measure| SeriesKey {
+                measure,
+                stage: None,
+                sink: None,
+            })
+            .collect();
         for stage in stages {
             for measure in [Measure::LatencyP50, Measure::LatencyP99] {
                 keys.push(SeriesKey {
@@ -136,37 +126,52 @@ impl Sampler {
         }
     }
 
-    /// One value per key of [`Sampler::keys`], between two readings.
-    fn values(&self, before: &Reading, now: &Reading) -> Vec<Option<f64>> {
+    /// The value of each of `keys` between two readings.
+    fn values(&self, keys: &[SeriesKey], before: &Reading, now: &Reading) -> Vec<Option<f64>> {
         let secs = now.at.duration_since(before.at).as_secs_f64();
         let read_in = now.records_in.saturating_sub(before.records_in);
         let failed = now.failed.saturating_sub(before.failed);
+        let pipeline = [("pipeline", self.pipeline.as_str())];
         let lags = self
             .metrics
-            .gauge_values(names::KAFKA_CONSUMER_LAG, &[("pipeline", &self.pipeline)]);
+            .gauge_values(names::KAFKA_CONSUMER_LAG, &pipeline);
         let ages = self
             .metrics
-            .gauge_values(names::KINESIS_ITERATOR_AGE, &[("pipeline", &self.pipeline)]);
-        let mut values = vec![
-            per_second(now.records_in, before.records_in, secs),
-            per_second(now.records_out, before.records_out, secs),
-            per_second(now.written, before.written, secs),
-            per_second(now.filtered, before.filtered, secs),
-            per_second(now.failed, before.failed, secs),
-            per_second(now.dead_letters, before.dead_letters, secs),
-            (read_in > 0).then(|| (failed as f64 / read_in as f64).min(1.0)),
-            Some(self.counters.in_flight_bytes.get()),
-            (!lags.is_empty()).then(|| lags.iter().sum()),
-            ages.iter().copied().reduce(f64::max),
-        ];
-        for (b, n) in before.stages.iter().zip(&now.stages) {
-            values.push(Latency::percentile(b, n, 0.5));
-            values.push(Latency::percentile(b, n, 0.99));
-        }
-        for (b, n) in before.sinks.iter().zip(&now.sinks) {
-            values.push(Latency::percentile(b, n, 0.99));
-        }
-        values
+            .gauge_values(names::KINESIS_ITERATOR_AGE, &pipeline);
+        // A percentile of what the `i`th stage or sink did in between.
+        let percentile = |of: fn(&Reading) -> &[LatencyCounts], i: Option<usize>, q| {
+            let i = i?;
+            Latency::percentile(of(before).get(i)?, of(now).get(i)?, q)
+        };
+        keys.iter()
+            .map(|k| {
+                let stage = k
+                    .stage
+                    .as_ref()
+                    .and_then(|s| self.stages.iter().position(|n| n == s));
+                let sink = k
+                    .sink
+                    .as_ref()
+                    .and_then(|s| self.counters.sinks.keys().position(|n| n == s));
+                match k.measure {
+                    Measure::RecordsIn => per_second(now.records_in, before.records_in, secs),
+                    Measure::RecordsOut => per_second(now.records_out, before.records_out, secs),
+                    Measure::Written => per_second(now.written, before.written, secs),
+                    Measure::Filtered => per_second(now.filtered, before.filtered, secs),
+                    Measure::Failed => per_second(now.failed, before.failed, secs),
+                    Measure::DeadLetters => per_second(now.dead_letters, before.dead_letters, secs),
+                    Measure::ErrorRatio => {
+                        (read_in > 0).then(|| (failed as f64 / read_in as f64).min(1.0))
+                    }
+                    Measure::InFlightBytes => Some(self.counters.in_flight_bytes.get()),
+                    Measure::Lag => (!lags.is_empty()).then(|| lags.iter().sum()),
+                    Measure::IteratorAge => ages.iter().copied().reduce(f64::max),
+                    Measure::LatencyP50 => percentile(|r| &r.stages, stage, 0.5),
+                    Measure::LatencyP99 => percentile(|r| &r.stages, stage, 0.99),
+                    Measure::WriteP99 => percentile(|r| &r.sinks, sink, 0.99),
+                }
+            })
+            .collect()
     }
 
     /// Starts sampling on the current tokio runtime, until the returned
@@ -212,11 +217,12 @@ impl Sampler {
                 let mut tick = tokio::time::interval(period);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 tick.tick().await;
+                let keys = self.monitor.keys();
                 let mut last = self.read();
                 loop {
                     tick.tick().await;
                     let now = self.read();
-                    let values = self.values(&last, &now);
+                    let values = self.values(&keys, &last, &now);
                     last = now;
                     for event in self.monitor.record(SystemTime::now(), &values) {
                         if let Some(series) = alarms.get(&event.alarm) {
