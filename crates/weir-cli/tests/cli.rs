@@ -596,7 +596,7 @@ fn log_field(line: &Value, name: &str) -> Option<String> {
 }
 
 #[test]
-fn every_log_line_of_a_run_names_its_pipeline_stage_and_plugin() -> TestResult {
+fn every_log_line_of_a_run_names_its_pipeline_stage_plugin_and_version() -> TestResult {
     let dir = tempfile::tempdir()?;
     let input = dir.path().join("in.jsonl");
     std::fs::write(&input, "{\"a\":\"print\"}\n{\"a\":\"fail\"}\n{\"a\":1}\n")?;
@@ -632,7 +632,8 @@ fn every_log_line_of_a_run_names_its_pipeline_stage_and_plugin() -> TestResult {
     for l in run {
         assert_eq!(log_field(l, "pipeline").as_deref(), Some("logged"), "{l}");
     }
-    // The plugin's own lines and the stage's errors name stage and plugin.
+    // The plugin's own lines and the stage's errors name stage, plugin
+    // and the version that served the call.
     let staged: Vec<&Value> = run
         .iter()
         .filter(|l| {
@@ -644,6 +645,7 @@ fn every_log_line_of_a_run_names_its_pipeline_stage_and_plugin() -> TestResult {
     for l in staged {
         assert_eq!(log_field(l, "stage").as_deref(), Some("chaos"), "{l}");
         assert_eq!(log_field(l, "plugin").as_deref(), Some("test_chaos"), "{l}");
+        assert_eq!(log_field(l, "version").as_deref(), Some("1"), "{l}");
     }
     Ok(())
 }

@@ -109,6 +109,7 @@ impl StageRuntime {
         policy: &RetryPolicy,
     ) -> (Arc<StageVersion>, Result<Outcome, Box<CallFailure>>) {
         let version = self.current();
+        tracing::Span::current().record("version", version.number);
         let shadow = self
             .shadow
             .lock()
@@ -203,11 +204,14 @@ impl StageChain {
                 break;
             }
             // Every log line of the stage's work (the plugin's own among
-            // them) names the stage and its plugin.
+            // them) names the stage, its plugin and, once a call has taken
+            // it, the version serving the call (1 for the first; see
+            // `StageRuntime::call`).
             let _span = tracing::info_span!(
                 "stage",
                 stage = %stage.name,
-                plugin = %stage.current().plugin.name()
+                plugin = %stage.current().plugin.name(),
+                version = tracing::field::Empty
             )
             .entered();
             let input = Batch {
