@@ -129,7 +129,10 @@ impl Versions {
             next.clone(),
         );
         *self.previous.lock().unwrap_or_else(PoisonError::into_inner) = Some(old.plugin.clone());
-        retire(old, options.limits.deadline_ms);
+        // Dropping a large instance (tens of MB for Python) is memory work
+        // that must not compete with the workers.
+        let deadline_ms = options.limits.deadline_ms;
+        super::background::in_background(move || retire(old, deadline_ms));
         Ok(next)
     }
 }
