@@ -41,7 +41,10 @@
 //!
 //! See [`SourceOptions`] and [`SinkOptions`]. Any librdkafka property
 //! (security, SASL, timeouts, fetch sizes…) goes in a `properties` table
-//! and is checked by librdkafka when the pipeline is validated.
+//! and is checked by librdkafka when the pipeline is validated. One
+//! default differs from librdkafka's: the source's
+//! `fetch.queue.backoff.ms` is 10 ms, not 1 s ([`FETCH_QUEUE_BACKOFF_MS`]),
+//! so a fast pipeline is not left waiting for its next fetch.
 //!
 //! # Metrics
 //!
@@ -66,7 +69,9 @@ use weir::{Sink, Source};
 
 pub use admin::{AdminError, ensure_topic};
 pub use context::CONSUMER_LAG;
-pub use options::{OneOrMany, SinkOptions, SourceOptions, Start, check_topic_name};
+pub use options::{
+    FETCH_QUEUE_BACKOFF_MS, OneOrMany, SinkOptions, SourceOptions, Start, check_topic_name,
+};
 pub use read::read_topic;
 pub use sink::KafkaSink;
 pub use source::{KafkaSource, partition_name};

@@ -19,7 +19,9 @@
 //! it should (polled every 20 ms), so both sides include joining the group
 //! and waiting for delivery reports:
 //!
-//! - `passthrough`: an rdkafka consumer polling in a loop and an rdkafka
+//! - `passthrough`: an rdkafka consumer polling in a loop (with weir's
+//!   `fetch.queue.backoff.ms`: librdkafka's 1 s default leaves either side
+//!   idle most of each second) and an rdkafka
 //!   producer (idempotent, `acks=all`, `linger.ms=5`, like weir's sink)
 //!   sending each record on, no plugin, no batching, no acknowledgement
 //!   tracking (offsets auto-committed as read).
@@ -167,6 +169,7 @@ fn passthrough(brokers: &str, input: &str, output: &str, stop: &AtomicBool) -> R
         .set("bootstrap.servers", brokers)
         .set("group.id", unique("passthrough"))
         .set("auto.offset.reset", "earliest")
+        .set("fetch.queue.backoff.ms", weir_kafka::FETCH_QUEUE_BACKOFF_MS)
         .create()?;
     consumer.subscribe(&[input])?;
     let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
