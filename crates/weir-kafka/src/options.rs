@@ -126,11 +126,11 @@ pub struct SinkOptions {
     pub properties: BTreeMap<String, toml::Value>,
 }
 
-/// Properties weir sets itself; a `properties` table may not change them.
 /// The source's default `fetch.queue.backoff.ms` (librdkafka's is 1000);
 /// a `properties` entry overrides it.
 pub const FETCH_QUEUE_BACKOFF_MS: &str = "10";
 
+/// Properties weir sets itself; a `properties` table may not change them.
 const SOURCE_OWNED: &[(&str, &str)] = &[
     ("bootstrap.servers", "use `brokers`"),
     ("group.id", "use `group`"),
