@@ -5,8 +5,8 @@
 //! every record of a call is processed by exactly one version. A new
 //! version is instantiated and `init`-ed before it is swapped in; if that
 //! fails, the serving version keeps serving. An instance of the old version
-//! still in a call finishes that call; the swapping thread then drops the
-//! old version's instances.
+//! still in a call finishes that call; a thread of the lowest CPU priority,
+//! started and awaited by the swap, then drops the old version's instances.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
