@@ -245,8 +245,7 @@ fn measure(
         .iter()
         .map(|(idle, took)| idle.saturating_sub(idle_p50) + took.saturating_sub(call_p50))
         .collect();
-    let mut reload_times: Vec<Duration> = windows.iter().map(|(s, e)| *e - *s).collect();
-    reload_times.sort_unstable();
+    let reload_times: Vec<Duration> = windows.iter().map(|(s, e)| *e - *s).collect();
     println!("{language} amount filter, {SWAPS} reloads, batches of 100:");
     show("steady: call", steady_calls);
     show("steady: idle between calls", steady_idle);
