@@ -55,7 +55,7 @@ for manifest in plugins/rust/*/Cargo.toml; do
 done
 
 step "guest SDK unit tests (native, one run per plugin kind)"
-for kind in filter enricher scorer reward aggregator; do
+for kind in filter enricher scorer reward aggregator filter,columnar-only; do
     (cd crates/weir-plugin && CARGO_TARGET_DIR="$root/plugins/target/sdk-tests" \
         cargo test -q --features "$kind")
 done

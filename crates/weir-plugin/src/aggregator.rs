@@ -6,7 +6,7 @@ use crate::bindings::exports::weir::plugin::aggregator_plugin::{
     Accumulated, Batch, Closed, Group, RecordError, Results,
 };
 use crate::record::{columns_with_capacity, push_record};
-use crate::{Record, Settings};
+use crate::{Record, Records, Settings};
 
 /// One event-time window, as the host assigned it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,11 +160,12 @@ pub fn aggregator_accumulate<T: Aggregator>(
     batch: Batch,
     groups: Vec<Group>,
 ) -> Accumulated {
+    let view = Records::of(&batch);
     slot.with(|cell| {
         let mut guard = cell.borrow_mut();
         let Some(plugin) = guard.as_mut() else {
             return Accumulated {
-                errors: not_initialised(crate::record::len(&batch)),
+                errors: not_initialised(view.len()),
                 accumulators: groups
                     .into_iter()
                     .map(|g| g.accumulator.unwrap_or_default())
@@ -179,10 +180,7 @@ pub fn aggregator_accumulate<T: Aggregator>(
                 start: group.start,
                 end: group.end,
             };
-            let records = group
-                .records
-                .iter()
-                .filter_map(|&i| Record::at(&batch, i as usize));
+            let records = group.records.iter().filter_map(|&i| view.get(i as usize));
             match plugin.load(&window, group.accumulator.as_deref()) {
                 Ok(mut acc) => {
                     for record in records {
@@ -300,7 +298,7 @@ macro_rules! export_aggregator {
 mod tests {
     use super::*;
     use crate::__private::NOT_INITIALISED;
-    use crate::record::{item, test_batch::batch};
+    use crate::record::{Words, item, test_batch::batch};
     use std::cell::RefCell;
 
     /// Sums value lengths; a value `bad` fails; the saved form is 8 bytes.
@@ -419,9 +417,9 @@ mod tests {
             "the unreadable window is skipped"
         );
         let c = &res.records;
-        assert_eq!(item(&c.values, &c.value_ends, 0), b"5:3");
-        assert_eq!(item(&c.values, &c.value_ends, 1), b"5:105");
-        assert_eq!(item(&c.values, &c.value_ends, 2), b"big");
+        assert_eq!(item(&c.values, Words::Native(&c.value_ends), 0), b"5:3");
+        assert_eq!(item(&c.values, Words::Native(&c.value_ends), 1), b"5:105");
+        assert_eq!(item(&c.values, Words::Native(&c.value_ends), 2), b"big");
         assert_eq!(c.has_key, vec![1, 0, 0], "an empty window key emits no key");
         assert_eq!(c.keys, b"a");
         assert_eq!(

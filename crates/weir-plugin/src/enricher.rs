@@ -1,9 +1,9 @@
 //! Enrichers: map each record to zero or more records.
 
-use crate::__private::{Slot, init_slot, not_initialised};
+use crate::__private::{Slot, init_slot, not_initialised, packed_records};
 use crate::bindings::exports::weir::plugin::enricher_plugin::{Batch, Enrichment, RecordError};
-use crate::record::{columns_with_capacity, len, push_record, truncate};
-use crate::{Record, Settings};
+use crate::record::{columns_with_capacity, push_record, truncate};
+use crate::{Record, Records, Settings};
 
 /// Collects the records an [`Enricher`] emits for one input record.
 ///
@@ -94,9 +94,18 @@ pub fn enricher_init<T: Enricher>(
 
 #[doc(hidden)]
 pub fn enricher_process<T: Enricher>(slot: &'static Slot<T>, batch: Batch) -> Enrichment {
+    enrich(slot, &Records::of(&batch))
+}
+
+#[doc(hidden)]
+pub fn enricher_process_packed<T: Enricher>(slot: &'static Slot<T>, batch: Vec<u8>) -> Enrichment {
+    enrich(slot, &packed_records(&batch))
+}
+
+fn enrich<T: Enricher>(slot: &'static Slot<T>, batch: &Records<'_>) -> Enrichment {
     slot.with(|cell| {
         let mut guard = cell.borrow_mut();
-        let n = len(&batch);
+        let n = batch.len();
         let Some(plugin) = guard.as_mut() else {
             return Enrichment {
                 records: columns_with_capacity(0, 0),
@@ -105,13 +114,13 @@ pub fn enricher_process<T: Enricher>(slot: &'static Slot<T>, batch: Batch) -> En
             };
         };
         let mut out = Enrichment {
-            records: columns_with_capacity(n, batch.records.values.len()),
+            records: columns_with_capacity(n, batch.value_bytes()),
             inputs: Vec::with_capacity(n),
             errors: Vec::new(),
         };
         for i in 0..n {
             let index = i as u32;
-            let record = Record::new(&batch, index);
+            let record = Record::new(batch, index);
             let mark = out.inputs.len();
             let mut emitter = Emitter {
                 out: &mut out,
@@ -160,6 +169,13 @@ macro_rules! export_enricher {
                 }
             }
 
+            $crate::__packed_export!(
+                __WeirEnricherExport,
+                packed_enricher_plugin,
+                Enrichment,
+                |batch| $crate::__private::enricher_process_packed::<$ty>(&__WEIR_INSTANCE, batch)
+            );
+
     $crate::bindings::export!(__WeirEnricherExport with_types_in $crate::bindings);
         };
     };
@@ -168,7 +184,8 @@ macro_rules! export_enricher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{item, test_batch::batch};
+    use crate::record::test_batch::{batch, pack};
+    use crate::record::{Words, item};
     use std::cell::RefCell;
 
     struct Dup;
@@ -201,13 +218,19 @@ mod tests {
         let out = enricher_process(&SLOT, input());
         assert_eq!(out.errors.len(), 2, "not initialised");
         enricher_init(&SLOT, vec![]).unwrap();
+        let packed = enricher_process_packed(&SLOT, pack(&input()));
         let out = enricher_process(&SLOT, input());
+        assert_eq!(
+            format!("{out:?}"),
+            format!("{packed:?}"),
+            "a packed batch is enriched the same"
+        );
         assert_eq!(out.inputs, vec![0, 0]);
         let c = &out.records;
-        assert_eq!(item(&c.values, &c.value_ends, 0), b"good");
-        assert_eq!(item(&c.keys, &c.key_ends, 0), b"k");
+        assert_eq!(item(&c.values, Words::Native(&c.value_ends), 0), b"good");
+        assert_eq!(item(&c.keys, Words::Native(&c.key_ends), 0), b"k");
         assert_eq!(c.has_key, vec![1, 0]);
-        assert_eq!(item(&c.values, &c.value_ends, 1), b"extra");
+        assert_eq!(item(&c.values, Words::Native(&c.value_ends), 1), b"extra");
         assert_eq!(c.header_ends, vec![1, 2]);
         assert_eq!(c.header_data, b"hve1");
         assert_eq!(out.errors.len(), 1);

@@ -1,9 +1,8 @@
 //! Filters: keep or drop each record.
 
-use crate::__private::{Slot, init_slot, not_initialised};
-use crate::Record;
-use crate::Settings;
+use crate::__private::{Slot, init_slot, not_initialised, packed_records};
 use crate::bindings::exports::weir::plugin::filter_plugin::{Batch, RecordError, Verdicts};
+use crate::{Record, Records, Settings};
 
 /// A filter plugin: decides for each record whether to keep it.
 ///
@@ -46,15 +45,24 @@ pub fn filter_init<T: Filter>(
 
 #[doc(hidden)]
 pub fn filter_process<T: Filter>(slot: &'static Slot<T>, batch: Batch) -> Verdicts {
+    decide(slot, &Records::of(&batch))
+}
+
+#[doc(hidden)]
+pub fn filter_process_packed<T: Filter>(slot: &'static Slot<T>, batch: Vec<u8>) -> Verdicts {
+    decide(slot, &packed_records(&batch))
+}
+
+fn decide<T: Filter>(slot: &'static Slot<T>, records: &Records<'_>) -> Verdicts {
     slot.with(|cell| {
         let mut guard = cell.borrow_mut();
-        let n = crate::record::len(&batch);
+        let n = records.len();
         let mut keep = Vec::with_capacity(n);
         let mut errors = Vec::new();
         match guard.as_mut() {
             Some(plugin) => {
                 for index in 0..n as u32 {
-                    match plugin.keep(&Record::new(&batch, index)) {
+                    match plugin.keep(&Record::new(records, index)) {
                         Ok(true) => keep.push(index),
                         Ok(false) => {}
                         Err(message) => errors.push(RecordError { index, message }),
@@ -100,6 +108,13 @@ macro_rules! export_filter {
                 }
             }
 
+            $crate::__packed_export!(
+                __WeirFilterExport,
+                packed_filter_plugin,
+                Verdicts,
+                |batch| $crate::__private::filter_process_packed::<$ty>(&__WEIR_INSTANCE, batch)
+            );
+
     $crate::bindings::export!(__WeirFilterExport with_types_in $crate::bindings);
         };
     };
@@ -139,6 +154,18 @@ mod tests {
             (None, b"x", vec![]),
             (None, b"a", vec![]),
         ])
+    }
+
+    #[test]
+    fn packed_batches_get_the_same_verdicts() {
+        filter_init(&SLOT, vec![]).unwrap();
+        let packed = crate::record::test_batch::pack(&batch());
+        let (v, p) = (
+            filter_process(&SLOT, batch()),
+            filter_process_packed(&SLOT, packed),
+        );
+        assert_eq!((v.keep, p.keep), (vec![0], vec![0]));
+        assert_eq!((v.errors[0].index, p.errors[0].index), (2, 2));
     }
 
     #[test]

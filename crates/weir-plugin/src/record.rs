@@ -3,13 +3,55 @@
 
 use crate::bindings::weir::plugin::types::{Batch, Columns};
 
+/// A list of end offsets (or timestamps), as the plugin received it: a
+/// `list<u32>` of the columnar batch, or little-endian words in a packed one.
+#[derive(Clone, Copy)]
+pub(crate) enum Words<'a, T> {
+    Native(&'a [T]),
+    Le(&'a [u8]),
+}
+
+/// A fixed-size little-endian integer read out of a packed batch.
+pub(crate) trait Le: Copy {
+    const SIZE: usize;
+    fn read(bytes: &[u8]) -> Option<Self>;
+}
+
+impl Le for u32 {
+    const SIZE: usize = 4;
+    #[inline]
+    fn read(bytes: &[u8]) -> Option<Self> {
+        bytes.first_chunk().map(|b| u32::from_le_bytes(*b))
+    }
+}
+
+impl Le for i64 {
+    const SIZE: usize = 8;
+    #[inline]
+    fn read(bytes: &[u8]) -> Option<Self> {
+        bytes.first_chunk().map(|b| i64::from_le_bytes(*b))
+    }
+}
+
+impl<T: Le> Words<'_, T> {
+    #[inline]
+    fn get(&self, i: usize) -> Option<T> {
+        match self {
+            Words::Native(v) => v.get(i).copied(),
+            Words::Le(b) => T::read(b.get(i.checked_mul(T::SIZE)?..)?),
+        }
+    }
+}
+
+pub(crate) type Ends<'a> = Words<'a, u32>;
+
 /// Item `i` of a back-to-back buffer with end offsets `ends`; empty when
 /// the offsets are out of range (a malformed batch must not panic).
 #[inline]
-pub(crate) fn item<'a>(buf: &'a [u8], ends: &[u32], i: usize) -> &'a [u8] {
-    let Some(&end) = ends.get(i) else { return &[] };
+pub(crate) fn item<'a>(buf: &'a [u8], ends: Ends<'_>, i: usize) -> &'a [u8] {
+    let Some(end) = ends.get(i) else { return &[] };
     let start = match i.checked_sub(1) {
-        Some(p) => ends.get(p).copied().unwrap_or(0),
+        Some(p) => ends.get(p).unwrap_or(0),
         None => 0,
     };
     buf.get(start as usize..end as usize).unwrap_or(&[])
@@ -85,10 +127,134 @@ pub(crate) fn truncate(c: &mut Columns, n: usize) {
     c.header_data_ends.truncate(2 * headers);
 }
 
-/// The number of records in a batch.
-#[inline]
-pub(crate) fn len(batch: &Batch) -> usize {
-    batch.records.value_ends.len()
+/// The records of one batch, as plugin code sees them: a borrowed view
+/// over the batch the host passed, columnar or packed. Nothing is copied.
+///
+/// The SDK builds it and hands plugin code [`Record`]s from it. Plugins
+/// that implement the raw bindings build it themselves with
+/// [`Records::of`] (a columnar batch) or [`Records::packed`].
+#[derive(Clone, Copy)]
+pub struct Records<'a> {
+    n: usize,
+    origin: &'a str,
+    partition: &'a str,
+    values: &'a [u8],
+    value_ends: Ends<'a>,
+    keys: &'a [u8],
+    key_ends: Ends<'a>,
+    has_key: &'a [u8],
+    header_ends: Ends<'a>,
+    header_data: &'a [u8],
+    header_data_ends: Ends<'a>,
+    timestamps: Words<'a, i64>,
+    positions: &'a [u8],
+    position_ends: Ends<'a>,
+}
+
+/// Splits `len` bytes off the front of `rest`.
+fn take<'a>(rest: &mut &'a [u8], len: usize) -> Option<&'a [u8]> {
+    let (head, tail) = rest.split_at_checked(len)?;
+    *rest = tail;
+    Some(head)
+}
+
+impl<'a> Records<'a> {
+    /// The records of a columnar batch.
+    pub fn of(batch: &'a Batch) -> Self {
+        let c: &'a Columns = &batch.records;
+        Self {
+            n: c.value_ends.len(),
+            origin: &batch.origin,
+            partition: &batch.partition,
+            values: &c.values,
+            value_ends: Words::Native(&c.value_ends),
+            keys: &c.keys,
+            key_ends: Words::Native(&c.key_ends),
+            has_key: &c.has_key,
+            header_ends: Words::Native(&c.header_ends),
+            header_data: &c.header_data,
+            header_data_ends: Words::Native(&c.header_data_ends),
+            timestamps: Words::Native(&batch.timestamps),
+            positions: &batch.positions,
+            position_ends: Words::Native(&batch.position_ends),
+        }
+    }
+
+    /// The records of a packed batch (`types.packed-batch` in the WIT), or
+    /// `None` when `bytes` is not one: shorter than its lengths say, or
+    /// with an origin or partition that is not UTF-8.
+    pub fn packed(bytes: &'a [u8]) -> Option<Self> {
+        let mut rest = bytes;
+        let mut lengths = [0usize; 8];
+        for l in &mut lengths {
+            *l = u32::read(take(&mut rest, 4)?)? as usize;
+        }
+        let [
+            n,
+            h,
+            origin,
+            partition,
+            values,
+            keys,
+            header_data,
+            positions,
+        ] = lengths;
+        let words = |count: usize, rest: &mut &'a [u8]| -> Option<Ends<'a>> {
+            Some(Words::Le(take(rest, count.checked_mul(4)?)?))
+        };
+        let timestamps = Words::Le(take(&mut rest, n.checked_mul(8)?)?);
+        let value_ends = words(n, &mut rest)?;
+        let key_ends = words(n, &mut rest)?;
+        let has_key = take(&mut rest, n)?;
+        let header_ends = words(n, &mut rest)?;
+        let header_data_ends = words(h.checked_mul(2)?, &mut rest)?;
+        let position_ends = words(n, &mut rest)?;
+        Some(Self {
+            n,
+            origin: std::str::from_utf8(take(&mut rest, origin)?).ok()?,
+            partition: std::str::from_utf8(take(&mut rest, partition)?).ok()?,
+            values: take(&mut rest, values)?,
+            value_ends,
+            keys: take(&mut rest, keys)?,
+            key_ends,
+            has_key,
+            header_ends,
+            header_data: take(&mut rest, header_data)?,
+            header_data_ends,
+            timestamps,
+            positions: take(&mut rest, positions)?,
+            position_ends,
+        })
+    }
+
+    /// The number of records.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Whether there are no records.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The record at `index`, or `None` past the end.
+    #[inline]
+    pub fn get(&self, index: usize) -> Option<Record<'_>> {
+        (index < self.n).then(|| Record::new(self, index as u32))
+    }
+
+    /// The records in batch order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Record<'_>> + '_ {
+        (0..self.n as u32).map(|i| Record::new(self, i))
+    }
+
+    /// The total size of the record values, in bytes.
+    #[inline]
+    pub fn value_bytes(&self) -> usize {
+        self.values.len()
+    }
 }
 
 /// One record of a batch, as plugin code sees it.
@@ -97,20 +263,13 @@ pub(crate) fn len(batch: &Batch) -> usize {
 /// its accessors allocate. Offsets outside the batch read as empty.
 #[derive(Clone, Copy)]
 pub struct Record<'a> {
-    batch: &'a Batch,
+    batch: &'a Records<'a>,
     index: u32,
 }
 
 impl<'a> Record<'a> {
-    /// The record at `index` of `batch`, or `None` when `index` is out of
-    /// range. Plugins normally receive records from the SDK; this is for
-    /// plugins that use the raw bindings and for unit tests.
-    pub fn at(batch: &'a Batch, index: usize) -> Option<Self> {
-        (index < len(batch)).then(|| Self::new(batch, index as u32))
-    }
-
     #[inline]
-    pub(crate) fn new(batch: &'a Batch, index: u32) -> Self {
+    pub(crate) fn new(batch: &'a Records<'a>, index: u32) -> Self {
         Self { batch, index }
     }
 
@@ -123,9 +282,9 @@ impl<'a> Record<'a> {
     /// `Some(&[])`).
     #[inline]
     pub fn key(&self) -> Option<&'a [u8]> {
-        let c = &self.batch.records;
+        let c = self.batch;
         match c.has_key.get(self.i()) {
-            Some(&1) => Some(item(&c.keys, &c.key_ends, self.i())),
+            Some(&1) => Some(item(c.keys, c.key_ends, self.i())),
             _ => None,
         }
     }
@@ -140,8 +299,8 @@ impl<'a> Record<'a> {
     /// The record value (payload bytes, usually JSON).
     #[inline]
     pub fn value(&self) -> &'a [u8] {
-        let c = &self.batch.records;
-        item(&c.values, &c.value_ends, self.i())
+        let c = self.batch;
+        item(c.values, c.value_ends, self.i())
     }
 
     /// The record value as UTF-8 text, or `None` when it is not valid UTF-8.
@@ -166,17 +325,17 @@ impl<'a> Record<'a> {
 
     /// The record's headers as raw `(name, value)` byte pairs.
     pub(crate) fn raw_headers(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + use<'a> {
-        let c: &'a Columns = &self.batch.records;
+        let c: &'a Records<'a> = self.batch;
         let i = self.i();
-        let end = c.header_ends.get(i).copied().unwrap_or(0) as usize;
+        let end = c.header_ends.get(i).unwrap_or(0) as usize;
         let start = match i.checked_sub(1) {
-            Some(p) => c.header_ends.get(p).copied().unwrap_or(0) as usize,
+            Some(p) => c.header_ends.get(p).unwrap_or(0) as usize,
             None => 0,
         };
         (start..end.max(start)).map(move |h| {
             (
-                item(&c.header_data, &c.header_data_ends, 2 * h),
-                item(&c.header_data, &c.header_data_ends, 2 * h + 1),
+                item(c.header_data, c.header_data_ends, 2 * h),
+                item(c.header_data, c.header_data_ends, 2 * h + 1),
             )
         })
     }
@@ -184,15 +343,15 @@ impl<'a> Record<'a> {
     /// When the record was produced, in milliseconds since the Unix epoch.
     #[inline]
     pub fn timestamp_ms(&self) -> i64 {
-        self.batch.timestamps.get(self.i()).copied().unwrap_or(0)
+        self.batch.timestamps.get(self.i()).unwrap_or(0)
     }
 
     /// Where the record sits in its partition or shard (a Kafka offset or a
     /// Kinesis sequence number, as decimal digits). Empty if not UTF-8.
     pub fn position(&self) -> &'a str {
         std::str::from_utf8(item(
-            &self.batch.positions,
-            &self.batch.position_ends,
+            self.batch.positions,
+            self.batch.position_ends,
             self.i(),
         ))
         .unwrap_or("")
@@ -207,13 +366,13 @@ impl<'a> Record<'a> {
     /// The topic or stream the batch came from.
     #[inline]
     pub fn origin(&self) -> &'a str {
-        &self.batch.origin
+        self.batch.origin
     }
 
     /// The partition number or shard id of the batch within its origin.
     #[inline]
     pub fn partition(&self) -> &'a str {
-        &self.batch.partition
+        self.batch.partition
     }
 }
 
@@ -255,6 +414,50 @@ pub(crate) mod test_batch {
             position_ends,
         }
     }
+
+    /// `batch` in the packed layout (`types.packed-batch`).
+    pub(crate) fn pack(batch: &Batch) -> Vec<u8> {
+        let c = &batch.records;
+        let mut out = Vec::new();
+        let lengths = [
+            c.value_ends.len(),
+            c.header_data_ends.len() / 2,
+            batch.origin.len(),
+            batch.partition.len(),
+            c.values.len(),
+            c.keys.len(),
+            c.header_data.len(),
+            batch.positions.len(),
+        ];
+        for l in lengths {
+            out.extend_from_slice(&(l as u32).to_le_bytes());
+        }
+        for t in &batch.timestamps {
+            out.extend_from_slice(&t.to_le_bytes());
+        }
+        let words = |out: &mut Vec<u8>, v: &[u32]| {
+            for w in v {
+                out.extend_from_slice(&w.to_le_bytes());
+            }
+        };
+        words(&mut out, &c.value_ends);
+        words(&mut out, &c.key_ends);
+        out.extend_from_slice(&c.has_key);
+        words(&mut out, &c.header_ends);
+        words(&mut out, &c.header_data_ends);
+        words(&mut out, &batch.position_ends);
+        for part in [
+            batch.origin.as_bytes(),
+            batch.partition.as_bytes(),
+            &c.values,
+            &c.keys,
+            &c.header_data,
+            &batch.positions,
+        ] {
+            out.extend_from_slice(part);
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -262,14 +465,9 @@ mod tests {
     use super::test_batch::batch;
     use super::*;
 
-    #[test]
-    fn reads_fields() {
-        let b = batch(&[
-            (Some(b"k1"), b"v1", vec![(b"h", b"x"), (b"\xff", b"y")]),
-            (None, b"v2", vec![]),
-            (Some(b""), b"", vec![(b"a", b"b")]),
-        ]);
-        let r = Record::at(&b, 0).unwrap();
+    fn check_fields(b: &Records<'_>) {
+        assert_eq!(b.len(), 3);
+        let r = b.get(0).unwrap();
         assert_eq!(r.key(), Some(&b"k1"[..]));
         assert_eq!(r.key_str(), Some("k1"));
         assert_eq!(r.value(), b"v1");
@@ -281,15 +479,50 @@ mod tests {
         assert_eq!(r.timestamp_ms(), 7);
         assert_eq!(r.position(), "0");
         assert_eq!((r.index(), r.origin(), r.partition()), (0, "txns", "3"));
-        let r = Record::at(&b, 1).unwrap();
+        let r = b.get(1).unwrap();
         assert_eq!(
             (r.key(), r.value(), r.headers().count()),
             (None, &b"v2"[..], 0)
         );
-        let r = Record::at(&b, 2).unwrap();
+        assert_eq!((r.timestamp_ms(), r.position()), (8, "1"));
+        let r = b.get(2).unwrap();
         assert_eq!(r.key(), Some(&b""[..]), "an empty key is not a missing key");
         assert_eq!(r.header("a"), Some(&b"b"[..]));
-        assert!(Record::at(&b, 3).is_none());
+        assert!(b.get(3).is_none());
+        assert_eq!(b.iter().map(|r| r.index()).collect::<Vec<_>>(), [0, 1, 2]);
+    }
+
+    fn three() -> Batch {
+        batch(&[
+            (Some(b"k1"), b"v1", vec![(b"h", b"x"), (b"\xff", b"y")]),
+            (None, b"v2", vec![]),
+            (Some(b""), b"", vec![(b"a", b"b")]),
+        ])
+    }
+
+    #[test]
+    fn reads_fields() {
+        check_fields(&Records::of(&three()));
+    }
+
+    #[test]
+    fn reads_packed_fields() {
+        let packed = test_batch::pack(&three());
+        check_fields(&Records::packed(&packed).unwrap());
+    }
+
+    #[test]
+    fn a_short_or_bad_packed_batch_is_refused() {
+        let packed = test_batch::pack(&three());
+        for len in 0..packed.len() {
+            assert!(Records::packed(&packed[..len]).is_none(), "{len} bytes");
+        }
+        let mut bad = packed.clone();
+        // The record count, far past the data.
+        bad[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(Records::packed(&bad).is_none());
+        let empty = test_batch::pack(&batch(&[]));
+        assert!(Records::packed(&empty).unwrap().is_empty());
     }
 
     #[test]
@@ -298,7 +531,8 @@ mod tests {
         b.records.value_ends = vec![500];
         b.records.header_ends = vec![9];
         b.position_ends = vec![u32::MAX];
-        let r = Record::new(&b, 0);
+        let records = Records::of(&b);
+        let r = Record::new(&records, 0);
         assert_eq!(r.value(), b"");
         assert_eq!(
             r.headers().count(),
@@ -311,7 +545,7 @@ mod tests {
                 .all(|(n, v)| n.is_empty() && v.is_empty())
         );
         assert_eq!(r.position(), "");
-        let r = Record::new(&b, 5);
+        let r = Record::new(&records, 5);
         assert_eq!((r.key(), r.value(), r.timestamp_ms()), (None, &b""[..], 0));
     }
 

@@ -1,8 +1,8 @@
 //! Scorers: give each record a score and optional reasons.
 
-use crate::__private::{Slot, init_slot, not_initialised};
+use crate::__private::{Slot, init_slot, not_initialised, packed_records};
 use crate::bindings::exports::weir::plugin::scorer_plugin::{Batch, Label, RecordError, Scores};
-use crate::{Record, Settings};
+use crate::{Record, Records, Settings};
 
 /// The score of one record, with the reasons for it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -89,9 +89,18 @@ pub fn scorer_init<T: Scorer>(
 
 #[doc(hidden)]
 pub fn scorer_process<T: Scorer>(slot: &'static Slot<T>, batch: Batch) -> Scores {
+    score(slot, &Records::of(&batch))
+}
+
+#[doc(hidden)]
+pub fn scorer_process_packed<T: Scorer>(slot: &'static Slot<T>, batch: Vec<u8>) -> Scores {
+    score(slot, &packed_records(&batch))
+}
+
+fn score<T: Scorer>(slot: &'static Slot<T>, batch: &Records<'_>) -> Scores {
     slot.with(|cell| {
         let mut guard = cell.borrow_mut();
-        let n = crate::record::len(&batch);
+        let n = batch.len();
         let Some(plugin) = guard.as_mut() else {
             return Scores {
                 scores: vec![0.0; n],
@@ -99,7 +108,7 @@ pub fn scorer_process<T: Scorer>(slot: &'static Slot<T>, batch: Batch) -> Scores
                 errors: not_initialised(n),
             };
         };
-        let records: Vec<Record<'_>> = (0..n as u32).map(|i| Record::new(&batch, i)).collect();
+        let records: Vec<Record<'_>> = batch.iter().collect();
         let mut answers = plugin.score_batch(&records).into_iter();
         let mut scores = Vec::with_capacity(n);
         let mut labels = Vec::new();
@@ -164,6 +173,10 @@ macro_rules! export_scorer {
                 }
             }
 
+            $crate::__packed_export!(__WeirScorerExport, packed_scorer_plugin, Scores, |batch| {
+                $crate::__private::scorer_process_packed::<$ty>(&__WEIR_INSTANCE, batch)
+            });
+
     $crate::bindings::export!(__WeirScorerExport with_types_in $crate::bindings);
         };
     };
@@ -203,5 +216,7 @@ mod tests {
         assert_eq!((s.labels[1].index, s.labels[1].text.as_str()), (0, "b"));
         assert_eq!(s.errors.len(), 1);
         assert_eq!(s.errors[0].index, 1);
+        let p = scorer_process_packed(&SLOT, crate::record::test_batch::pack(&batch()));
+        assert_eq!((p.scores, p.labels.len(), p.errors.len()), (s.scores, 2, 1));
     }
 }

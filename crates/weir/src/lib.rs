@@ -119,7 +119,10 @@
 //!   accumulators and turns closed windows into records). The host detects the world from the
 //!   component's exports and refuses other versions. Each call takes a whole
 //!   batch in a columnar form (each field one list of bytes or integers), so the
-//!   boundary cost is paid per batch, not per record. Plugins import only
+//!   boundary cost is paid per batch, not per record; filters, enrichers and
+//!   scorers that also export the `packed-*-plugin` interface (all built
+//!   with the Rust SDK do) get the batch as one buffer, one copy and one
+//!   allocation in the plugin per call. Plugins import only
 //!   `log`, `metrics`, `state` and `config`; WASI is linked only when a stage
 //!   grants it, and every instance has a call deadline (epoch interruption)
 //!   and a memory cap. A trap fails the call, never the host: the instance

@@ -70,6 +70,12 @@ pub(crate) fn inspect(path: &Path, as_json: bool) -> anyhow::Result<()> {
     println!("world       weir:plugin/{}@{}", info.kind, info.version);
     println!("digest      {}", info.digest);
     println!("size        {} bytes", info.size);
+    let batches = if info.packed {
+        "packed into one buffer"
+    } else {
+        "columnar"
+    };
+    println!("batches     {batches}");
     let compiled = if info.from_cache {
         "mapped from the compiled-code cache"
     } else {

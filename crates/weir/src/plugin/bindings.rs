@@ -2,7 +2,9 @@
 //!
 //! One synthetic world includes every plugin world, so the host-service
 //! imports are generated once and each plugin interface's export bindings
-//! (`exports::weir::plugin::*_plugin`) can be loaded on their own.
+//! (`exports::weir::plugin::*_plugin`) can be loaded on their own. The
+//! packed worlds include the plain ones, so the optional
+//! `packed-*-plugin` exports are generated too.
 
 #![allow(missing_docs, unused_qualifications, clippy::all)]
 
@@ -11,9 +13,9 @@ wasmtime::component::bindgen!({
     inline: "
         package weir:host;
         world plugin-host {
-            include weir:plugin/filter@0.2.0;
-            include weir:plugin/enricher@0.2.0;
-            include weir:plugin/scorer@0.2.0;
+            include weir:plugin/packed-filter@0.2.0;
+            include weir:plugin/packed-enricher@0.2.0;
+            include weir:plugin/packed-scorer@0.2.0;
             include weir:plugin/reward@0.2.0;
             include weir:plugin/aggregator@0.2.0;
         }
@@ -31,6 +33,7 @@ wasmtime::component::bindgen!({
 });
 
 pub use self::exports::weir::plugin::{
-    aggregator_plugin, enricher_plugin, filter_plugin, reward_plugin, scorer_plugin,
+    aggregator_plugin, enricher_plugin, filter_plugin, packed_enricher_plugin,
+    packed_filter_plugin, packed_scorer_plugin, reward_plugin, scorer_plugin,
 };
 pub use self::weir::plugin::{config, log, metrics, state, types};

@@ -36,6 +36,10 @@ pub struct PluginInfo {
     pub imports: Vec<String>,
     /// Every export of the component, by name.
     pub exports: Vec<String>,
+    /// Whether the host passes it batches packed into one buffer: it
+    /// exports `packed-<kind>-plugin` (filters, enrichers and scorers built
+    /// with the Rust SDK do), else it gets the columnar batch.
+    pub packed: bool,
     /// Size of the component in bytes.
     pub size: usize,
     /// Whether its compiled code came from the compiled-code cache
@@ -191,6 +195,7 @@ impl Engine {
                     version: super::WIT_VERSION.to_string(),
                     digest,
                     imports: imports.into_iter().map(|(n, _)| n).collect(),
+                    packed: exports.contains(&kind.packed_export_name()),
                     exports,
                     size: bytes.len(),
                     from_cache: compiled == Compiled::Cached,

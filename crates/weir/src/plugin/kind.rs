@@ -70,6 +70,13 @@ impl PluginKind {
     pub fn export_name(self) -> String {
         format!("{WIT_PACKAGE}/{}@{WIT_VERSION}", self.interface())
     }
+
+    /// The name of the optional export that takes packed batches, e.g.
+    /// `weir:plugin/packed-filter-plugin@0.2.0` (only filters, enrichers
+    /// and scorers have one).
+    pub(crate) fn packed_export_name(self) -> String {
+        format!("{WIT_PACKAGE}/packed-{}@{WIT_VERSION}", self.interface())
+    }
 }
 
 impl fmt::Display for PluginKind {

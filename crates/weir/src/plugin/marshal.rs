@@ -34,15 +34,18 @@ fn clear(c: &mut Columns) {
     c.header_data_ends.clear();
 }
 
-/// A reusable WIT batch: its buffers keep their capacity across calls.
+/// A reusable WIT batch, columnar and packed: its buffers keep their
+/// capacity across calls.
 #[derive(Debug)]
 pub(crate) struct BatchBuffers {
     batch: WitBatch,
+    packed: Vec<u8>,
 }
 
 impl Default for BatchBuffers {
     fn default() -> Self {
         BatchBuffers {
+            packed: Vec::new(),
             batch: WitBatch {
                 origin: String::new(),
                 partition: String::new(),
@@ -94,6 +97,114 @@ impl BatchBuffers {
             b.position_ends.push(b.positions.len() as u32);
         }
         &self.batch
+    }
+}
+
+impl BatchBuffers {
+    /// Packs `records` into one buffer in the layout of the WIT's
+    /// `types.packed-batch`, and returns it. Each field is written in one
+    /// pass over the records, straight into its place.
+    pub(crate) fn pack_bytes(
+        &mut self,
+        origin: &str,
+        partition: &str,
+        records: &[Record],
+    ) -> &Vec<u8> {
+        let mut digits = itoa::Buffer::new();
+        let position = |r: &Record, digits: &mut itoa::Buffer| -> usize {
+            match &r.position {
+                Position::Offset(o) => digits.format(*o).len(),
+                Position::Sequence(s) => s.len(),
+            }
+        };
+        let (mut headers, mut values, mut keys, mut header_data, mut positions) = (0, 0, 0, 0, 0);
+        for r in records {
+            headers += r.headers.len();
+            values += r.value.len();
+            keys += r.key.as_ref().map_or(0, |k| k.len());
+            header_data += r
+                .headers
+                .iter()
+                .map(|h| h.name.len() + h.value.len())
+                .sum::<usize>();
+            positions += position(r, &mut digits);
+        }
+        let n = records.len();
+        let out = &mut self.packed;
+        out.clear();
+        out.reserve(
+            32 + 25 * n
+                + 8 * headers
+                + origin.len()
+                + partition.len()
+                + values
+                + keys
+                + header_data
+                + positions,
+        );
+        let word = |out: &mut Vec<u8>, w: usize| out.extend_from_slice(&(w as u32).to_le_bytes());
+        for w in [
+            n,
+            headers,
+            origin.len(),
+            partition.len(),
+            values,
+            keys,
+            header_data,
+            positions,
+        ] {
+            word(out, w);
+        }
+        for r in records {
+            out.extend_from_slice(&r.timestamp_ms.to_le_bytes());
+        }
+        let mut end = 0;
+        for r in records {
+            end += r.value.len();
+            word(out, end);
+        }
+        end = 0;
+        for r in records {
+            end += r.key.as_ref().map_or(0, |k| k.len());
+            word(out, end);
+        }
+        out.extend(records.iter().map(|r| u8::from(r.key.is_some())));
+        end = 0;
+        for r in records {
+            end += r.headers.len();
+            word(out, end);
+        }
+        end = 0;
+        for h in records.iter().flat_map(|r| &r.headers) {
+            end += h.name.len();
+            word(out, end);
+            end += h.value.len();
+            word(out, end);
+        }
+        end = 0;
+        for r in records {
+            end += position(r, &mut digits);
+            word(out, end);
+        }
+        out.extend_from_slice(origin.as_bytes());
+        out.extend_from_slice(partition.as_bytes());
+        for r in records {
+            out.extend_from_slice(&r.value);
+        }
+        for r in records.iter().filter_map(|r| r.key.as_ref()) {
+            out.extend_from_slice(r);
+        }
+        for h in records.iter().flat_map(|r| &r.headers) {
+            out.extend_from_slice(h.name.as_bytes());
+            out.extend_from_slice(&h.value);
+        }
+        for r in records {
+            match &r.position {
+                Position::Offset(o) => out.extend_from_slice(digits.format(*o).as_bytes()),
+                Position::Sequence(s) => out.extend_from_slice(s.as_bytes()),
+            }
+        }
+        &self.packed
     }
 }
 
@@ -286,6 +397,67 @@ mod tests {
         let again = b.pack("topic", "0", &records[..1]);
         assert_eq!(again.records.value_ends, vec![7]);
         Ok(())
+    }
+
+    /// The packed layout spelt out field by field from the columnar batch.
+    fn packed_from_columns(b: &WitBatch) -> Vec<u8> {
+        let c = &b.records;
+        let mut out = Vec::new();
+        let words = |out: &mut Vec<u8>, v: &[u32]| {
+            v.iter()
+                .for_each(|w| out.extend_from_slice(&w.to_le_bytes()))
+        };
+        words(
+            &mut out,
+            &[
+                c.value_ends.len() as u32,
+                (c.header_data_ends.len() / 2) as u32,
+                b.origin.len() as u32,
+                b.partition.len() as u32,
+                c.values.len() as u32,
+                c.keys.len() as u32,
+                c.header_data.len() as u32,
+                b.positions.len() as u32,
+            ],
+        );
+        b.timestamps
+            .iter()
+            .for_each(|t| out.extend_from_slice(&t.to_le_bytes()));
+        words(&mut out, &c.value_ends);
+        words(&mut out, &c.key_ends);
+        out.extend_from_slice(&c.has_key);
+        words(&mut out, &c.header_ends);
+        words(&mut out, &c.header_data_ends);
+        words(&mut out, &b.position_ends);
+        for part in [b.origin.as_bytes(), b.partition.as_bytes(), &c.values] {
+            out.extend_from_slice(part);
+        }
+        for part in [&c.keys, &c.header_data, &b.positions] {
+            out.extend_from_slice(part);
+        }
+        out
+    }
+
+    #[test]
+    fn packs_one_buffer_with_the_columns_fields() {
+        let mut b = BatchBuffers::default();
+        let records = [
+            Record::new(b"{\"a\":1}".to_vec(), Position::Offset(7), -1).with_key(b"k".to_vec()),
+            Record::new(b"v2".to_vec(), Position::Offset(1234567890123), 2)
+                .with_header("h", b"x".to_vec())
+                .with_header("trace", b"".to_vec()),
+            Record::new(b"".to_vec(), Position::Sequence("4960".into()), 3).with_key(Vec::new()),
+            Record::new(b"v4".to_vec(), Position::Offset(0), 4).with_header("é", b"y".to_vec()),
+        ];
+        for cut in [0, 1, 4] {
+            let expected = packed_from_columns(b.pack("tópic", "12", &records[..cut]));
+            assert_eq!(
+                b.pack_bytes("tópic", "12", &records[..cut]),
+                &expected,
+                "{cut} records"
+            );
+        }
+        assert_eq!(b.pack_bytes("", "", &[]).len(), 32);
     }
 
     #[test]

@@ -150,6 +150,24 @@ fn same_everywhere(
     Ok(())
 }
 
+/// The Rust SDK's plugins take packed batches; the other languages' take
+/// the columnar one. So the comparisons below also check the two forms.
+#[test]
+fn rust_plugins_take_packed_batches_and_the_others_columnar() {
+    let engine = engine();
+    for (language, wasi) in FILTERS {
+        let plugin = load(&engine, language, "amount_filter", wasi);
+        assert_eq!(plugin.info().packed, language == "rust", "{language}");
+    }
+    let hostile = engine
+        .load_file(
+            &weir_test_support::plugin("hostile_filter"),
+            Grants::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!hostile.info().packed, "built with `columnar-only`");
+}
+
 #[test]
 fn the_amount_filter_decides_the_same_in_every_language() -> TestResult {
     let input = records(Workload::Transactions);

@@ -1,17 +1,22 @@
 //! The `enricher` world: each record becomes zero or more records.
 
-use super::{Guest, Refused, columnar_process, init_call, world_exports};
+use super::{Guest, Refused, batch_process, init_call, world_exports};
 use crate::plugin::Limits;
-use crate::plugin::bindings::enricher_plugin;
+use crate::plugin::bindings::{enricher_plugin, packed_enricher_plugin};
 use crate::plugin::marshal::{ColumnsReader, check_output, record_errors_within};
 use crate::plugin::outcome::{Decision, Emitted};
 
-world_exports!(EnricherExports, EnricherGuest, enricher_plugin);
+world_exports!(
+    EnricherExports,
+    EnricherGuest,
+    enricher_plugin,
+    packed_enricher_plugin = crate::plugin::PluginKind::Enricher
+);
 
 impl Guest for EnricherGuest {
     init_call!();
 
-    columnar_process!();
+    batch_process!();
 }
 
 fn decide(e: enricher_plugin::Enrichment, n: usize, limits: &Limits) -> Result<Decision, Refused> {

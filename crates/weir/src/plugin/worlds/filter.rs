@@ -1,17 +1,22 @@
 //! The `filter` world: keep or drop each record.
 
-use super::{Guest, Refused, columnar_process, init_call, world_exports};
+use super::{Guest, Refused, batch_process, init_call, world_exports};
 use crate::plugin::Limits;
-use crate::plugin::bindings::filter_plugin;
+use crate::plugin::bindings::{filter_plugin, packed_filter_plugin};
 use crate::plugin::marshal::record_errors_within;
 use crate::plugin::outcome::Decision;
 
-world_exports!(FilterExports, FilterGuest, filter_plugin);
+world_exports!(
+    FilterExports,
+    FilterGuest,
+    filter_plugin,
+    packed_filter_plugin = crate::plugin::PluginKind::Filter
+);
 
 impl Guest for FilterGuest {
     init_call!();
 
-    columnar_process!();
+    batch_process!();
 }
 
 fn decide(v: filter_plugin::Verdicts, n: usize, limits: &Limits) -> Result<Decision, Refused> {

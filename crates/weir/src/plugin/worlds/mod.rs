@@ -99,7 +99,8 @@ pub(crate) fn exports(
 }
 
 /// Implements [`Exports`] and the `init` half of [`Guest`] for a world
-/// whose bindings module is `$bindings`.
+/// whose bindings module is `$bindings`; with a second module `$packed`,
+/// also the world's optional packed export, used when the plugin has it.
 macro_rules! world_exports {
     ($exports:ident, $guest:ident, $bindings:ident) => {
         pub(crate) struct $exports($bindings::GuestIndices);
@@ -124,9 +125,43 @@ macro_rules! world_exports {
 
         pub(crate) struct $guest($bindings::Guest);
     };
+    ($exports:ident, $guest:ident, $bindings:ident, $packed:ident = $kind:expr) => {
+        pub(crate) struct $exports($bindings::GuestIndices, Option<$packed::GuestIndices>);
+
+        impl $exports {
+            pub(crate) fn new(
+                pre: &wasmtime::component::InstancePre<$crate::plugin::host::HostState>,
+            ) -> wasmtime::Result<Self> {
+                // A plugin without the packed export is called with the
+                // columnar batch; one with a packed export of another shape
+                // is refused.
+                let name = $kind.packed_export_name();
+                let packed = match pre.component().get_export_index(None, &name) {
+                    Some(_) => Some($packed::GuestIndices::new(pre)?),
+                    None => None,
+                };
+                Ok($exports($bindings::GuestIndices::new(pre)?, packed))
+            }
+        }
+
+        impl $crate::plugin::worlds::Exports for $exports {
+            fn load(
+                &self,
+                store: &mut wasmtime::Store<$crate::plugin::host::HostState>,
+                instance: &wasmtime::component::Instance,
+            ) -> wasmtime::Result<Box<dyn $crate::plugin::worlds::Guest>> {
+                let packed = match &self.1 {
+                    Some(p) => Some(p.load(&mut *store, instance)?),
+                    None => None,
+                };
+                Ok(Box::new($guest(self.0.load(store, instance)?, packed)))
+            }
+        }
+
+        pub(crate) struct $guest($bindings::Guest, Option<$packed::Guest>);
+    };
 }
 pub(crate) use world_exports;
-
 /// The `init` call, the same in every world.
 macro_rules! init_call {
     () => {
@@ -142,10 +177,11 @@ macro_rules! init_call {
 }
 pub(crate) use init_call;
 
-/// The `process` call of a world that takes the columnar batch and answers
-/// with one value, which the world's `decide(answer, batch size, limits)`
+/// The `process` call of a world that takes the batch, packed when the
+/// plugin exports the packed form and columnar otherwise, and answers with
+/// one value, which the world's `decide(answer, batch size, limits)`
 /// validates and turns into a [`Decision`].
-macro_rules! columnar_process {
+macro_rules! batch_process {
     () => {
         fn process(
             &self,
@@ -154,13 +190,18 @@ macro_rules! columnar_process {
             batch: &$crate::record::Batch,
         ) -> Option<$crate::plugin::worlds::CallResult<$crate::plugin::outcome::Decision>> {
             let limits = store.data().quotas;
-            let wit = buffers.pack(&batch.origin, &batch.partition, &batch.records);
-            Some(
-                self.0
-                    .call_process(store, wit)
-                    .map(|answer| decide(answer, batch.records.len(), &limits)),
-            )
+            let answer = match &self.1 {
+                Some(packed) => packed.call_process(
+                    store,
+                    buffers.pack_bytes(&batch.origin, &batch.partition, &batch.records),
+                ),
+                None => self.0.call_process(
+                    store,
+                    buffers.pack(&batch.origin, &batch.partition, &batch.records),
+                ),
+            };
+            Some(answer.map(|answer| decide(answer, batch.records.len(), &limits)))
         }
     };
 }
-pub(crate) use columnar_process;
+pub(crate) use batch_process;

@@ -1,18 +1,23 @@
 //! The `scorer` world: a score and labels per record.
 
-use super::{Guest, Refused, columnar_process, init_call, world_exports};
-use crate::plugin::bindings::scorer_plugin;
+use super::{Guest, Refused, batch_process, init_call, world_exports};
+use crate::plugin::bindings::{packed_scorer_plugin, scorer_plugin};
 use crate::plugin::budget::cut;
 use crate::plugin::marshal::record_errors_within;
 use crate::plugin::outcome::Decision;
 use crate::plugin::{Limits, QuotaExceeded};
 
-world_exports!(ScorerExports, ScorerGuest, scorer_plugin);
+world_exports!(
+    ScorerExports,
+    ScorerGuest,
+    scorer_plugin,
+    packed_scorer_plugin = crate::plugin::PluginKind::Scorer
+);
 
 impl Guest for ScorerGuest {
     init_call!();
 
-    columnar_process!();
+    batch_process!();
 }
 
 fn decide(s: scorer_plugin::Scores, n: usize, limits: &Limits) -> Result<Decision, Refused> {
