@@ -18,7 +18,7 @@ use crate::check::{matches, per_record};
 use crate::envelope::bytes_json;
 use crate::plugin::{InstanceOptions, Outcome, Plugin, PluginError, PluginInstance};
 use crate::record::{Batch, Record};
-use crate::state::StateStore;
+use crate::state::{StateStore, next_tag};
 
 use super::counters::StageCounters;
 use super::ops::cut;
@@ -124,7 +124,25 @@ impl Shadow {
             None => self.plugin.instantiate(self.options.clone()),
         };
         let (result, instance) = match instance {
-            Ok(mut i) => (i.process(batch).map_err(|f| f.error.to_string()), Some(i)),
+            Ok(mut i) => {
+                // Nobody else commits the candidate's state: each call's
+                // writes are committed when it succeeds and dropped when it
+                // fails, under a tag of its own (lanes call concurrently).
+                let tag = next_tag();
+                i.set_write_tag(tag);
+                let result = i.process(batch).map_err(|f| f.error.to_string());
+                if let Some(state) = &self.options.state {
+                    match &result {
+                        Ok(_) => {
+                            if let Err(e) = state.commit_tag(tag) {
+                                tracing::warn!("committing the shadow candidate's state: {e}");
+                            }
+                        }
+                        Err(_) => state.rollback(tag),
+                    }
+                }
+                (result, Some(i))
+            }
             Err(e) => (Err(e.to_string()), None),
         };
         if let Some(i) = instance {

@@ -19,6 +19,7 @@ use super::stdio::off_async;
 use super::worlds::{self, Exports, Guest, Refused};
 use super::{Engine, PluginError, PluginKind, QuotaExceeded, TrapKind, engine::TICK, kind::detect};
 use crate::record::Batch;
+use crate::state::StateStore;
 
 /// What `weir plugin inspect` shows about a plugin.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -256,6 +257,13 @@ impl Plugin {
 
     /// Creates an instance and runs its `init` with `options.settings`.
     pub fn instantiate(&self, options: InstanceOptions) -> Result<PluginInstance, PluginError> {
+        let mut options = options;
+        // Without a handle the state is the instance's own, in memory: made
+        // once, so that it outlives a trap's re-instantiation.
+        let own_state = options.state.is_none();
+        if own_state {
+            options.state = Some(StateStore::in_memory().namespace(self.name()));
+        }
         let mut instance = PluginInstance {
             plugin: self.clone(),
             settings: Arc::new(options.settings.clone()),
@@ -263,6 +271,7 @@ impl Plugin {
             live: None,
             buffers: BatchBuffers::default(),
             write_tag: crate::state::UNTAGGED,
+            own_state,
         };
         instance.ensure_live()?;
         Ok(instance)
@@ -286,6 +295,10 @@ pub struct PluginInstance {
     buffers: BatchBuffers,
     /// The tag of the state writes of the next calls.
     write_tag: u64,
+    /// Whether the state is the instance's own (no handle was given): then
+    /// each call's writes are committed when it succeeds and discarded when
+    /// it fails, as nobody else commits them.
+    own_state: bool,
 }
 
 impl std::fmt::Debug for PluginInstance {
@@ -517,7 +530,25 @@ impl PluginInstance {
             live.store.data().end_call();
             result
         });
+        if result.is_err() {
+            self.settle_own_state(false);
+        }
         result.map_err(|e| self.trap(&e))
+    }
+
+    /// Commits (`ok`) or discards the last call's writes when the state is
+    /// the instance's own; nothing otherwise (the owner of the handle
+    /// commits).
+    pub(crate) fn settle_own_state(&self, ok: bool) {
+        let (true, Some(state)) = (self.own_state, &self.options.state) else {
+            return;
+        };
+        if !ok {
+            state.rollback(self.write_tag);
+        } else if let Err(e) = state.commit_tag(self.write_tag) {
+            // In memory there is nothing to fail; kept for the type.
+            tracing::warn!(plugin = %self.plugin.name(), "committing the instance's state: {e}");
+        }
     }
 
     /// Runs a call into the guest where WASI can serve it (see

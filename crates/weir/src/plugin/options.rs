@@ -253,7 +253,11 @@ pub struct InstanceOptions {
     pub settings: BTreeMap<String, String>,
     /// Resource limits.
     pub limits: Limits,
-    /// The plugin's key-value state; `None` keeps state in memory.
+    /// The plugin's key-value state. With a handle, the caller makes the
+    /// writes durable ([`StateHandle::flush`]; a pipeline commits them
+    /// with its checkpoints). `None` gives the instance a state of its own
+    /// in memory, which it keeps across traps: each successful call's
+    /// writes are committed, a failed call's are dropped.
     pub state: Option<StateHandle>,
     /// Where plugin metrics go; `None` discards them.
     pub metrics: Option<Metrics>,

@@ -126,6 +126,7 @@ impl PluginInstance {
                 .process(store, buffers, batch)
                 .unwrap_or_else(|| Ok(Err("the plugin has no `process` call".to_string().into())))
         })?;
+        self.settle_own_state(decided.is_ok());
         match decided {
             Ok(decision) => Ok(Verdict { decision }),
             Err(refused) => Err(self.refused(refused)),

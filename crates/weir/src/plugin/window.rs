@@ -148,6 +148,17 @@ impl PluginInstance {
         batch: &Batch,
         groups: &[WindowGroup],
     ) -> Result<Accumulated, PluginError> {
+        let result = self.accumulate_checked(batch, groups);
+        self.settle_own_state(result.is_ok());
+        result
+    }
+
+    /// [`accumulate`](Self::accumulate), its answer checked.
+    fn accumulate_checked(
+        &mut self,
+        batch: &Batch,
+        groups: &[WindowGroup],
+    ) -> Result<Accumulated, PluginError> {
         self.require_aggregator("accumulate")?;
         if groups.is_empty() {
             return Ok(Accumulated::default());
@@ -183,6 +194,13 @@ impl PluginInstance {
     /// A trap fails the call and the instance is recreated on the next call.
     /// Plugins of other kinds fail with [`PluginError::UnsupportedCall`].
     pub fn emit(&mut self, windows: &[ClosedWindow]) -> Result<Vec<WindowOutput>, PluginError> {
+        let result = self.emit_checked(windows);
+        self.settle_own_state(result.is_ok());
+        result
+    }
+
+    /// [`emit`](Self::emit), its answer checked.
+    fn emit_checked(&mut self, windows: &[ClosedWindow]) -> Result<Vec<WindowOutput>, PluginError> {
         self.require_aggregator("emit")?;
         if windows.is_empty() {
             return Ok(Vec::new());

@@ -494,9 +494,14 @@ impl StateHandle {
     /// [`delete`](Self::delete) (and by plugin instances used outside a
     /// pipeline).
     pub fn flush(&self) -> Result<(), StateError> {
+        self.commit_tag(UNTAGGED)
+    }
+
+    /// Persists this handle's writes tagged `tag`.
+    pub(crate) fn commit_tag(&self, tag: u64) -> Result<(), StateError> {
         self.inner
             .store
-            .commit(std::slice::from_ref(self), &[UNTAGGED], &[])
+            .commit(std::slice::from_ref(self), &[tag], &[])
     }
 }
 

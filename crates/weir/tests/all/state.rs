@@ -2,7 +2,7 @@
 //! over a persistent store scores exactly like one that never stopped.
 
 use weir::connectors::generator::{Workload, generator};
-use weir::plugin::{Grants, InstanceOptions};
+use weir::plugin::{Grants, InstanceOptions, Limits};
 use weir::state::StateStore;
 use weir::{Batch, Position, Record};
 
@@ -64,5 +64,33 @@ fn state_survives_a_restart() -> TestResult {
         .map_err(|f| f.error)?;
     assert_eq!(scores(&resumed), scores(&expected));
     assert!(resumed.records.iter().any(|r| !r.labels.is_empty()));
+    Ok(())
+}
+
+/// An instance made without a state handle keeps its state in memory, and
+/// commits each successful call's writes itself: they never pile up
+/// against the state limit, however many calls it makes.
+#[test]
+fn an_instance_with_its_own_state_commits_each_call() -> TestResult {
+    let plugin = engine().load_file(
+        &weir_test_support::plugin("fraud_scorer"),
+        Grants::default(),
+    )?;
+    // A 1 MiB state limit (its entries may take 512 KiB). Each call writes
+    // back the state of every card in the batch, tens of KiB: 300 calls
+    // write many times the limit.
+    let limits = Limits::default().with_state_quota(1, 100_000);
+    let mut own = plugin.instantiate(InstanceOptions::default().with_limits(limits))?;
+    let batch = Batch::new("tx", "0", records(0, 1_000));
+    let mut labelled = 0;
+    for call in 0..300 {
+        let verdict = own
+            .decide(&batch)
+            .map_err(|e| format!("call {call}: {e}"))?;
+        labelled += (0..1_000).map(|i| verdict.labels(i).count()).sum::<usize>();
+    }
+    // The same records again and again: the cards' state carries over and
+    // the velocity rule fires.
+    assert!(labelled > 0);
     Ok(())
 }
