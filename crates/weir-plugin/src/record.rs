@@ -1,5 +1,5 @@
-//! The borrowed per-record view over a columnar batch, and the builder for
-//! columnar output.
+//! The borrowed per-record view over a batch, columnar or packed, and the
+//! builder for columnar output.
 
 use crate::bindings::weir::plugin::types::{Batch, Columns};
 
@@ -181,7 +181,7 @@ impl<'a> Records<'a> {
     }
 
     /// The records of a packed batch (`types.packed-batch` in the WIT), or
-    /// `None` when `bytes` is not one: shorter than its lengths say, or
+    /// `None` when `bytes` is not one: not as long as its lengths say, or
     /// with an origin or partition that is not UTF-8.
     pub fn packed(bytes: &'a [u8]) -> Option<Self> {
         let mut rest = bytes;
@@ -225,6 +225,7 @@ impl<'a> Records<'a> {
             positions: take(&mut rest, positions)?,
             position_ends,
         })
+        .filter(|_| rest.is_empty())
     }
 
     /// The number of records.
@@ -517,6 +518,9 @@ mod tests {
         for len in 0..packed.len() {
             assert!(Records::packed(&packed[..len]).is_none(), "{len} bytes");
         }
+        let mut longer = packed.clone();
+        longer.push(0);
+        assert!(Records::packed(&longer).is_none(), "a byte past the end");
         let mut bad = packed.clone();
         // The record count, far past the data.
         bad[..4].copy_from_slice(&u32::MAX.to_le_bytes());

@@ -162,6 +162,7 @@ macro_rules! world_exports {
     };
 }
 pub(crate) use world_exports;
+
 /// The `init` call, the same in every world.
 macro_rules! init_call {
     () => {
