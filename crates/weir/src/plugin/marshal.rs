@@ -34,6 +34,22 @@ fn clear(c: &mut Columns) {
     c.header_data_ends.clear();
 }
 
+/// Writes each record's position, back to back, into `positions` (a Kafka
+/// offset as decimal digits, a Kinesis sequence number as it is), and its
+/// end offset into `ends`; both are cleared first.
+fn push_positions(records: &[Record], positions: &mut Vec<u8>, ends: &mut Vec<u32>) {
+    positions.clear();
+    ends.clear();
+    let mut digits = itoa::Buffer::new();
+    for r in records {
+        match &r.position {
+            Position::Offset(o) => positions.extend_from_slice(digits.format(*o).as_bytes()),
+            Position::Sequence(s) => positions.extend_from_slice(s.as_bytes()),
+        }
+        ends.push(positions.len() as u32);
+    }
+}
+
 /// A reusable WIT batch, columnar and packed: its buffers keep their
 /// capacity across calls.
 #[derive(Debug)]
@@ -81,43 +97,32 @@ impl BatchBuffers {
         b.partition.push_str(partition);
         clear(&mut b.records);
         b.timestamps.clear();
-        b.positions.clear();
-        b.position_ends.clear();
         b.records
             .values
             .reserve(records.iter().map(|r| r.value.len()).sum());
-        let mut digits = itoa::Buffer::new();
         for r in records {
             push_record(&mut b.records, r.key.as_deref(), &r.value, &r.headers);
             b.timestamps.push(r.timestamp_ms);
-            match &r.position {
-                Position::Offset(o) => b.positions.extend_from_slice(digits.format(*o).as_bytes()),
-                Position::Sequence(s) => b.positions.extend_from_slice(s.as_bytes()),
-            }
-            b.position_ends.push(b.positions.len() as u32);
         }
+        push_positions(records, &mut b.positions, &mut b.position_ends);
         &self.batch
     }
-}
 
-impl BatchBuffers {
     /// Packs `records` into one buffer in the layout of the WIT's
     /// `types.packed-batch`, and returns it. Each field is written in one
-    /// pass over the records, straight into its place.
+    /// pass over the records, straight into its place; the positions are
+    /// formatted first, into the columnar batch's buffers.
     pub(crate) fn pack_bytes(
         &mut self,
         origin: &str,
         partition: &str,
         records: &[Record],
     ) -> &Vec<u8> {
-        let mut digits = itoa::Buffer::new();
-        let position = |r: &Record, digits: &mut itoa::Buffer| -> usize {
-            match &r.position {
-                Position::Offset(o) => digits.format(*o).len(),
-                Position::Sequence(s) => s.len(),
-            }
-        };
-        let (mut headers, mut values, mut keys, mut header_data, mut positions) = (0, 0, 0, 0, 0);
+        let (position_bytes, position_ends) =
+            (&mut self.batch.positions, &mut self.batch.position_ends);
+        push_positions(records, position_bytes, position_ends);
+        let positions = position_bytes.len();
+        let (mut headers, mut values, mut keys, mut header_data) = (0, 0, 0, 0);
         for r in records {
             headers += r.headers.len();
             values += r.value.len();
@@ -127,7 +132,6 @@ impl BatchBuffers {
                 .iter()
                 .map(|h| h.name.len() + h.value.len())
                 .sum::<usize>();
-            positions += position(r, &mut digits);
         }
         let n = records.len();
         let out = &mut self.packed;
@@ -181,10 +185,8 @@ impl BatchBuffers {
             end += h.value.len();
             word(out, end);
         }
-        end = 0;
-        for r in records {
-            end += position(r, &mut digits);
-            word(out, end);
+        for &end in position_ends.iter() {
+            word(out, end as usize);
         }
         out.extend_from_slice(origin.as_bytes());
         out.extend_from_slice(partition.as_bytes());
@@ -198,12 +200,7 @@ impl BatchBuffers {
             out.extend_from_slice(h.name.as_bytes());
             out.extend_from_slice(&h.value);
         }
-        for r in records {
-            match &r.position {
-                Position::Offset(o) => out.extend_from_slice(digits.format(*o).as_bytes()),
-                Position::Sequence(s) => out.extend_from_slice(s.as_bytes()),
-            }
-        }
+        out.extend_from_slice(position_bytes);
         &self.packed
     }
 }
