@@ -132,14 +132,7 @@ impl Shadow {
                 i.set_write_tag(tag);
                 let result = i.process(batch).map_err(|f| f.error.to_string());
                 if let Some(state) = &self.options.state {
-                    match &result {
-                        Ok(_) => {
-                            if let Err(e) = state.commit_tag(tag) {
-                                tracing::warn!("committing the shadow candidate's state: {e}");
-                            }
-                        }
-                        Err(_) => state.rollback(tag),
-                    }
+                    state.settle_call(tag, result.is_ok());
                 }
                 (result, Some(i))
             }

@@ -540,14 +540,8 @@ impl PluginInstance {
     /// the instance's own; nothing otherwise (the owner of the handle
     /// commits).
     pub(crate) fn settle_own_state(&self, ok: bool) {
-        let (true, Some(state)) = (self.own_state, &self.options.state) else {
-            return;
-        };
-        if !ok {
-            state.rollback(self.write_tag);
-        } else if let Err(e) = state.commit_tag(self.write_tag) {
-            // In memory there is nothing to fail; kept for the type.
-            tracing::warn!(plugin = %self.plugin.name(), "committing the instance's state: {e}");
+        if let (true, Some(state)) = (self.own_state, &self.options.state) {
+            state.settle_call(self.write_tag, ok);
         }
     }
 

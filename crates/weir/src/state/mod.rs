@@ -498,10 +498,21 @@ impl StateHandle {
     }
 
     /// Persists this handle's writes tagged `tag`.
-    pub(crate) fn commit_tag(&self, tag: u64) -> Result<(), StateError> {
+    fn commit_tag(&self, tag: u64) -> Result<(), StateError> {
         self.inner
             .store
             .commit(std::slice::from_ref(self), &[tag], &[])
+    }
+
+    /// Settles the writes tagged `tag` of a call nobody else commits for:
+    /// persists them when the call succeeded (`ok`), drops them when it
+    /// failed. A commit that fails is logged; its writes stay pending.
+    pub(crate) fn settle_call(&self, tag: u64, ok: bool) {
+        if !ok {
+            self.rollback(tag);
+        } else if let Err(e) = self.commit_tag(tag) {
+            tracing::warn!("committing a call's state writes: {e}");
+        }
     }
 }
 
