@@ -7,6 +7,8 @@
 //! `WEIR_KAFKA_BROKERS=host:port cargo bench -p weir-kafka --bench kafka_throughput --profile release`.
 //! `WEIR_BENCH_RECORDS` changes the record count (default 1,000,000),
 //! `WEIR_BENCH_ROUNDS` the number of rounds of the three jobs (default 3),
+//! `WEIR_BENCH_JOBS` which of them run (`passthrough`, `plain`, `filter`,
+//! comma-separated; all three by default, e.g. `filter` alone to profile it),
 //! and `WEIR_BENCH_EXTRA` adds top-level lines to the weir pipelines (e.g.
 //! `parallelization_factor = 4`). Each job line also shows the CPU time
 //! this process used during it: the client's share of the two cores the
@@ -287,7 +289,10 @@ fn main() -> Result<(), Error> {
     for round in 1..=rounds {
         println!("round {round} of {rounds}");
         let outcomes = round_of_jobs(&rt, &reader, &brokers, &input, &filter, &dir, loaded, kept)?;
-        last_filter_rate = outcomes.last().map(Outcome::rate);
+        last_filter_rate = outcomes
+            .iter()
+            .find(|o| o.name == "weir + filter plugin")
+            .map(Outcome::rate);
         if let [base, plain, filtered] = &outcomes[..] {
             println!(
                 "  weir + filter plugin / passthrough: {:.0}%   weir, no stage / passthrough: {:.0}%",
@@ -350,7 +355,18 @@ fn round_of_jobs(
 ) -> Result<Vec<Outcome>, Error> {
     let (brokers, input, dir) = (brokers.to_string(), input.to_string(), dir.to_path_buf());
     let mut outcomes = Vec::new();
-    for name in ["passthrough", "weir, no stage", "weir + filter plugin"] {
+    let chosen = std::env::var("WEIR_BENCH_JOBS").ok();
+    for (short, name) in [
+        ("passthrough", "passthrough"),
+        ("plain", "weir, no stage"),
+        ("filter", "weir + filter plugin"),
+    ] {
+        if chosen
+            .as_deref()
+            .is_some_and(|c| !c.split(',').any(|j| j.trim() == short))
+        {
+            continue;
+        }
         let output = unique("out");
         rt.block_on(weir_kafka::ensure_topic(
             &brokers, &output, PARTITIONS, None,
