@@ -5,7 +5,11 @@
 //! fresh allocation costs an allocation and a free per part per record;
 //! the arena instead appends them to a large chunk and hands out
 //! [`Bytes`] views of it, so a record costs no allocation and a chunk is
-//! freed when the last record that points into it is dropped.
+//! freed when the last record that points into it is dropped. Header names
+//! are shared the same way: one allocation per distinct name, not per
+//! record.
+
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 
@@ -15,10 +19,19 @@ use bytes::{Bytes, BytesMut};
 /// freeing a block makes glibc's allocator consolidate its free lists.
 const CHUNK: usize = 32 << 10;
 
+/// How many distinct header names are kept for sharing. Topics carry a
+/// handful; records whose names are all different cost one allocation per
+/// name, as without sharing, and a look through this many.
+const NAMES: usize = 32;
+
 /// Where consumed bytes are copied to.
 #[derive(Default)]
 pub(crate) struct Arena {
     chunk: BytesMut,
+    /// Header names seen, shared by every record that carries them.
+    names: Vec<Arc<str>>,
+    /// The entry of `names` the next new name replaces once it is full.
+    next_name: usize,
 }
 
 impl Arena {
@@ -37,6 +50,21 @@ impl Arena {
         }
         self.chunk.extend_from_slice(bytes);
         self.chunk.split().freeze()
+    }
+
+    /// A shared copy of the header name `name`.
+    pub(crate) fn name(&mut self, name: &str) -> Arc<str> {
+        if let Some(n) = self.names.iter().find(|n| ***n == *name) {
+            return n.clone();
+        }
+        let n: Arc<str> = name.into();
+        if self.names.len() < NAMES {
+            self.names.push(n.clone());
+        } else {
+            self.names[self.next_name] = n.clone();
+            self.next_name = (self.next_name + 1) % NAMES;
+        }
+        n
     }
 }
 
@@ -62,5 +90,20 @@ mod tests {
         // Dropping the records frees the chunks; the arena's copies stay valid.
         drop(copies);
         assert_eq!(&after[..], b"after");
+    }
+
+    #[test]
+    fn header_names_are_shared_and_stay_right_past_the_kept_ones() {
+        let mut arena = Arena::default();
+        let first = arena.name("trace-id");
+        let again = arena.name("trace-id");
+        assert!(Arc::ptr_eq(&first, &again));
+        // More distinct names than are kept: each still reads back.
+        for i in 0..3 * NAMES {
+            let name = format!("h{i}");
+            assert_eq!(&*arena.name(&name), name);
+            assert_eq!(&*arena.name("trace-id"), "trace-id");
+        }
+        assert_eq!(arena.names.len(), NAMES);
     }
 }

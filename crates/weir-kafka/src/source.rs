@@ -213,7 +213,10 @@ fn record(msg: &BorrowedMessage<'_>, arena: &mut Arena) -> Record {
         .headers()
         .map(|hs| {
             hs.iter()
-                .map(|h| Header::new(h.key, h.value.map(|v| arena.copy(v)).unwrap_or_default()))
+                .map(|h| Header {
+                    name: arena.name(h.key),
+                    value: h.value.map(|v| arena.copy(v)).unwrap_or_default(),
+                })
                 .collect()
         })
         .unwrap_or_default();

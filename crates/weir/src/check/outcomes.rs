@@ -90,7 +90,7 @@ fn emitted(value: &[u8], headers: &[Header]) -> Value {
             .iter()
             .map(|h| {
                 let text = String::from_utf8_lossy(&h.value).into_owned();
-                (h.name.clone(), Value::String(text))
+                (h.name.to_string(), Value::String(text))
             })
             .collect::<serde_json::Map<_, _>>()
             .into();

@@ -152,7 +152,7 @@ pub(crate) fn headers_object(headers: &[Header]) -> Value {
         .iter()
         .filter_map(|h| {
             Some((
-                h.name.clone(),
+                h.name.to_string(),
                 Value::String(std::str::from_utf8(&h.value).ok()?.to_string()),
             ))
         })

@@ -333,11 +333,13 @@ impl StageChain {
         }
         let mut records = outcome.records;
         if stage.tag_version {
+            // One name and one value for the whole batch, shared by every record.
+            let name: Arc<str> = VERSION_HEADER.into();
             let digest = Bytes::from(version.plugin.info().digest.clone().into_bytes());
             for r in &mut records {
-                r.headers.retain(|h| h.name != VERSION_HEADER);
+                r.headers.retain(|h| &*h.name != VERSION_HEADER);
                 r.headers.push(Header {
-                    name: VERSION_HEADER.to_string(),
+                    name: name.clone(),
                     value: digest.clone(),
                 });
             }

@@ -229,7 +229,7 @@ fn a_window_that_fails_to_emit_fails_alone() -> TestResult {
             .record
             .headers
             .iter()
-            .find(|h| h.name == name)
+            .find(|h| &*h.name == name)
             .map(|h| h.value.to_vec())
     };
     assert_eq!(header(WINDOW_START_HEADER), Some(b"0".to_vec()));

@@ -383,7 +383,7 @@ mod tests {
         );
         let (key, value, headers) = r.record(1)?;
         assert_eq!((key, value), (None, Bytes::from_static(b"v2")));
-        assert_eq!(headers[0].name, "h");
+        assert_eq!(&*headers[0].name, "h");
         assert_eq!(headers[0].value, &b"x"[..]);
         assert_eq!(
             r.record(2)?.0,

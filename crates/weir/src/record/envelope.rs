@@ -61,7 +61,7 @@ pub fn write_envelope(out: &mut Vec<u8>, r: &Record) {
             if i > 0 {
                 out.push(b',');
             }
-            write_value(out, &Value::String(h.name.clone()));
+            write_value(out, &Value::String(h.name.to_string()));
             out.push(b':');
             write_value(out, &text_json(&h.value));
         }

@@ -94,7 +94,7 @@ impl DeadLetter {
                 .headers
                 .iter()
                 .rev()
-                .find(|h| h.name == name)
+                .find(|h| &*h.name == name)
                 .map(|h| String::from_utf8_lossy(&h.value).into_owned())
         };
         let error =

@@ -104,7 +104,7 @@ fn fates(plugin: &Plugin, settings: &[(&str, &str)], input: &[Record]) -> BTreeM
             let headers = r
                 .headers
                 .iter()
-                .map(|h| (h.name.clone(), h.value.to_vec()))
+                .map(|h| (h.name.to_string(), h.value.to_vec()))
                 .collect();
             if let Some(Fate::Out(outs)) = fates.get_mut(&offset(r)) {
                 outs.push((r.key.as_ref().map(|k| k.to_vec()), value, headers));

@@ -116,7 +116,7 @@ impl Sink for Collect {
             let versions = r
                 .headers
                 .iter()
-                .filter(|h| h.name == VERSION_HEADER)
+                .filter(|h| &*h.name == VERSION_HEADER)
                 .map(|h| String::from_utf8_lossy(&h.value).into_owned())
                 .collect();
             (offset, versions)
