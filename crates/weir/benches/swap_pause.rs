@@ -17,6 +17,9 @@
 //!   and the first on the new one, and that first call;
 //! - the pause a swap causes: per swap, how much longer that idle time and
 //!   that first call were than the steady medians, together;
+//! - the same measure on steady calls (idle time and call beyond the
+//!   medians where no swap happened): the worker's own jitter, which each
+//!   swap's figure contains as well;
 //! - during loading: calls that overlap a reload's background work (load,
 //!   instantiate, warm, drop the old version). On a 2-core machine that
 //!   work runs on a core the pipeline would otherwise use too.
@@ -241,9 +244,17 @@ fn measure(
         "every reload is served by its own version"
     );
     let (call_p50, idle_p50) = (median(steady_calls.clone()), median(steady_idle.clone()));
-    let pauses = swaps
+    let excess = |(idle, took): (Duration, Duration)| {
+        idle.saturating_sub(idle_p50) + took.saturating_sub(call_p50)
+    };
+    let pauses = swaps.iter().copied().map(excess).collect();
+    // The same measure on steady calls, where no swap happened: the
+    // worker's own jitter, which every swap's figure includes too.
+    let jitter = steady_idle
         .iter()
-        .map(|(idle, took)| idle.saturating_sub(idle_p50) + took.saturating_sub(call_p50))
+        .copied()
+        .zip(steady_calls.iter().copied())
+        .map(excess)
         .collect();
     let reload_times: Vec<Duration> = windows.iter().map(|(s, e)| *e - *s).collect();
     println!("{language} amount filter, {SWAPS} reloads, batches of 100:");
@@ -258,6 +269,7 @@ fn measure(
         swaps.iter().map(|s| s.1).collect(),
     );
     show("pause the swap causes", pauses);
+    show("same measure, steady (no swap)", jitter);
     show("during loading: call", during);
     show("reload (start to old one dropped)", reload_times);
 }
