@@ -216,28 +216,37 @@ impl state::Host for HostState {
             ends: Vec::with_capacity(keys.len()),
             found: Vec::with_capacity(keys.len()),
         };
+        let limit = self.quotas.memory_bytes();
         for key in &keys {
-            let value = self
+            // Each value is copied once, from the state into the answer.
+            let found = self
                 .state
-                .get(key)
-                .map_err(|e| wasmtime::format_err!("state read of key `{key}` failed: {e}"))?;
-            if let Some(v) = &value {
-                // The answer must fit in the instance's memory: naming one
-                // large value many times must not make the host build more.
-                let size = values.data.len().saturating_add(v.len());
-                if size > self.quotas.memory_bytes() {
-                    return Err(wasmtime::Error::new(QuotaExceeded::new(
+                .with_value(key, |value| {
+                    let Some(v) = value else {
+                        return Ok(false);
+                    };
+                    // The answer must fit in the instance's memory: naming
+                    // one large value many times must not make the host
+                    // build more.
+                    let size = values.data.len().saturating_add(v.len());
+                    if size > limit {
+                        return Err(size);
+                    }
+                    values.data.extend_from_slice(v);
+                    Ok(true)
+                })
+                .map_err(|e| wasmtime::format_err!("state read of key `{key}` failed: {e}"))?
+                .map_err(|size| {
+                    wasmtime::Error::new(QuotaExceeded::new(
                         "memory_mb",
                         self.quotas.memory_mb,
                         " MiB",
                         format!("a `state.get-many` answer of {size} bytes or more"),
-                    )));
-                }
-                values.data.extend_from_slice(v);
-            }
+                    ))
+                })?;
             let end = u32::try_from(values.data.len()).unwrap_or(u32::MAX);
             values.ends.push(end);
-            values.found.push(u8::from(value.is_some()));
+            values.found.push(u8::from(found));
         }
         Ok(values)
     }
@@ -283,12 +292,10 @@ impl HostState {
             )));
         }
         self.state
-            .write_within(self.write_tag, &key, value, &self.quotas)
+            .write_within(self.write_tag, key, value, &self.quotas)
             .map_err(|refused| match refused {
                 WriteRefused::Quota(q) => wasmtime::Error::new(q),
-                WriteRefused::Store(e) => {
-                    wasmtime::format_err!("state write of key `{key}` failed: {e}")
-                }
+                store @ WriteRefused::Store { .. } => wasmtime::format_err!("{store}"),
             })?;
         self.state_written = written;
         Ok(())

@@ -225,8 +225,13 @@ pub(crate) enum WriteRefused {
     #[error(transparent)]
     Quota(#[from] QuotaExceeded),
     /// The store could not count what it holds.
-    #[error(transparent)]
-    Store(#[from] StateError),
+    #[error("state write of key `{key}` failed: {error}")]
+    Store {
+        /// What the store said.
+        error: StateError,
+        /// The key written (its first 64 characters).
+        key: String,
+    },
 }
 
 #[derive(Debug)]
@@ -298,18 +303,29 @@ impl StateHandle {
 
     /// The value of `key`: the latest write, committed or not.
     pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+        self.with_value(key, |v| v.map(<[u8]>::to_vec))
+    }
+
+    /// `f` of the value of `key` (as [`get`](Self::get) finds it), without
+    /// copying the value out.
+    pub(crate) fn with_value<R>(
+        &self,
+        key: &str,
+        f: impl FnOnce(Option<&[u8]>) -> R,
+    ) -> Result<R, StateError> {
         let mut cache = self.lock();
         if let Some((_, v)) = cache.journal.get(key).and_then(|p| p.writes.last()) {
-            return Ok(v.clone());
+            return Ok(f(v.as_deref()));
         }
         if let Some(v) = cache.committed.get(key) {
-            return Ok(v.clone());
+            return Ok(f(v.as_deref()));
         }
         let value = self.read_db(key)?;
+        let answer = f(value.as_deref());
         if self.file_backed() {
-            cache.remember(key.to_string(), value.clone(), true);
+            cache.remember(key.to_string(), value, true);
         }
-        Ok(value)
+        Ok(answer)
     }
 
     fn file_backed(&self) -> bool {
@@ -350,21 +366,29 @@ impl StateHandle {
     /// Records a write made by the call tagged `tag` (`None`: a delete).
     pub(crate) fn write(&self, tag: u64, key: &str, value: Option<Vec<u8>>) {
         let mut cache = self.lock();
-        Self::journal(&mut cache, tag, key, value);
+        Self::journal(&mut cache, tag, key.to_string(), value);
     }
 
-    fn journal(cache: &mut Cache, tag: u64, key: &str, value: Option<Vec<u8>>) {
-        let size = write_size(key, value.as_ref());
-        let known = matches!(cache.committed.get(key), Some(Some(_)));
-        let pending = cache.journal.entry(key.to_string()).or_default();
-        let first = pending.writes.is_empty();
-        pending.writes.push((tag, value));
-        if first && !known {
-            pending.new_key = true;
+    fn journal(cache: &mut Cache, tag: u64, key: String, value: Option<Vec<u8>>) {
+        cache.pending_bytes += write_size(&key, value.as_ref());
+        cache.by_tag.entry(tag).or_default().push(key.clone());
+        // A key written before in this call (or an uncommitted one) is
+        // looked up, not copied again.
+        if let Some(pending) = cache.journal.get_mut(&key) {
+            pending.writes.push((tag, value));
+            return;
+        }
+        let new_key = !matches!(cache.committed.get(&key), Some(Some(_)));
+        if new_key {
             cache.pending_new_keys += 1;
         }
-        cache.pending_bytes += size;
-        cache.by_tag.entry(tag).or_default().push(key.to_string());
+        cache.journal.insert(
+            key,
+            Pending {
+                writes: vec![(tag, value)],
+                new_key,
+            },
+        );
     }
 
     /// As [`write`](Self::write), refused past the state limits of
@@ -374,7 +398,7 @@ impl StateHandle {
     pub(crate) fn write_within(
         &self,
         tag: u64,
-        key: &str,
+        key: String,
         value: Option<Vec<u8>>,
         limits: &Limits,
     ) -> Result<(), WriteRefused> {
@@ -383,12 +407,17 @@ impl StateHandle {
             let usage = match cache.usage {
                 Some(u) => u,
                 None => {
-                    let u = self.count_usage(&cache)?;
+                    let u = self
+                        .count_usage(&cache)
+                        .map_err(|error| WriteRefused::Store {
+                            error,
+                            key: key.chars().take(64).collect(),
+                        })?;
                     cache.usage = Some(u);
                     u
                 }
             };
-            let size = write_size(key, value.as_ref());
+            let size = write_size(&key, value.as_ref());
             let bytes = usage.bytes + cache.pending_bytes + size;
             if bytes > entry_budget(limits) {
                 return Err(QuotaExceeded::new(
@@ -402,8 +431,8 @@ impl StateHandle {
                 )
                 .into());
             }
-            let known = cache.journal.contains_key(key)
-                || matches!(cache.committed.get(key), Some(Some(_)));
+            let known = cache.journal.contains_key(&key)
+                || matches!(cache.committed.get(&key), Some(Some(_)));
             let keys = usage.keys + cache.pending_new_keys + u64::from(!known);
             if keys > limits.state_keys {
                 return Err(QuotaExceeded::new(
@@ -446,18 +475,20 @@ impl StateHandle {
     /// Takes the writes tagged with any of `tags`: per key, the value of the
     /// last of them, as `(full key, value or None, the committed size
     /// before if known)`.
+    /// A store in memory needs only the sizes (its cache is the store), so
+    /// its changes carry no key or value.
     fn drain(&self, tags: &[u64]) -> Vec<Change> {
         let mut cache = self.lock();
-        let mut keys: Vec<String> = tags
+        let keys: Vec<String> = tags
             .iter()
             .filter_map(|t| cache.by_tag.remove(t))
             .flatten()
             .collect();
-        keys.sort_unstable();
-        keys.dedup();
         let file_backed = self.file_backed();
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
+            // A key written more than once is taken at its first mention;
+            // later ones find nothing left to take.
             let Some(value) = cache.take_writes(&key, |t| tags.contains(&t)) else {
                 continue;
             };
@@ -465,12 +496,13 @@ impl StateHandle {
                 .committed
                 .get(&key)
                 .map(|v| v.as_ref().map(|v| stored_size(key.len(), v.len())));
-            cache.remember(key.clone(), value.clone(), file_backed);
+            let after = value.as_ref().map(|v| stored_size(key.len(), v.len()));
+            let entry = file_backed.then(|| (format!("{}{key}", self.inner.prefix), value.clone()));
+            cache.remember(key, value, file_backed);
             out.push(Change {
-                key: format!("{}{key}", self.inner.prefix),
-                after: value.as_ref().map(|v| stored_size(key.len(), v.len())),
-                value,
+                entry,
                 before,
+                after,
             });
         }
         out
@@ -516,11 +548,11 @@ impl StateHandle {
     }
 }
 
-/// One key's committed change: the full key, its new value, and its size
-/// (key plus value) before, when the cache knew it, and after.
+/// One key's committed change: for a store file, the full key and its new
+/// value; its size (key plus value) before, when the cache knew it, and
+/// after.
 struct Change {
-    key: String,
-    value: Option<Vec<u8>>,
+    entry: Option<(String, Option<Vec<u8>>)>,
     before: Option<Option<u64>>,
     after: Option<u64>,
 }
@@ -573,8 +605,11 @@ impl StateStore {
                 let mut table = txn.open_table(STATE).map_err(|e| self.err(e))?;
                 for (i, changes) in changes.iter().enumerate() {
                     for c in changes {
-                        let key = c.key.as_str();
-                        let old = match &c.value {
+                        let Some((key, value)) = &c.entry else {
+                            continue;
+                        };
+                        let key = key.as_str();
+                        let old = match value {
                             Some(v) => table.insert(key, v.as_slice()),
                             None => table.remove(key),
                         }
@@ -740,8 +775,8 @@ mod quota_tests {
         // 2 MiB of entries allowed (half of 4 MiB); a 1 MiB value takes 2 MiB.
         let l = limits(4, 1_000);
         let tag = next_tag();
-        a.write_within(tag, "one", Some(vec![0; 1 << 20]), &l)?;
-        let refused = a.write_within(tag, "two", Some(vec![0; 1 << 20]), &l);
+        a.write_within(tag, "one".into(), Some(vec![0; 1 << 20]), &l)?;
+        let refused = a.write_within(tag, "two".into(), Some(vec![0; 1 << 20]), &l);
         let Err(WriteRefused::Quota(q)) = refused else {
             panic!("expected a quota error, got {refused:?}");
         };
@@ -750,13 +785,13 @@ mod quota_tests {
         store.commit(std::slice::from_ref(&a), &[tag], &[])?;
         // Still full once committed; a delete frees it.
         assert!(
-            a.write_within(tag, "two", Some(vec![0; 1 << 20]), &l)
+            a.write_within(tag, "two".into(), Some(vec![0; 1 << 20]), &l)
                 .is_err()
         );
         let tag = next_tag();
-        a.write_within(tag, "one", None, &l)?;
+        a.write_within(tag, "one".into(), None, &l)?;
         store.commit(std::slice::from_ref(&a), &[tag], &[])?;
-        a.write_within(next_tag(), "two", Some(vec![0; 1 << 20]), &l)?;
+        a.write_within(next_tag(), "two".into(), Some(vec![0; 1 << 20]), &l)?;
         Ok(())
     }
 
@@ -769,20 +804,23 @@ mod quota_tests {
             let a = store.namespace("a");
             let tag = next_tag();
             for k in ["k1", "k2", "k3"] {
-                a.write_within(tag, k, Some(b"v".to_vec()), &l)?;
+                a.write_within(tag, k.into(), Some(b"v".to_vec()), &l)?;
             }
-            assert!(a.write_within(tag, "k4", Some(b"v".to_vec()), &l).is_err());
+            assert!(
+                a.write_within(tag, "k4".into(), Some(b"v".to_vec()), &l)
+                    .is_err()
+            );
             // An existing key may be overwritten.
-            a.write_within(tag, "k1", Some(b"w".to_vec()), &l)?;
+            a.write_within(tag, "k1".into(), Some(b"w".to_vec()), &l)?;
             store.commit(std::slice::from_ref(&a), &[tag], &[])?;
             // Another namespace has its own keys.
             store
                 .namespace("b")
-                .write_within(next_tag(), "k4", Some(b"v".to_vec()), &l)?;
+                .write_within(next_tag(), "k4".into(), Some(b"v".to_vec()), &l)?;
         }
         let store = StateStore::open(dir.path())?;
         let a = store.namespace("a");
-        let refused = a.write_within(next_tag(), "k4", Some(b"v".to_vec()), &l);
+        let refused = a.write_within(next_tag(), "k4".into(), Some(b"v".to_vec()), &l);
         assert!(
             matches!(&refused, Err(WriteRefused::Quota(q)) if q.field == "state_keys"),
             "{refused:?}"
@@ -796,13 +834,13 @@ mod quota_tests {
         let a = store.namespace("a");
         let l = limits(4, 1_000);
         let tag = next_tag();
-        a.write_within(tag, "big", Some(vec![0; 1 << 20]), &l)?;
+        a.write_within(tag, "big".into(), Some(vec![0; 1 << 20]), &l)?;
         assert!(
-            a.write_within(next_tag(), "more", Some(vec![0; 1 << 20]), &l)
+            a.write_within(next_tag(), "more".into(), Some(vec![0; 1 << 20]), &l)
                 .is_err()
         );
         a.rollback(tag);
-        a.write_within(next_tag(), "more", Some(vec![0; 1 << 20]), &l)?;
+        a.write_within(next_tag(), "more".into(), Some(vec![0; 1 << 20]), &l)?;
         Ok(())
     }
 }
