@@ -96,7 +96,16 @@ fn copy_case(from: &Path, to: &Path, plugins: &Path, now: u128) -> Result<(), Er
 }
 
 /// Replaces `input.jsonl` by a named pipe fed with its lines and pauses.
-fn feed_through_fifo(dir: &Path, pauses: &[Pause]) -> Result<std::thread::JoinHandle<()>, Error> {
+/// The feeder of a case's input through a pipe, and the sender that lets
+/// it start writing.
+type Feeder = (std::thread::JoinHandle<()>, std::sync::mpsc::Sender<()>);
+
+/// Replaces the case's input file with a pipe that a thread feeds with
+/// its lines, pausing as the case says. The thread opens the pipe (which
+/// lets the source's open return) and writes once told to: when the
+/// pipeline starts running, so that the time the pipeline takes to build
+/// (compiling its plugins) does not swallow a pause.
+fn feed_through_fifo(dir: &Path, pauses: &[Pause]) -> Result<Feeder, Error> {
     let input = dir.join("input.jsonl");
     let text = std::fs::read_to_string(&input)?;
     std::fs::remove_file(&input)?;
@@ -105,11 +114,15 @@ fn feed_through_fifo(dir: &Path, pauses: &[Pause]) -> Result<std::thread::JoinHa
         return Err(format!("mkfifo {} failed", input.display()).into());
     }
     let pauses: BTreeMap<usize, u64> = pauses.iter().map(|p| (p.before_line, p.ms)).collect();
-    Ok(std::thread::spawn(move || {
+    let (go, started) = std::sync::mpsc::channel();
+    let feeder = std::thread::spawn(move || {
         // Opening blocks until the pipeline opens the pipe for reading.
         let Ok(mut pipe) = std::fs::OpenOptions::new().write(true).open(&input) else {
             return;
         };
+        if started.recv().is_err() {
+            return;
+        }
         let mut chunk = String::new();
         for (i, line) in text.lines().enumerate() {
             if let Some(ms) = pauses.get(&i) {
@@ -122,7 +135,8 @@ fn feed_through_fifo(dir: &Path, pauses: &[Pause]) -> Result<std::thread::JoinHa
             chunk.push('\n');
         }
         let _ = pipe.write_all(chunk.as_bytes());
-    }))
+    });
+    Ok((feeder, go))
 }
 
 fn append(dir: &Path, run: usize) -> Result<(), Error> {
@@ -281,6 +295,9 @@ async fn run_case(name: &str) -> TestResult {
         };
         let config = PipelineConfig::from_file(&dir.join("pipeline.toml"))?;
         let pipeline = Pipeline::build(&config, &engine(), &Registry::builtin(), Metrics::new())?;
+        if let Some((_, go)) = &feeder {
+            go.send(()).map_err(|_| "the feeder thread ended early")?;
+        }
         let result = tokio::time::timeout(
             Duration::from_secs(120),
             pipeline.run(std::future::pending()),
@@ -295,7 +312,7 @@ async fn run_case(name: &str) -> TestResult {
                 return Err(format!("case {name}: run {run} should fail with `{want}`").into());
             }
         }
-        if let Some(f) = feeder {
+        if let Some((f, _)) = feeder {
             f.join().map_err(|_| "feeder thread failed")?;
         }
     }
