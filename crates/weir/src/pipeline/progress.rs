@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use tokio::sync::mpsc;
+
 use crate::source::Acks;
 use crate::state::{Checkpoint, StateHandle, StateStore};
 
@@ -55,39 +57,69 @@ pub(crate) struct RunState {
 }
 
 impl RunState {
-    /// Takes a lane's report; persists the checkpoint when its partition's
-    /// can move.
-    pub(crate) fn finish(&mut self, done: Done) -> Result<(), PipelineError> {
+    /// Takes a lane's report and every other one already waiting in
+    /// `more`, and persists what they let move in one transaction: one sync
+    /// of the store file for all of them (under load, batches finish while
+    /// the previous commit syncs, so commits carry several).
+    pub(crate) fn finish(
+        &mut self,
+        done: Done,
+        more: &mut mpsc::UnboundedReceiver<Done>,
+    ) -> Result<(), PipelineError> {
+        let mut advances = Vec::new();
+        self.take(done, &mut advances);
+        while let Ok(done) = more.try_recv() {
+            self.take(done, &mut advances);
+        }
+        self.persist(&advances)
+    }
+
+    /// Takes one lane's report: the advance it allows, if any.
+    fn take(&mut self, done: Done, advances: &mut Vec<Advance>) {
         match done.result {
-            Ok(()) => match self.tickets.finish(&done.partition, done.seq, done.tags) {
-                Some(advance) => self.persist(&advance),
-                None => Ok(()),
-            },
+            Ok(()) => advances.extend(self.tickets.finish(&done.partition, done.seq, done.tags)),
             Err(e) => {
                 // The batch never completes: the checkpoint stays before it.
                 tracing::error!(pipeline = %self.name, partition = %done.partition, "stopping: {e}");
                 if self.error.is_none() {
                     self.error = Some(e);
                 }
-                Ok(())
             }
         }
     }
 
     /// Persists the plugins' state changes of the retired batches and the
-    /// new position in one transaction, then hands the position to the
-    /// source.
-    pub(crate) fn persist(&mut self, advance: &Advance) -> Result<(), PipelineError> {
-        let checkpoint = Checkpoint {
-            source: self.source_name.clone(),
-            partition: advance.partition.to_string(),
-            position: advance.position.clone(),
-        };
+    /// partitions' new positions (the last advance of each) in one
+    /// transaction, then hands the positions to the source.
+    pub(crate) fn persist(&mut self, advances: &[Advance]) -> Result<(), PipelineError> {
+        if advances.is_empty() {
+            return Ok(());
+        }
+        let mut last: Vec<&Advance> = Vec::new();
+        for a in advances.iter().rev() {
+            if !last.iter().any(|l| l.partition == a.partition) {
+                last.push(a);
+            }
+        }
+        let tags: Vec<u64> = advances
+            .iter()
+            .flat_map(|a| a.tags.iter().copied())
+            .collect();
+        let checkpoints: Vec<Checkpoint> = last
+            .iter()
+            .map(|a| Checkpoint {
+                source: self.source_name.clone(),
+                partition: a.partition.to_string(),
+                position: a.position.clone(),
+            })
+            .collect();
         self.store
-            .commit(&self.state_handles, &advance.tags, &[checkpoint])
+            .commit(&self.state_handles, &tags, &checkpoints)
             .map_err(|e| PipelineError::State(e.to_string()))?;
-        self.acks
-            .acknowledge(advance.partition.clone(), advance.position.clone());
+        for a in last {
+            self.acks
+                .acknowledge(a.partition.clone(), a.position.clone());
+        }
         Ok(())
     }
 }

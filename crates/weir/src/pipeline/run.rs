@@ -169,7 +169,7 @@ impl Pipeline {
                     tokio::select! {
                         biased;
                         () = &mut shutdown => break 'read,
-                        Some(done) = done_rx.recv() => run.finish(done)?,
+                        Some(done) = done_rx.recv() => run.finish(done, &mut done_rx)?,
                         () = &mut resumed => break,
                     }
                 }
@@ -186,7 +186,7 @@ impl Pipeline {
                             break 'read;
                         }
                         Some(done) = done_rx.recv() => {
-                            run.finish(done)?;
+                            run.finish(done, &mut done_rx)?;
                             if run.error.is_some() {
                                 break 'read;
                             }
@@ -208,12 +208,12 @@ impl Pipeline {
                         p = &mut admit => {
                             break p.map_err(|e| PipelineError::Internal(e.to_string()))?;
                         }
-                        Some(done) = done_rx.recv() => run.finish(done)?,
+                        Some(done) = done_rx.recv() => run.finish(done, &mut done_rx)?,
                     }
                 }
             };
             if let Some(advance) = intake.dispatch(batch, permit, &mut lanes, &mut run) {
-                run.persist(&advance)?;
+                run.persist(std::slice::from_ref(&advance))?;
             }
         }
         // Let the lanes finish what they have, then pass on the last
@@ -224,10 +224,10 @@ impl Pipeline {
         tokio::pin!(closing);
         loop {
             tokio::select! {
-                Some(done) = done_rx.recv() => run.finish(done)?,
+                Some(done) = done_rx.recv() => run.finish(done, &mut done_rx)?,
                 closed = &mut closing => {
                     while let Ok(done) = done_rx.try_recv() {
-                        run.finish(done)?;
+                        run.finish(done, &mut done_rx)?;
                     }
                     if let Err(e) = closed
                         && run.error.is_none()
