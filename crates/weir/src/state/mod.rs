@@ -473,10 +473,9 @@ impl StateHandle {
     }
 
     /// Takes the writes tagged with any of `tags`: per key, the value of the
-    /// last of them, as `(full key, value or None, the committed size
-    /// before if known)`.
-    /// A store in memory needs only the sizes (its cache is the store), so
-    /// its changes carry no key or value.
+    /// last of them, with the key's size before (if known) and after. A
+    /// store file's changes also carry the full key and the value; a store
+    /// in memory needs only the sizes (its cache is the store).
     fn drain(&self, tags: &[u64]) -> Vec<Change> {
         let mut cache = self.lock();
         let keys: Vec<String> = tags
