@@ -12,7 +12,7 @@ use super::limiter::Limiter;
 use super::stdio::GuestOutput;
 use super::{Limits, QuotaExceeded};
 use crate::metrics::{Buckets, Counter, Metrics, names};
-use crate::state::{StateHandle, StateStore, WriteRefused};
+use crate::state::{StateHandle, WriteRefused};
 
 /// What each state write counts against `limits.state_write_mb` beyond its
 /// key and value: the host's bookkeeping of an uncommitted write, so that
@@ -53,11 +53,10 @@ impl HostState {
     pub(crate) fn new(
         plugin: Arc<str>,
         settings: Arc<BTreeMap<String, String>>,
-        state: Option<StateHandle>,
+        state: StateHandle,
         metrics: Option<Metrics>,
         quotas: Limits,
     ) -> Self {
-        let state = state.unwrap_or_else(|| StateStore::in_memory().namespace(&plugin));
         let log_budget = LogBudget::new(plugin.clone(), &quotas);
         let line = quotas.message_bytes();
         let stdio = [

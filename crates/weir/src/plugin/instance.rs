@@ -19,7 +19,7 @@ use super::stdio::off_async;
 use super::worlds::{self, Exports, Guest, Refused};
 use super::{Engine, PluginError, PluginKind, QuotaExceeded, TrapKind, engine::TICK, kind::detect};
 use crate::record::Batch;
-use crate::state::StateStore;
+use crate::state::{StateHandle, StateStore};
 
 /// What `weir plugin inspect` shows about a plugin.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -257,17 +257,18 @@ impl Plugin {
 
     /// Creates an instance and runs its `init` with `options.settings`.
     pub fn instantiate(&self, options: InstanceOptions) -> Result<PluginInstance, PluginError> {
-        let mut options = options;
         // Without a handle the state is the instance's own, in memory: made
         // once, so that it outlives a trap's re-instantiation.
         let own_state = options.state.is_none();
-        if own_state {
-            options.state = Some(StateStore::in_memory().namespace(self.name()));
-        }
+        let state = options
+            .state
+            .clone()
+            .unwrap_or_else(|| StateStore::in_memory().namespace(self.name()));
         let mut instance = PluginInstance {
             plugin: self.clone(),
             settings: Arc::new(options.settings.clone()),
             options,
+            state,
             live: None,
             buffers: BatchBuffers::default(),
             write_tag: crate::state::UNTAGGED,
@@ -290,6 +291,9 @@ pub(crate) struct Live {
 pub struct PluginInstance {
     plugin: Plugin,
     options: InstanceOptions,
+    /// The state the plugin reads and writes: the handle of the options,
+    /// else the instance's own.
+    state: StateHandle,
     settings: Arc<BTreeMap<String, String>>,
     pub(super) live: Option<Live>,
     buffers: BatchBuffers,
@@ -411,7 +415,7 @@ impl PluginInstance {
             HostState::new(
                 Arc::from(self.plugin.name()),
                 self.settings.clone(),
-                self.options.state.clone(),
+                self.state.clone(),
                 self.options.metrics.clone(),
                 self.options.limits,
             ),
@@ -530,18 +534,16 @@ impl PluginInstance {
             live.store.data().end_call();
             result
         });
-        if result.is_err() {
-            self.settle_own_state(false);
-        }
         result.map_err(|e| self.trap(&e))
     }
 
     /// Commits (`ok`) or discards the last call's writes when the state is
     /// the instance's own; nothing otherwise (the owner of the handle
-    /// commits).
+    /// commits). Each public call (`decide`, `accumulate`, `emit`) settles
+    /// once, after its answer was checked, whether the guest trapped or not.
     pub(crate) fn settle_own_state(&self, ok: bool) {
-        if let (true, Some(state)) = (self.own_state, &self.options.state) {
-            state.settle_call(self.write_tag, ok);
+        if self.own_state {
+            self.state.settle_call(self.write_tag, ok);
         }
     }
 

@@ -125,9 +125,9 @@ impl PluginInstance {
             guest
                 .process(store, buffers, batch)
                 .unwrap_or_else(|| Ok(Err("the plugin has no `process` call".to_string().into())))
-        })?;
-        self.settle_own_state(decided.is_ok());
-        match decided {
+        });
+        self.settle_own_state(matches!(decided, Ok(Ok(_))));
+        match decided? {
             Ok(decision) => Ok(Verdict { decision }),
             Err(refused) => Err(self.refused(refused)),
         }
